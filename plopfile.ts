@@ -1,4 +1,7 @@
+// Registers the generators; all logic lives in generators/ and helpers/.
 import type { NodePlopAPI } from "plop";
-export default function (plop: NodePlopAPI): void {
-  plop.setGenerator("hello", { description: "x", prompts: [], actions: [() => "hi"] });
+import { registerNamespaceGenerator } from "./generators/namespace.ts";
+
+export default function plopfile(plop: NodePlopAPI): void {
+  registerNamespaceGenerator(plop);
 }

@@ -1,0 +1,90 @@
+// `plop namespace`: prompts and wiring only; the work is in helpers/scaffold.ts.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { NodePlopAPI } from "plop";
+import { UserError } from "../helpers/errors.ts";
+import { formatReport } from "../helpers/report.ts";
+import { scanRepository } from "../helpers/repository.ts";
+import { assertMode, scaffold } from "../helpers/scaffold.ts";
+import { readCommandLine } from "./args.ts";
+
+const PROJECT_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** What `npx plop namespace` scaffolds with no answer at all. */
+export const EMBEDDED_EXAMPLE = path.join(PROJECT_ROOT, "examples", "homelab");
+
+const OPTIONS = {
+  folder: { type: "string" },
+  context: { type: "string" },
+  mode: { type: "string" },
+  force: { type: "boolean" },
+} as const;
+
+interface NamespaceAnswers {
+  /** A bad command line, reported by the action so that every error looks the same. */
+  error?: string;
+  folders: string[];
+  context?: string;
+  mode: string;
+  force: boolean;
+}
+
+/** Folders to scaffold: the answer, or every namespace folder of the embedded example. */
+async function defaultFolders(): Promise<string[]> {
+  const repo = await scanRepository(path.join(EMBEDDED_EXAMPLE, "clusters"));
+  return repo.namespaceFolders.map((folder) => path.join(repo.root, folder));
+}
+
+async function askFolder(inquirer: { prompt: (q: object) => Promise<Record<string, unknown>> }): Promise<string[]> {
+  const repo = await scanRepository(process.cwd()).catch(() => undefined);
+  const choices = repo?.namespaceFolders.map((folder) => ({ name: folder, value: path.join(repo.root, folder) })) ?? [];
+  if (choices.length === 0) return defaultFolders();
+  const { folder } = await inquirer.prompt({ type: "list", name: "folder", message: "Namespace folder", choices });
+  return [String(folder)];
+}
+
+export function registerNamespaceGenerator(plop: NodePlopAPI): void {
+  plop.setGenerator("namespace", {
+    description: "Tiltfile, dev overlay, dashboard.sh and deploy.sh for a namespace folder",
+    prompts: async (inquirer): Promise<NamespaceAnswers> => {
+      let commandLine;
+      try {
+        commandLine = readCommandLine(process.argv, "namespace", OPTIONS);
+      } catch (error) {
+        if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
+        throw error;
+      }
+      const { positional, named } = commandLine;
+      const folder = (named.folder as string | undefined) ?? positional[0];
+      // Never block without a terminal: every missing answer takes its inspected default.
+      const folders = folder ? [folder] : process.stdin.isTTY ? await askFolder(inquirer) : await defaultFolders();
+      return {
+        folders,
+        context: named.context as string | undefined,
+        mode: (named.mode as string | undefined) ?? "write",
+        force: named.force === true,
+      };
+    },
+    actions: [
+      async (answers) => {
+        const { error, folders, context, mode, force } = answers as NamespaceAnswers;
+        const started = performance.now();
+        try {
+          if (error) throw new UserError(error);
+          const result = await scaffold({ folders, cwd: process.cwd(), context, mode: assertMode(mode), force });
+          const report = formatReport(result, mode, performance.now() - started);
+          if (mode === "check" && result.changed) {
+            process.exitCode = 1;
+            throw new UserError(`tooling is stale:\n${report}`);
+          }
+          // The table goes to stdout as it is; plop prints the returned line after its ✔.
+          const lines = report.split("\n");
+          console.log(lines.slice(0, -1).join("\n"));
+          return lines.at(-1)!;
+        } catch (error) {
+          if (error instanceof UserError) throw error.message;
+          throw error;
+        }
+      },
+    ],
+  });
+}

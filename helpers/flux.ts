@@ -1,0 +1,178 @@
+// Flux objects of the repository: which Kustomizations apply a namespace folder,
+// with which variables, and from which Git branch.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { KubeObject } from "./manifests.ts";
+import { hasKustomization, isWithin, normaliseRepoPath, type RepoObject } from "./repo.ts";
+
+export interface FluxKustomization {
+  name: string;
+  namespace: string;
+  /** Repository-relative file that defines it. */
+  file: string;
+  /** `spec.path`, normalised and repository-relative (`` is the root). */
+  path: string;
+  suspend: boolean;
+  dependsOn: string[];
+  targetNamespace?: string;
+  /** Flux-level kustomize Components, relative to `path`. */
+  components?: string[];
+  sourceRef: { kind: string; name: string; namespace: string };
+  postBuild?: {
+    substitute: Record<string, string>;
+    substituteFrom: { kind: string; name: string; optional: boolean }[];
+  };
+}
+
+export interface FluxGitRepository {
+  name: string;
+  namespace: string;
+  branch?: string;
+  url?: string;
+}
+
+export const FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io";
+
+function isFluxKind(object: KubeObject, group: string, kind: string): boolean {
+  return object.kind === kind && object.apiVersion.startsWith(`${group}/`);
+}
+
+export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization[] {
+  return objects
+    .filter(({ object }) => isFluxKind(object, FLUX_KUSTOMIZE_GROUP, "Kustomization"))
+    .map(({ object, file }) => {
+      const spec = (object.spec ?? {}) as Record<string, any>;
+      const namespace = object.metadata.namespace ?? "flux-system";
+      const postBuild = spec.postBuild as Record<string, any> | undefined;
+      return {
+        name: object.metadata.name,
+        namespace,
+        file,
+        path: normaliseRepoPath(String(spec.path ?? "")),
+        suspend: spec.suspend === true,
+        dependsOn: ((spec.dependsOn ?? []) as { name: string }[]).map((dep) => dep.name),
+        targetNamespace: typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined,
+        components: Array.isArray(spec.components) ? spec.components.map(String) : undefined,
+        sourceRef: {
+          kind: String(spec.sourceRef?.kind ?? "GitRepository"),
+          name: String(spec.sourceRef?.name ?? ""),
+          namespace: String(spec.sourceRef?.namespace ?? namespace),
+        },
+        postBuild: postBuild && {
+          substitute: stringValues(postBuild.substitute),
+          substituteFrom: ((postBuild.substituteFrom ?? []) as Record<string, unknown>[]).map((ref) => ({
+            kind: String(ref.kind),
+            name: String(ref.name),
+            optional: ref.optional === true,
+          })),
+        },
+      };
+    });
+}
+
+export function findGitRepositories(objects: RepoObject[]): FluxGitRepository[] {
+  return objects
+    .filter(({ object }) => isFluxKind(object, "source.toolkit.fluxcd.io", "GitRepository"))
+    .map(({ object }) => {
+      const spec = (object.spec ?? {}) as Record<string, any>;
+      return {
+        name: object.metadata.name,
+        namespace: object.metadata.namespace ?? "flux-system",
+        branch: typeof spec.ref?.branch === "string" ? spec.ref.branch : undefined,
+        url: typeof spec.url === "string" ? spec.url : undefined,
+      };
+    });
+}
+
+/**
+ * The Kustomizations that apply this namespace folder: their path is the folder, its base,
+ * or one of its overlays. A Kustomization whose path is an ancestor of the folder applies
+ * other namespaces too, so it is reported apart and never suspended.
+ */
+export function matchNamespaceKustomizations(folder: string, all: FluxKustomization[]) {
+  const own = all.filter((k) => isWithin(k.path, folder));
+  const ancestors = all.filter((k) => k.path !== folder && isWithin(folder, k.path));
+  return { own, ancestors };
+}
+
+/**
+ * A Flux path with no kustomization.yaml makes Flux generate one that takes in every
+ * directory below it, stopping at the first kustomization.yaml on each branch. Returns
+ * the Kustomizations that would reach `target` (e.g. overlays/dev) that way.
+ */
+export function kustomizationsSweeping(root: string, target: string, all: FluxKustomization[]): FluxKustomization[] {
+  return all.filter((k) => {
+    if (!isWithin(target, k.path)) return false;
+    if (k.path === target) return true;
+    let dir = k.path;
+    const rest = target.slice(k.path === "" ? 0 : k.path.length + 1).split("/");
+    for (const part of rest) {
+      if (hasKustomization(path.join(root, dir))) return false;
+      dir = dir === "" ? part : `${dir}/${part}`;
+    }
+    return true;
+  });
+}
+
+export interface FluxVariable {
+  name: string;
+  /** Undefined for a variable from a Secret: its value stays out of generated files. */
+  value?: string;
+  secret: boolean;
+  /** `substitute`, `ConfigMap/name` or `Secret/name`. */
+  source: string;
+}
+
+/** Flux variables for one Kustomization: substituteFrom in order, then substitute on top. */
+export function resolveVariables(
+  kustomization: FluxKustomization,
+  objects: RepoObject[],
+): { variables: FluxVariable[]; unresolved: string[] } {
+  const byName = new Map<string, FluxVariable>();
+  const unresolved: string[] = [];
+  for (const ref of kustomization.postBuild?.substituteFrom ?? []) {
+    const source = `${ref.kind}/${ref.name}`;
+    const found = objects.find(
+      ({ object }) =>
+        object.kind === ref.kind &&
+        object.apiVersion === "v1" &&
+        object.metadata.name === ref.name &&
+        (object.metadata.namespace ?? kustomization.namespace) === kustomization.namespace,
+    );
+    if (!found) {
+      if (!ref.optional) unresolved.push(source);
+      continue;
+    }
+    const object = found.object;
+    const keys = ref.kind === "Secret" ? Object.keys({ ...stringValues(object.data), ...stringValues(object.stringData) }) : [];
+    if (ref.kind === "Secret") for (const name of keys) byName.set(name, { name, secret: true, source });
+    else for (const [name, value] of Object.entries(stringValues(object.data))) byName.set(name, { name, value, secret: false, source });
+  }
+  for (const [name, value] of Object.entries(kustomization.postBuild?.substitute ?? {})) {
+    byName.set(name, { name, value, secret: false, source: "substitute" });
+  }
+  return { variables: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)), unresolved };
+}
+
+function stringValues(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null) return {};
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, String(v)]));
+}
+
+/**
+ * Names of variables that a manifest stream references and that neither `variables` nor an
+ * inline default (`${VAR:=x}`, `${VAR:-x}`) provides. `$${VAR}` is an escape, not a reference.
+ */
+export function missingVariables(text: string, known: Set<string>): string[] {
+  const missing = new Set<string>();
+  for (const match of text.matchAll(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[=-][^}]*)?\}/g)) {
+    const [, escape, name, fallback] = match;
+    if (escape || fallback || known.has(name!)) continue;
+    missing.add(name!);
+  }
+  return [...missing].sort();
+}
+
+export function fluxPathExists(root: string, kustomization: FluxKustomization): boolean {
+  return existsSync(path.join(root, kustomization.path));
+}

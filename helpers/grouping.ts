@@ -1,0 +1,122 @@
+// Every object of the dev build lands in a Tilt resource, so nothing is "uncategorized":
+// with the workload that uses it when one does, else in a named group of the namespace.
+import { tiltObjectRef, type KubeObject, type PodSpec } from "./manifests.ts";
+import { workloadsSelectedBy, type Service, type Workload } from "./workloads.ts";
+
+export interface ObjectGroups {
+  /** Tilt resource (workload) → objects it should also own. */
+  byWorkload: Map<string, string[]>;
+  /** HelmRelease name → its objects (release, chart source, values). */
+  helmReleases: { name: string; objects: string[] }[];
+  /** Group resource name → objects. */
+  groups: { name: string; objects: string[] }[];
+}
+
+const GROUP_OF_KIND: Record<string, string> = {
+  Namespace: "namespace",
+  ServiceAccount: "namespace",
+  Role: "namespace",
+  RoleBinding: "namespace",
+  ClusterRole: "namespace",
+  ClusterRoleBinding: "namespace",
+  NetworkPolicy: "namespace",
+  LimitRange: "namespace",
+  ResourceQuota: "namespace",
+  ConfigMap: "config",
+  Secret: "config",
+  PersistentVolumeClaim: "storage",
+  PersistentVolume: "storage",
+  Service: "network",
+  Ingress: "network",
+  IngressRoute: "network",
+  IngressRouteTCP: "network",
+  IngressRouteUDP: "network",
+  Middleware: "network",
+  HTTPRoute: "network",
+  Certificate: "network",
+};
+
+/** Names of the ConfigMaps, Secrets, claims and service account a pod spec refers to. */
+function podReferences(spec: PodSpec | undefined): Set<string> {
+  const refs = new Set<string>();
+  if (!spec) return refs;
+  for (const volume of spec.volumes ?? []) {
+    if (volume.persistentVolumeClaim) refs.add(`PersistentVolumeClaim/${volume.persistentVolumeClaim.claimName}`);
+    if (volume.configMap) refs.add(`ConfigMap/${volume.configMap.name}`);
+    if (volume.secret) refs.add(`Secret/${volume.secret.secretName}`);
+    for (const source of volume.projected?.sources ?? []) {
+      if (source.configMap) refs.add(`ConfigMap/${source.configMap.name}`);
+      if (source.secret) refs.add(`Secret/${source.secret.name}`);
+    }
+  }
+  for (const container of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    for (const from of container.envFrom ?? []) {
+      if (from.configMapRef) refs.add(`ConfigMap/${from.configMapRef.name}`);
+      if (from.secretRef) refs.add(`Secret/${from.secretRef.name}`);
+    }
+    for (const env of container.env ?? []) {
+      if (env.valueFrom?.configMapKeyRef) refs.add(`ConfigMap/${env.valueFrom.configMapKeyRef.name}`);
+      if (env.valueFrom?.secretKeyRef) refs.add(`Secret/${env.valueFrom.secretKeyRef.name}`);
+    }
+  }
+  for (const pullSecret of spec.imagePullSecrets ?? []) refs.add(`Secret/${pullSecret.name}`);
+  if (spec.serviceAccountName) refs.add(`ServiceAccount/${spec.serviceAccountName}`);
+  return refs;
+}
+
+/** Backend Service names of an Ingress, Traefik IngressRoute or Gateway API HTTPRoute. */
+export function routedServices(object: KubeObject): string[] {
+  const spec = (object.spec ?? {}) as Record<string, any>;
+  const names: string[] = [];
+  if (object.kind === "Ingress") {
+    if (spec.defaultBackend?.service?.name) names.push(spec.defaultBackend.service.name);
+    for (const rule of spec.rules ?? []) for (const p of rule.http?.paths ?? []) if (p.backend?.service?.name) names.push(p.backend.service.name);
+  } else if (object.kind.startsWith("IngressRoute")) {
+    for (const route of spec.routes ?? []) for (const service of route.services ?? []) if (service.name) names.push(service.name);
+  } else if (object.kind === "HTTPRoute") {
+    for (const rule of spec.rules ?? []) for (const ref of rule.backendRefs ?? []) if (ref.name) names.push(ref.name);
+  }
+  return names;
+}
+
+export function groupObjects(objects: KubeObject[], workloads: Workload[], services: Service[], namespace: string): ObjectGroups {
+  const byWorkload = new Map<string, string[]>(workloads.map((w) => [w.resource, []]));
+  const groups = new Map<string, string[]>();
+  const helmReleases: ObjectGroups["helmReleases"] = [];
+  const workloadObjects = new Set(workloads.map((w) => w.object));
+  const references = workloads.map((w) => ({ workload: w, refs: podReferences(w.template.spec) }));
+  const serviceOwner = new Map(services.map((s) => [s.name, workloadsSelectedBy(s, workloads)[0]]));
+  const helmOwned = new Set<KubeObject>();
+
+  for (const release of objects.filter((o) => o.kind === "HelmRelease")) {
+    const spec = (release.spec ?? {}) as Record<string, any>;
+    const source = spec.chart?.spec?.sourceRef ?? spec.chartRef;
+    const values = ((spec.valuesFrom ?? []) as { kind: string; name: string }[]).map((v) => `${v.kind}/${v.name}`);
+    const owned = objects.filter(
+      (o) => (source && o.kind === source.kind && o.metadata.name === source.name) || values.includes(`${o.kind}/${o.metadata.name}`),
+    );
+    owned.forEach((o) => helmOwned.add(o));
+    helmReleases.push({ name: release.metadata.name, objects: [release, ...owned].map(tiltObjectRef) });
+  }
+
+  for (const object of objects) {
+    if (workloadObjects.has(object) || helmOwned.has(object) || object.kind === "HelmRelease") continue;
+    // Tilt attaches a Service to the workloads it selects by itself.
+    if (object.kind === "Service" && serviceOwner.get(object.metadata.name)) continue;
+    const key = `${object.kind}/${object.metadata.name}`;
+    const user =
+      references.find(({ refs }) => refs.has(key))?.workload ??
+      routedServices(object).map((name) => serviceOwner.get(name)).find((w) => w !== undefined);
+    if (user) {
+      byWorkload.get(user.resource)!.push(tiltObjectRef(object));
+      continue;
+    }
+    const group = `${namespace}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux" : "resources")}`;
+    groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
+  }
+  return {
+    byWorkload,
+    helmReleases,
+    groups: [...groups].map(([name, refs]) => ({ name, objects: refs })).sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}

@@ -1,0 +1,184 @@
+// Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
+import path from "node:path";
+import { UserError } from "./errors.ts";
+import { type FluxVariable, kustomizationsSweeping, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
+import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-overlay.ts";
+import { groupObjects } from "./grouping.ts";
+import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
+import { parseManifests, type KubeObject } from "./manifests.ts";
+import type { NamespaceModel, TiltResource } from "./model.ts";
+import { assignLocalPorts, resolveServicePorts } from "./ports.ts";
+import { hasKustomization, toPosix } from "./repo.ts";
+import type { Repository } from "./repository.ts";
+import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
+import { findServices, findWorkloads } from "./workloads.ts";
+import { kustomizeBuild } from "./tools.ts";
+import { GENERATOR_VERSION, TILT_LIB_VERSION } from "./version.ts";
+
+export const DEV_OVERLAY_DIR = "overlays/dev";
+export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
+export const MOUNTED_TILT_LIB = "/apps/tilt-lib/tilt_lib.star";
+export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export interface InspectOptions {
+  /** Answer for the kube context; the kubeconfig's current one otherwise. */
+  context?: string;
+  /** Local ports from the last run, by forward key, kept when still free. */
+  previousPorts?: Record<string, number>;
+  /** Ports other namespaces of the same run already use. */
+  takenPorts?: number[];
+  /** Whether the generator wrote overlays/storage/local-path before (so it still owns it). */
+  ownsLocalPath?: boolean;
+}
+
+export async function inspectNamespace(
+  folder: string,
+  repo: Repository,
+  contexts: KubeContexts,
+  options: InspectOptions = {},
+): Promise<NamespaceModel> {
+  const folderInRepo = toPosix(path.relative(repo.root, folder));
+  if (folderInRepo.startsWith("..") || path.isAbsolute(folderInRepo)) {
+    throw new UserError(`${folder} is outside the repository ${repo.root}`);
+  }
+  const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, repo.kustomizations);
+  for (const k of own) {
+    if (!fluxPathExists(repo.root, k)) throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
+  }
+  const devDir = `${folderInRepo}/${DEV_OVERLAY_DIR}`;
+  const sweeping = kustomizationsSweeping(repo.root, devDir, repo.kustomizations);
+  if (sweeping.length > 0) {
+    const k = sweeping[0]!;
+    throw new UserError(
+      `Flux Kustomization ${k.name} (${k.file}) would apply ${DEV_OVERLAY_DIR} to production: its path ./${k.path} has no kustomization.yaml, ` +
+        `so Flux takes in every folder below it; add a kustomization.yaml there that lists what Flux should apply`,
+    );
+  }
+
+  const productionPath = chooseProductionPath(folder, folderInRepo, own.map((k) => k.path));
+  const built = await kustomizeBuild(path.join(folder, productionPath), path.posix.join(folderInRepo, productionPath));
+  const objects = parseManifests(built, `kustomize build of ${productionPath}`);
+  const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
+  const namespace = targetNamespace ?? namespaceOf(objects) ?? path.basename(folder);
+  if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
+  for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
+
+  // Several Kustomizations for one folder: the first to define a variable wins.
+  const variables = new Map<string, FluxVariable>();
+  const unresolvedSources: string[] = [];
+  for (const k of own) {
+    const resolved = resolveVariables(k, repo.objects);
+    for (const variable of resolved.variables) if (!variables.has(variable.name)) variables.set(variable.name, variable);
+    unresolvedSources.push(...resolved.unresolved);
+  }
+  const substitutes = own.some((k) => k.postBuild !== undefined);
+
+  const storageOverlays = findStorageOverlays(folder);
+  const existingLocalPath = storageOverlays.find((o) => o.dir === LOCAL_PATH_DIR);
+  if (existingLocalPath && !existingLocalPath.isComponent && !options.ownsLocalPath) {
+    throw new UserError(`${folderInRepo}/${LOCAL_PATH_DIR} exists but is not a kustomize Component (kind: Component); convert it so dev can include it`);
+  }
+  const storageObjects = inspectStorageObjects(objects);
+
+  const workloads = findWorkloads(objects);
+  const services = findServices(objects);
+  const { candidates, skipped } = resolveServicePorts(services, workloads);
+  const forwards = assignLocalPorts(candidates, options.previousPorts, options.takenPorts);
+  const groups = groupObjects(objects, workloads, services, namespace);
+  const resources: TiltResource[] = [
+    ...workloads.map((w) => ({
+      name: w.resource,
+      workload: w.resource,
+      objects: groups.byWorkload.get(w.resource) ?? [],
+      portForwards: forwards.filter((f) => f.resource === w.resource),
+      extraPodSelectors: [],
+      notes: [
+        ...(w.hostNetwork ? [`${w.name} uses hostNetwork: its ports are the node's too`] : []),
+        ...(w.replicas === 0 ? [`${w.name} has replicas: 0 and starts no pod`] : []),
+      ],
+    })),
+    ...groups.helmReleases.map((release) => ({
+      name: release.name,
+      objects: release.objects,
+      portForwards: [],
+      extraPodSelectors: [{ "app.kubernetes.io/instance": release.name }],
+      notes: [],
+    })),
+    ...groups.groups.map((group) => ({ name: group.name, objects: group.objects, portForwards: [], extraPodSelectors: [], notes: [] })),
+  ];
+
+  const fluxComponents = own.flatMap((k) => (k.components ?? []).map((c) => path.posix.join(k.path, c)));
+  const devAbs = path.posix.join(folderInRepo, DEV_OVERLAY_DIR);
+  const relFromDev = (repoPath: string) => path.posix.relative(devAbs, repoPath);
+  const branch = own
+    .map((k) => repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch)
+    .find((b) => b !== undefined);
+
+  return {
+    generatorVersion: GENERATOR_VERSION,
+    namespace,
+    folder,
+    folderInRepo,
+    repoRoot: repo.root,
+    context: chooseContext(contexts, options.context),
+    flux: {
+      kustomizations: own,
+      toSuspend: own.filter((k) => !k.suspend).map((k) => `${k.namespace}/${k.name}`),
+      alreadySuspended: own.filter((k) => k.suspend),
+      ancestors,
+      substitutes,
+      variables: [...variables.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      missingVariables: substitutes ? missingVariables(built, new Set(variables.keys())) : [],
+      unresolvedSources,
+      productionPath,
+      branch,
+    },
+    devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },
+    devOverlay: {
+      resources: [relFromDev(path.posix.join(folderInRepo, productionPath))],
+      components: [...fluxComponents.map(relFromDev), relFromDev(`${folderInRepo}/${LOCAL_PATH_DIR}`)],
+      namespace: targetNamespace,
+      patches: devPatches(workloads),
+    },
+    storage: {
+      classes: storageObjects.classes,
+      overlays: storageOverlays,
+      usedByFlux: storageOverlaysUsedBy(folder, path.join(folder, productionPath), storageOverlays),
+      localPath: !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined,
+    },
+    resources,
+    skippedPorts: skipped,
+    tiltLibPaths: [
+      "tilt_lib.star",
+      path.posix.relative(folderInRepo, REPO_TILT_LIB),
+      MOUNTED_TILT_LIB,
+    ],
+    tiltLibVersion: TILT_LIB_VERSION,
+  };
+}
+
+/**
+ * What dev builds on: the one path Flux applies when it is inside this folder (an overlay
+ * such as overlays/prod, or base), else base/. Namespace-relative.
+ */
+function chooseProductionPath(folder: string, folderInRepo: string, fluxPaths: string[]): string {
+  const distinct = [...new Set(fluxPaths)].map((p) => path.posix.relative(folderInRepo, p) || ".");
+  if (distinct.length === 1 && distinct[0] !== DEV_OVERLAY_DIR && hasKustomization(path.join(folder, distinct[0]!))) {
+    return distinct[0]!;
+  }
+  if (!hasKustomization(path.join(folder, "base"))) {
+    throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
+  }
+  return "base";
+}
+
+/** The namespace most objects of the build name. */
+function namespaceOf(objects: KubeObject[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const object of objects) {
+    const ns = object.kind === "Namespace" ? object.metadata.name : object.metadata.namespace;
+    if (ns) counts.set(ns, (counts.get(ns) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+}

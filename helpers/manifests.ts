@@ -1,0 +1,111 @@
+// Kubernetes objects as plain data, and the few typed views the inspection needs.
+import { parseAllDocuments } from "yaml";
+import { UserError } from "./errors.ts";
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Parses a multi-document YAML stream (e.g. kustomize output) into objects. */
+export function parseManifests(text: string, source: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) {
+      throw new UserError(`${source}: invalid YAML: ${doc.errors[0]!.message}`);
+    }
+    const value: unknown = doc.toJS();
+    if (isKubeObject(value)) objects.push(value);
+  }
+  return objects;
+}
+
+export function isKubeObject(value: unknown): value is KubeObject {
+  if (typeof value !== "object" || value === null) return false;
+  const { apiVersion, kind, metadata } = value as Record<string, unknown>;
+  return (
+    typeof apiVersion === "string" &&
+    typeof kind === "string" &&
+    typeof metadata === "object" &&
+    metadata !== null &&
+    typeof (metadata as Record<string, unknown>).name === "string"
+  );
+}
+
+/** `apiVersion` without its version: `apps/v1` → `apps`, `v1` → `` (core). */
+export function apiGroup(object: KubeObject): string {
+  const slash = object.apiVersion.lastIndexOf("/");
+  return slash < 0 ? "" : object.apiVersion.slice(0, slash);
+}
+
+/** Tilt's object selector, `name:kind`, lower-case as Tilt prints it. */
+export function tiltObjectRef(object: KubeObject): string {
+  return `${object.metadata.name}:${object.kind.toLowerCase()}`;
+}
+
+// ---- typed views of the parts of a pod template we read ----
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol?: string;
+}
+
+export interface Container {
+  name: string;
+  ports?: ContainerPort[];
+  resources?: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
+  env?: { name: string; valueFrom?: { configMapKeyRef?: { name: string }; secretKeyRef?: { name: string } } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+}
+
+export interface Volume {
+  name: string;
+  persistentVolumeClaim?: { claimName: string };
+  configMap?: { name: string };
+  secret?: { secretName: string };
+  projected?: { sources?: { configMap?: { name: string }; secret?: { name: string } }[] };
+}
+
+export interface PodSpec {
+  containers?: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+  hostNetwork?: boolean;
+  serviceAccountName?: string;
+  imagePullSecrets?: { name: string }[];
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string> };
+  spec?: PodSpec;
+}
+
+export interface PersistentVolumeClaimSpec {
+  storageClassName?: string;
+  accessModes?: string[];
+  volumeName?: string;
+  resources?: { requests?: { storage?: string } };
+}
+
+/** The pod template of a workload kind, or undefined for anything else. */
+export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
+  const spec = object.spec as Record<string, any> | undefined;
+  switch (object.kind) {
+    case "Deployment":
+    case "StatefulSet":
+    case "DaemonSet":
+    case "ReplicaSet":
+    case "Job":
+      return spec?.template;
+    case "CronJob":
+      return spec?.jobTemplate?.spec?.template;
+    case "Pod":
+      return { metadata: object.metadata, spec: spec as PodSpec };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+// The one typed model of a namespace folder. Templates see this and nothing else.
+import type { FluxKustomization, FluxVariable } from "./flux.ts";
+import type { WorkloadPatch } from "./dev-overlay.ts";
+import type { PortForward, SkippedPort } from "./ports.ts";
+
+export interface TiltResource {
+  /** Tilt's resource name (the workload's, or a group's). */
+  name: string;
+  /** Set for a workload resource; groups and Helm releases use `new_name` + `objects`. */
+  workload?: string;
+  objects: string[];
+  portForwards: PortForward[];
+  /** Pods Tilt did not create, e.g. those of a HelmRelease, found by label. */
+  extraPodSelectors: Record<string, string>[];
+  notes: string[];
+}
+
+export interface NamespaceModel {
+  generatorVersion: string;
+  /** Kubernetes namespace the folder deploys to. */
+  namespace: string;
+  /** Absolute path of the namespace folder, and its path inside the repository. */
+  folder: string;
+  folderInRepo: string;
+  repoRoot: string;
+  /** Kube context the Tiltfile allows; undefined leaves Tilt's own guard (local clusters only). */
+  context?: string;
+  flux: {
+    /** Kustomizations that apply this folder: Tilt suspends these. */
+    kustomizations: FluxKustomization[];
+    /** `namespace/name` of those Tilt suspends: all but the ones already suspended in git. */
+    toSuspend: string[];
+    alreadySuspended: FluxKustomization[];
+    /** Kustomizations whose path is an ancestor of the folder: they apply other namespaces too. */
+    ancestors: FluxKustomization[];
+    /** Flux applies postBuild substitution, so Tilt must too. */
+    substitutes: boolean;
+    variables: FluxVariable[];
+    missingVariables: string[];
+    unresolvedSources: string[];
+    /** Namespace-relative directory Flux builds, e.g. `overlays/prod`. */
+    productionPath: string;
+    branch?: string;
+  };
+  devPolicy: {
+    storageClass: string;
+    limits: { cpu: string; memory: string };
+    requests: { cpu: string; memory: string };
+  };
+  devOverlay: {
+    resources: string[];
+    components: string[];
+    namespace?: string;
+    patches: WorkloadPatch[];
+  };
+  storage: {
+    classes: string[];
+    overlays: { name: string; dir: string; isComponent: boolean }[];
+    usedByFlux: string[];
+    /** Set when the generator owns overlays/storage/local-path. */
+    localPath?: {
+      statefulSetTemplates: { name: string; index: number; template: string }[];
+      boundClaims: string[];
+      staticVolumes: string[];
+    };
+  };
+  resources: TiltResource[];
+  skippedPorts: SkippedPort[];
+  /** Where the Tiltfile looks for tilt_lib.star, in order (namespace-relative or absolute). */
+  tiltLibPaths: string[];
+  tiltLibVersion: string;
+}

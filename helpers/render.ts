@@ -1,0 +1,52 @@
+// Renders the templates of templates/ from a NamespaceModel: file path → content.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+import type { NamespaceModel } from "./model.ts";
+import { DEV_OVERLAY_DIR, LOCAL_PATH_DIR, REPO_TILT_LIB } from "./inspect.ts";
+
+export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
+
+const handlebars = Handlebars.create();
+// JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
+handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+function template(name: string): Handlebars.TemplateDelegate {
+  let render = compiled.get(name);
+  if (!render) {
+    render = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), "utf8"), { noEscape: true, strict: true });
+    compiled.set(name, render);
+  }
+  return render;
+}
+
+export function tiltLibSource(): string {
+  return readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", "tilt_lib.star"), "utf8");
+}
+
+export interface RenderedFile {
+  /** Absolute path. */
+  path: string;
+  content: string;
+  executable?: boolean;
+}
+
+/** Every file the namespace generator writes for one model. */
+export function renderNamespace(model: NamespaceModel): RenderedFile[] {
+  const inFolder = (rel: string) => path.join(model.folder, rel);
+  const files: RenderedFile[] = [
+    { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")(model) },
+    { path: inFolder(`${DEV_OVERLAY_DIR}/kustomization.yaml`), content: template("namespace/dev-kustomization.yaml.hbs")(model) },
+  ];
+  if (model.storage.localPath) {
+    files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")(model) });
+  }
+  return files;
+}
+
+/** The repository's copy of tilt_lib.star, which namespace Tiltfiles find when no local one exists. */
+export function renderRepoTiltLib(repoRoot: string): RenderedFile {
+  return { path: path.join(repoRoot, REPO_TILT_LIB), content: tiltLibSource() };
+}

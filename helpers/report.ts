@@ -1,0 +1,25 @@
+// The summary a run ends with: one line per file, then the counts and the time taken.
+import path from "node:path";
+import type { ScaffoldResult } from "./scaffold.ts";
+
+const LABEL: Record<string, string> = {
+  create: "written (new)",
+  update: "written",
+  unchanged: "unchanged",
+  "kept-edited": "kept (edited by hand), new version beside",
+  "kept-foreign": "kept (not written by this tool), new version beside",
+  forced: "overwritten (--force)",
+};
+
+export function formatReport(result: ScaffoldResult, mode: string, millis: number): string {
+  const root = result.models[0]?.repoRoot ?? process.cwd();
+  const rel = (file: string) => path.relative(root, file);
+  const width = Math.max(...Object.values(LABEL).map((label) => label.length));
+  const lines = result.plan.map((write) => `${LABEL[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
+  for (const file of result.obsolete) lines.push(`${"no longer generated".padEnd(width)}  ${rel(file)} (left in place)`);
+  const counts = new Map<string, number>();
+  for (const write of result.plan) counts.set(LABEL[write.outcome]!, (counts.get(LABEL[write.outcome]!) ?? 0) + 1);
+  const summary = [...counts].map(([label, count]) => `${count} ${label}`).join(", ");
+  const verb = mode === "write" ? "" : ` (${mode}: nothing written)`;
+  return [...lines, `${result.models.map((m) => m.namespace).join(", ")}: ${summary} in ${Math.round(millis)} ms${verb}`].join("\n");
+}

@@ -1,0 +1,83 @@
+// The GitOps repository around a namespace folder, scanned once per run.
+import { existsSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import { UserError } from "./errors.ts";
+import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
+import { hasKustomization, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./repo.ts";
+import { gitTopLevel } from "./tools.ts";
+
+export interface Repository {
+  root: string;
+  kustomizations: FluxKustomization[];
+  gitRepositories: FluxGitRepository[];
+  /** Flux objects, ConfigMaps and Secrets: what substituteFrom and the matching need. */
+  objects: RepoObject[];
+  /** Namespace folders: Flux paths' namespace folders and every folder with base/kustomization.yaml. */
+  namespaceFolders: string[];
+}
+
+const SCAN_NEEDLES = ["fluxcd.io", "kind: ConfigMap", "kind: Secret"];
+
+/** Checks the folder the user named and returns its real path. */
+export function checkFolder(answer: string, cwd: string): string {
+  if (answer.split(/[\\/]/).includes("..")) throw new UserError(`folder ${answer} contains "..": name it directly`);
+  const folder = path.resolve(cwd, answer);
+  if (!existsSync(folder)) throw new UserError(`folder ${folder} does not exist`);
+  if (!statSync(folder).isDirectory()) throw new UserError(`${folder} is not a directory`);
+  return realpathSync(folder);
+}
+
+/**
+ * The repository root: among the folder's ancestors up to its git top level, the nearest one
+ * under which some Flux Kustomization's spec.path names an existing directory. Without git,
+ * the search stops at the folder's grandparent (repositories keep namespaces at `<group>/<ns>`).
+ */
+export async function scanRepository(folder: string): Promise<Repository> {
+  const top = (await gitTopLevel(folder)) ?? path.dirname(path.dirname(folder));
+  const files = await listYamlFiles(top);
+  const objects = await readRepoObjects(top, files, SCAN_NEEDLES);
+  const all = findFluxKustomizations(objects);
+  let root = top;
+  for (let dir = folder; isInside(dir, top); dir = path.dirname(dir)) {
+    const prefix = toPosix(path.relative(top, dir));
+    const under = all.filter((k) => prefix === "" || k.file.startsWith(`${prefix}/`));
+    if (under.some((k) => k.path !== "" && existsSync(path.join(dir, k.path)))) {
+      root = dir;
+      break;
+    }
+    if (dir === top) break;
+  }
+  const prefix = toPosix(path.relative(top, root));
+  const rebase = (file: string) => (prefix === "" ? file : file.slice(prefix.length + 1));
+  const inRoot = objects.filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`)).map((o) => ({ ...o, file: rebase(o.file) }));
+  const kustomizations = findFluxKustomizations(inRoot);
+  const rootFiles = files.filter((f) => prefix === "" || f.startsWith(`${prefix}/`)).map(rebase);
+  return {
+    root,
+    kustomizations,
+    gitRepositories: findGitRepositories(inRoot),
+    objects: inRoot,
+    namespaceFolders: namespaceFolders(root, rootFiles, kustomizations),
+  };
+}
+
+function isInside(dir: string, top: string): boolean {
+  const rel = path.relative(top, dir);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/** `x/base/kustomization.yaml` makes `x` a namespace folder; so does a Flux path `x/overlays/prod` or `x/base`. */
+function namespaceFolders(root: string, files: string[], kustomizations: FluxKustomization[]): string[] {
+  const folders = new Set<string>();
+  for (const file of files) {
+    const match = /^(.+)\/base\/kustomization\.ya?ml$/.exec(file);
+    if (match) folders.add(match[1]!);
+  }
+  for (const k of kustomizations) {
+    const folder = k.path.replace(/\/(base|overlays\/[^/]+)$/, "");
+    // A folder that defines Flux Kustomizations itself is a cluster's entry point, not a namespace.
+    const definesFlux = kustomizations.some((other) => other.file.startsWith(`${folder}/`));
+    if (folder && hasKustomization(path.join(root, k.path)) && !definesFlux) folders.add(folder);
+  }
+  return [...folders].filter((f) => !f.includes("/overlays/")).sort();
+}

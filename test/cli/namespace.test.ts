@@ -1,0 +1,100 @@
+// `npx plop namespace` as a user runs it: no TTY, answers on the command line.
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { copyExample, PROJECT_ROOT } from "../support/example.ts";
+
+const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
+// What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
+const TSX_LOADER = `--import ${pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href}`;
+
+async function plop(cwd: string, args: string[], env: Record<string, string> = {}) {
+  return execa(PLOP, ["--plopfile", path.join(PROJECT_ROOT, "plopfile.ts"), "namespace", ...args], {
+    cwd,
+    reject: false,
+    stdin: "ignore",
+    env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, ...env },
+  });
+}
+
+/** Every file below `root` with its content, to prove a failed run wrote nothing. */
+async function snapshot(root: string): Promise<string> {
+  const { stdout } = await execa("bash", ["-c", 'find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type d | sort'], { cwd: root });
+  return stdout;
+}
+
+describe("npx plop namespace", () => {
+  it("scaffolds a folder relative to where it runs, and a second run writes nothing", async () => {
+    const repo = copyExample();
+    const media = path.join(repo, "applications/media");
+    rmSync(path.join(media, "Tiltfile"));
+    const first = await plop(path.join(repo, "applications"), ["media"]);
+    expect(first.exitCode, first.stderr + first.stdout).toBe(0);
+    expect(readFileSync(path.join(media, "Tiltfile"), "utf8")).toContain('lib["suspend_flux"](["flux-system/media"]');
+    const before = await snapshot(repo);
+    const second = await plop(repo, ["--", "--folder", "applications/media"]);
+    expect(second.stdout).toMatch(/5 unchanged/);
+    expect(await snapshot(repo)).toBe(before);
+  });
+
+  it("keeps a hand edit and writes the new version beside it", async () => {
+    const repo = copyExample();
+    const tiltfile = path.join(repo, "applications/media/Tiltfile");
+    writeFileSync(tiltfile, readFileSync(tiltfile, "utf8") + "\n# my own addition\n");
+    writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: media\n  labels:\n    team: media\n");
+    const run = await plop(repo, ["applications/media"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/kept \(edited by hand\)/);
+    expect(readFileSync(tiltfile, "utf8")).toContain("# my own addition");
+    expect(readFileSync(`${tiltfile}.new`, "utf8")).not.toContain("# my own addition");
+  });
+
+  it("check mode fails on stale tooling and passes once updated", async () => {
+    const repo = copyExample();
+    writeFileSync(path.join(repo, "applications/media/base/legacy-nzbget/service.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: legacy-nzbget\nspec:\n  selector:\n    app.kubernetes.io/name: sonarr\n  ports:\n    - port: 6789\n      targetPort: http\n");
+    const before = await snapshot(repo);
+    const check = await plop(repo, ["applications/media", "--", "--mode", "check"]);
+    expect(check.exitCode).not.toBe(0);
+    expect(await snapshot(repo)).toBe(before);
+    expect((await plop(repo, ["applications/media"])).exitCode).toBe(0);
+    expect((await plop(repo, ["applications/media", "--", "--mode", "check"])).exitCode).toBe(0);
+  });
+
+  const badInputs: [string, (repo: string) => string[]][] = [
+    ["a folder that does not exist", () => ["applications/nope"]],
+    ["a file instead of a folder", () => ["applications/media/base/namespace.yaml"]],
+    ["a path with ..", () => ["applications/../applications/media"]],
+    ["a folder outside the repository", () => ["/tmp"]],
+    ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"])],
+    ["malformed YAML in a manifest", (repo) => (writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "kind: [unclosed\n"), ["applications/media"])],
+    ["a kustomization listing a missing file", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - missing.yaml\n"), ["applications/media"])],
+    ["an unknown mode", () => ["applications/media", "--", "--mode", "yolo"]],
+    ["an unknown option", () => ["applications/media", "--", "--colour", "red"]],
+    ["a kube context the kubeconfig lacks", (repo) => {
+      writeFileSync(path.join(repo, "kubeconfig"), "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n");
+      return ["applications/media", "--", "--context", "prod"];
+    }],
+    ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["applications/media"])],
+    ["a Flux path that does not exist", (repo) => (rmSync(path.join(repo, "applications/media/overlays/prod"), { recursive: true }), ["applications/media"])],
+    ["a Flux path that would sweep overlays/dev into production", (repo) => {
+      writeFileSync(path.join(repo, "clusters/homelab/apps.yaml"), readFileSync(path.join(repo, "clusters/homelab/apps.yaml"), "utf8").replace("./applications/media/overlays/prod", "./applications/media"));
+      return ["applications/media"];
+    }],
+    ["a symlink leaving the repository", (repo) => (symlinkSync("/tmp", path.join(repo, "applications/outside")), ["applications/outside"])],
+  ];
+
+  it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup) => {
+    const repo = copyExample();
+    const args = setup(repo);
+    const env: Record<string, string> = args.includes("--context") ? { KUBECONFIG: path.join(repo, "kubeconfig") } : {};
+    const before = await snapshot(repo);
+    const run = await plop(repo, args, env);
+    expect(run.exitCode).not.toBe(0);
+    const message = (run.stdout + run.stderr).split("\n").filter((line) => line.includes("✖"));
+    expect(message, run.stdout + run.stderr).toHaveLength(1);
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
+    expect(await snapshot(repo)).toBe(before);
+  });
+});

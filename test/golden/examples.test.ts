@@ -1,0 +1,91 @@
+// The generated files committed in examples/homelab are golden files: a fresh run must
+// reproduce them byte for byte, and the real kustomize must build every overlay.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { parseAllDocuments } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { NamespaceModel } from "../../helpers/model.ts";
+import { scaffold, type ScaffoldResult } from "../../helpers/scaffold.ts";
+import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
+
+const NO_KUBECONFIG = { KUBECONFIG: "/nonexistent" };
+let result: ScaffoldResult;
+
+beforeAll(async () => {
+  result = await scaffold({ folders: EXAMPLE_NAMESPACES.map((ns) => path.join(EXAMPLE_ROOT, ns)), cwd: EXAMPLE_ROOT, mode: "check", env: NO_KUBECONFIG });
+});
+
+async function build(dir: string) {
+  const { stdout } = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]);
+  return parseAllDocuments(stdout).map((doc) => doc.toJS() as Record<string, any>);
+}
+
+function model(ns: string): NamespaceModel {
+  return result.models.find((m) => m.folderInRepo === ns)!;
+}
+
+describe("examples/homelab", () => {
+  it("holds exactly what the generator writes today (run `npx plop namespace` after changing templates)", () => {
+    const stale = result.plan.filter((w) => w.outcome !== "unchanged").map((w) => `${w.outcome} ${path.relative(EXAMPLE_ROOT, w.path)}`);
+    expect(stale).toEqual([]);
+  });
+
+  it.each(EXAMPLE_NAMESPACES)("%s: the dev overlay builds and keeps production storage out", async (ns) => {
+    const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
+    expect(objects.length).toBeGreaterThan(0);
+    const claims = objects.filter((o) => o.kind === "PersistentVolumeClaim").map((o) => o.spec);
+    const templates = objects.filter((o) => o.kind === "StatefulSet").flatMap((o) => o.spec.volumeClaimTemplates ?? []).map((t: any) => t.spec);
+    for (const spec of [...claims, ...templates]) {
+      expect(spec.storageClassName).toBe("local-path");
+      expect(spec.accessModes).toEqual(["ReadWriteOnce"]);
+    }
+    for (const o of objects.filter((o) => typeof o.spec?.replicas === "number")) expect(o.spec.replicas).toBeLessThanOrEqual(1);
+  });
+
+  it("media: dev builds on overlays/prod, which Flux applies, and suspends only its own Kustomization", () => {
+    const media = model("applications/media");
+    expect(media.flux.productionPath).toBe("overlays/prod");
+    expect(media.flux.toSuspend).toEqual(["flux-system/media"]);
+    expect(media.flux.variables.find((v) => v.name === "DOMAIN")?.value).toBe("homelab.example");
+    expect(media.flux.missingVariables).toEqual([]);
+    expect(readFileSync(path.join(EXAMPLE_ROOT, "applications/media/Tiltfile"), "utf8")).not.toContain("flux-system/flux-system");
+  });
+
+  it("media: every forward is unique, unprivileged and lands on a container port of its workload", async () => {
+    const media = model("applications/media");
+    const forwards = media.resources.flatMap((r) => r.portForwards);
+    const locals = forwards.map((f) => f.localPort);
+    expect(new Set(locals).size).toBe(locals.length);
+    expect(Math.min(...locals)).toBeGreaterThanOrEqual(1024);
+    const objects = await build(path.join(EXAMPLE_ROOT, "applications/media/overlays/dev"));
+    for (const forward of forwards) {
+      const workload = objects.find((o) => o.metadata.name === forward.resource && o.spec?.template);
+      const ports = workload!.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort));
+      expect(ports).toContain(forward.containerPort);
+    }
+    // Two apps on 8080: one keeps it, the other moves up; nginx on 80 moves to 10080.
+    expect(forwards.filter((f) => f.containerPort === 8080).map((f) => f.localPort).sort()).toEqual([8080, 8081]);
+    expect(forwards.find((f) => f.containerPort === 80)?.localPort).toBe(10080);
+  });
+
+  it("every object of every dev build belongs to a Tilt resource", async () => {
+    for (const ns of EXAMPLE_NAMESPACES) {
+      const m = model(ns);
+      const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
+      const owned = new Set(m.resources.flatMap((r) => [...r.objects, ...(r.workload ? [`${r.workload}`] : [])]));
+      const podLabels = objects.filter((o) => o.spec?.template).map((o) => o.spec.template.metadata?.labels ?? {});
+      // Tilt attaches a Service to the workloads whose pod labels its selector matches.
+      const selectsAWorkload = (o: Record<string, any>) =>
+        Object.keys(o.spec.selector ?? {}).length > 0 &&
+        podLabels.some((labels) => Object.entries(o.spec.selector).every(([k, v]) => labels[k] === v));
+      for (const o of objects) {
+        const ref = `${o.metadata.name}:${String(o.kind).toLowerCase()}`;
+        const isWorkload = m.resources.some((r) => r.workload === o.metadata.name && o.spec?.template);
+        const isAttachedService = o.kind === "Service" && selectsAWorkload(o);
+        if (isWorkload || isAttachedService) continue;
+        expect(owned, `${ns}: ${ref}`).toContain(ref);
+      }
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { devPatches } from "../../helpers/dev-overlay.ts";
+import { findWorkloads } from "../../helpers/workloads.ts";
+
+describe("devPatches", () => {
+  it("runs one replica, keeps 0, and caps only what is above the dev caps", () => {
+    const workloads = findWorkloads([
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "big" },
+        spec: {
+          replicas: 3,
+          template: {
+            spec: {
+              containers: [
+                { name: "side", resources: { limits: { memory: "64Mi" } } },
+                { name: "app", resources: { limits: { cpu: "2000m", memory: "4Gi" }, requests: { cpu: "500m", memory: "128Mi" } } },
+              ],
+            },
+          },
+        },
+      },
+      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "parked" }, spec: { replicas: 0, template: { spec: { containers: [] } } } },
+      {
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: "nightly" },
+        spec: { jobTemplate: { spec: { template: { spec: { containers: [{ name: "c", resources: { limits: { cpu: 4 } } }] } } } } },
+      },
+    ]);
+    expect(devPatches(workloads)).toEqual([
+      {
+        kind: "Deployment",
+        name: "big",
+        ops: [
+          { op: "replace", path: "/spec/replicas", value: 1 },
+          { op: "replace", path: "/spec/template/spec/containers/1/resources/limits/cpu", value: "1" },
+          { op: "replace", path: "/spec/template/spec/containers/1/resources/limits/memory", value: "1Gi" },
+          { op: "replace", path: "/spec/template/spec/containers/1/resources/requests/cpu", value: "100m" },
+        ],
+      },
+      {
+        kind: "CronJob",
+        name: "nightly",
+        ops: [{ op: "replace", path: "/spec/jobTemplate/spec/template/spec/containers/0/resources/limits/cpu", value: "1" }],
+      },
+    ]);
+  });
+});

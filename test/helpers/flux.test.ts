@@ -1,0 +1,127 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  findFluxKustomizations,
+  kustomizationsSweeping,
+  matchNamespaceKustomizations,
+  missingVariables,
+  resolveVariables,
+} from "../../helpers/flux.ts";
+import type { RepoObject } from "../../helpers/repo.ts";
+
+function ks(name: string, spec: Record<string, unknown>, file = `clusters/c/${name}.yaml`): RepoObject {
+  return {
+    file,
+    object: { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name, namespace: "flux-system" }, spec },
+  };
+}
+
+describe("findFluxKustomizations", () => {
+  it("normalises spec.path and ignores kustomize's own Kustomization kind", () => {
+    const found = findFluxKustomizations([
+      ks("apps", { path: "./apps/media/overlays/prod/" }),
+      ks("root", { path: "./" }),
+      { file: "apps/media/base/kustomization.yaml", object: { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", metadata: { name: "x" } } },
+    ]);
+    expect(found.map((k) => [k.name, k.path])).toEqual([
+      ["apps", "apps/media/overlays/prod"],
+      ["root", ""],
+    ]);
+  });
+});
+
+describe("matchNamespaceKustomizations", () => {
+  const all = findFluxKustomizations([
+    ks("media", { path: "./apps/media/overlays/prod" }),
+    ks("media-base", { path: "apps/media/base" }),
+    ks("mediaserver", { path: "./apps/mediaserver" }),
+    ks("apps", { path: "./apps" }),
+    ks("flux-system", { path: "./clusters/c" }),
+  ]);
+
+  it("takes the folder, its base and its overlays; an ancestor path is reported apart", () => {
+    const { own, ancestors } = matchNamespaceKustomizations("apps/media", all);
+    expect(own.map((k) => k.name)).toEqual(["media", "media-base"]);
+    expect(ancestors.map((k) => k.name)).toEqual(["apps"]);
+  });
+
+  it("finds none for a folder no Kustomization points at", () => {
+    expect(matchNamespaceKustomizations("apps/other", all).own).toEqual([]);
+  });
+});
+
+describe("kustomizationsSweeping", () => {
+  function tree(withKustomizationAt: string[]): string {
+    const root = mkdtempSync(path.join(os.tmpdir(), "sweep-"));
+    mkdirSync(path.join(root, "apps/media/overlays/dev"), { recursive: true });
+    for (const dir of withKustomizationAt) writeFileSync(path.join(root, dir, "kustomization.yaml"), "resources: []\n");
+    return root;
+  }
+
+  it("flags a Flux path without kustomization.yaml above overlays/dev", () => {
+    const root = tree([]);
+    const all = findFluxKustomizations([ks("media", { path: "./apps/media" })]);
+    expect(kustomizationsSweeping(root, "apps/media/overlays/dev", all).map((k) => k.name)).toEqual(["media"]);
+  });
+
+  it("accepts a path whose kustomization.yaml decides what Flux applies", () => {
+    const root = tree(["apps/media"]);
+    const all = findFluxKustomizations([ks("media", { path: "./apps/media" }), ks("apps", { path: "./apps" })]);
+    expect(kustomizationsSweeping(root, "apps/media/overlays/dev", all)).toEqual([]);
+  });
+
+  it("flags a Flux path that is overlays/dev itself", () => {
+    const root = tree(["apps/media", "apps/media/overlays/dev"]);
+    const all = findFluxKustomizations([ks("dev", { path: "./apps/media/overlays/dev" })]);
+    expect(kustomizationsSweeping(root, "apps/media/overlays/dev", all).map((k) => k.name)).toEqual(["dev"]);
+  });
+});
+
+describe("resolveVariables", () => {
+  const settings: RepoObject = {
+    file: "clusters/c/settings.yaml",
+    object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "flux-system" }, data: { DOMAIN: "a.example", TZ: "UTC" } },
+  };
+  const overrides: RepoObject = {
+    file: "clusters/c/overrides.yaml",
+    object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "overrides", namespace: "flux-system" }, data: { TZ: "Europe/Berlin" } },
+  };
+  const secret: RepoObject = {
+    file: "clusters/c/secret.yaml",
+    object: { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "flux-system" }, stringData: { TOKEN: "s3cret" } },
+  };
+
+  it("applies substituteFrom in order, substitute on top, and keeps Secret values out", () => {
+    const [k] = findFluxKustomizations([
+      ks("media", {
+        path: "./apps/media",
+        postBuild: {
+          substitute: { DOMAIN: "b.example" },
+          substituteFrom: [
+            { kind: "ConfigMap", name: "settings" },
+            { kind: "ConfigMap", name: "overrides" },
+            { kind: "Secret", name: "creds" },
+            { kind: "ConfigMap", name: "missing" },
+            { kind: "ConfigMap", name: "absent-ok", optional: true },
+          ],
+        },
+      }),
+    ]);
+    const { variables, unresolved } = resolveVariables(k!, [settings, overrides, secret]);
+    expect(variables).toEqual([
+      { name: "DOMAIN", value: "b.example", secret: false, source: "substitute" },
+      { name: "TOKEN", secret: true, source: "Secret/creds" },
+      { name: "TZ", value: "Europe/Berlin", secret: false, source: "ConfigMap/overrides" },
+    ]);
+    expect(unresolved).toEqual(["ConfigMap/missing"]);
+  });
+});
+
+describe("missingVariables", () => {
+  it("names unset variables but not escapes or ones with defaults", () => {
+    const text = "a: ${DOMAIN}\nb: $${HOME}\nc: ${PORT:=80}\nd: ${MODE:-dev}\ne: ${UNSET}\nf: ${UNSET}";
+    expect(missingVariables(text, new Set(["DOMAIN"]))).toEqual(["UNSET"]);
+  });
+});
