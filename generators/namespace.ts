@@ -5,7 +5,7 @@ import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
 import { formatReport } from "../helpers/report.ts";
 import { scanRepository } from "../helpers/repository.ts";
-import { assertMode, scaffold } from "../helpers/scaffold.ts";
+import { assertMode, diffPlan, scaffold } from "../helpers/scaffold.ts";
 import { readCommandLine } from "./args.ts";
 
 const PROJECT_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -71,14 +71,11 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         try {
           if (error) throw new UserError(error);
           const result = await scaffold({ folders, cwd: process.cwd(), context, mode: assertMode(mode), force });
-          const report = formatReport(result, mode, performance.now() - started);
-          if (mode === "check" && result.changed) {
-            process.exitCode = 1;
-            throw new UserError(`tooling is stale:\n${report}`);
-          }
-          // The table goes to stdout as it is; plop prints the returned line after its ✔.
-          const lines = report.split("\n");
+          // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
+          const lines = formatReport(result, mode, performance.now() - started).split("\n");
           console.log(lines.slice(0, -1).join("\n"));
+          if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
+          if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;
         } catch (error) {
           if (error instanceof UserError) throw error.message;

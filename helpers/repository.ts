@@ -4,7 +4,7 @@ import path from "node:path";
 import { UserError } from "./errors.ts";
 import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
 import { hasKustomization, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./repo.ts";
-import { gitTopLevel } from "./tools.ts";
+import { gitTopLevel, gitYamlFiles } from "./tools.ts";
 
 export interface Repository {
   root: string;
@@ -28,25 +28,30 @@ export function checkFolder(answer: string, cwd: string): string {
 }
 
 /**
- * The repository root: among the folder's ancestors up to its git top level, the nearest one
- * under which some Flux Kustomization's spec.path names an existing directory. Without git,
- * the search stops at the folder's grandparent (repositories keep namespaces at `<group>/<ns>`).
+ * The repository root is where Flux Kustomization paths resolve: for each Kustomization file,
+ * the nearest ancestor (up to the git top level) under which its spec.path exists. The folder's
+ * root is the deepest such root holding it, else the one root below it; else the git top level.
+ * Without git the search stops at the folder's grandparent (namespaces sit at `<group>/<ns>`).
  */
 export async function scanRepository(folder: string): Promise<Repository> {
-  const top = (await gitTopLevel(folder)) ?? path.dirname(path.dirname(folder));
-  const files = await listYamlFiles(top);
+  const gitTop = await gitTopLevel(folder);
+  const top = gitTop ?? path.dirname(path.dirname(folder));
+  // In git, what git ignores (build output, vendored trees) is no part of the repository.
+  const files = gitTop ? (await gitYamlFiles(gitTop)).filter((f) => existsSync(path.join(gitTop, f))) : await listYamlFiles(top);
   const objects = await readRepoObjects(top, files, SCAN_NEEDLES);
-  const all = findFluxKustomizations(objects);
-  let root = top;
-  for (let dir = folder; isInside(dir, top); dir = path.dirname(dir)) {
-    const prefix = toPosix(path.relative(top, dir));
-    const under = all.filter((k) => prefix === "" || k.file.startsWith(`${prefix}/`));
-    if (under.some((k) => k.path !== "" && existsSync(path.join(dir, k.path)))) {
-      root = dir;
-      break;
+  const roots = new Set<string>();
+  for (const k of findFluxKustomizations(objects)) {
+    for (let dir = path.dirname(path.join(top, k.file)); isInside(dir, top); dir = path.dirname(dir)) {
+      if (k.path !== "" && existsSync(path.join(dir, k.path))) {
+        roots.add(dir);
+        break;
+      }
+      if (dir === top) break;
     }
-    if (dir === top) break;
   }
+  const holding = [...roots].filter((r) => isInside(folder, r)).sort((a, b) => b.length - a.length);
+  const below = [...roots].filter((r) => isInside(r, folder));
+  const root = holding[0] ?? (below.length === 1 ? below[0]! : top);
   const prefix = toPosix(path.relative(top, root));
   const rebase = (file: string) => (prefix === "" ? file : file.slice(prefix.length + 1));
   const inRoot = objects.filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`)).map((o) => ({ ...o, file: rebase(o.file) }));

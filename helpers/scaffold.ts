@@ -1,4 +1,5 @@
 // One run of the namespace generator: folders in, a plan of writes out, applied or previewed.
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
 import { UserError } from "./errors.ts";
@@ -9,6 +10,7 @@ import { forwardKey } from "./ports.ts";
 import { renderNamespace, renderRepoTiltLib, type RenderedFile } from "./render.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
+import { unifiedDiff } from "./tools.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
 export type Mode = "write" | "dry-run" | "check";
@@ -31,18 +33,34 @@ export interface ScaffoldResult {
   changed: boolean;
 }
 
+/** `all` stands for every folder of the repository scaffolded before (it has an answers file). */
+export const ALL_FOLDERS = "all";
+
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
-  const folders = options.folders.map((f) => checkFolder(f, options.cwd));
-  const contexts = await readKubeContexts(options.env);
   const repos = new Map<string, Repository>();
+  const folders: string[] = [];
+  for (const answer of options.folders) {
+    if (answer !== ALL_FOLDERS) folders.push(checkFolder(answer, options.cwd));
+    else folders.push(...(await scaffoldedFolders(await repositoryFor(checkFolder(".", options.cwd), repos))));
+  }
+  if (folders.length === 0) throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
+  const contexts = await readKubeContexts(options.env);
   const models: NamespaceModel[] = [];
   const files: RenderedFile[] = [];
   const generated = new Map<string, string>();
   const obsolete: string[] = [];
   const takenPorts: number[] = [];
+  const portsOfOthers = new Set<string>();
 
   for (const folder of folders) {
     const repo = await repositoryFor(folder, repos);
+    // Ports of namespaces scaffolded earlier and not part of this run stay theirs.
+    if (!portsOfOthers.has(repo.root)) {
+      portsOfOthers.add(repo.root);
+      for (const other of await scaffoldedFolders(repo)) {
+        if (!folders.includes(other)) takenPorts.push(...Object.values(readAnswers(other)?.ports ?? {}));
+      }
+    }
     const saved = readAnswers(folder);
     const context = options.context ?? saved?.answers.context;
     const model = await inspectNamespace(folder, repo, contexts, {
@@ -76,6 +94,10 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   return { models, plan, obsolete, changed };
 }
 
+async function scaffoldedFolders(repo: Repository): Promise<string[]> {
+  return repo.namespaceFolders.map((f) => path.join(repo.root, f)).filter((f) => existsSync(path.join(f, ANSWERS_FILE)));
+}
+
 async function repositoryFor(folder: string, repos: Map<string, Repository>): Promise<Repository> {
   for (const repo of repos.values()) {
     const rel = path.relative(repo.root, folder);
@@ -88,6 +110,17 @@ async function repositoryFor(folder: string, repos: Map<string, Repository>): Pr
 
 function toFolderPath(folder: string, file: string): string {
   return path.relative(folder, file).split(path.sep).join("/");
+}
+
+/** Unified diffs of every write a plan would make, for `--mode dry-run`. */
+export async function diffPlan(plan: PlannedWrite[]): Promise<string[]> {
+  return Promise.all(
+    planChanges(plan).map((write) => {
+      const target = write.beside ?? write.path;
+      const current = write.beside ? undefined : write.current;
+      return unifiedDiff(current, write.content, path.relative(process.cwd(), target));
+    }),
+  );
 }
 
 export function assertMode(mode: string): Mode {

@@ -98,3 +98,29 @@ describe("npx plop namespace", () => {
     expect(await snapshot(repo)).toBe(before);
   });
 });
+
+describe("npx plop namespace -- --folder all", () => {
+  it("updates every scaffolded namespace and keeps local ports unique across them", async () => {
+    const repo = copyExample();
+    const run = await plop(repo, ["--", "--folder", "all", "--mode", "dry-run"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/media, monitoring, observability: 13 unchanged/);
+    const ports = ["applications/media", "infrastructure/observability"].flatMap((ns) =>
+      [...readFileSync(path.join(repo, ns, ".tilt-scaffold.yaml"), "utf8").matchAll(/^ {2}\S+: (\d+)$/gm)].map((m) => m[1]),
+    );
+    expect(ports.length).toBeGreaterThan(5);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  it("dry-run prints a unified diff and writes nothing", async () => {
+    const repo = copyExample();
+    const overlay = path.join(repo, "infrastructure/monitoring/overlays/dev/kustomization.yaml");
+    rmSync(overlay);
+    const before = await snapshot(repo);
+    const run = await plop(repo, ["infrastructure/monitoring", "--", "--mode", "dry-run"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain("+++ b/infrastructure/monitoring/overlays/dev/kustomization.yaml");
+    expect(run.stdout).toContain("+  - ../storage/local-path");
+    expect(await snapshot(repo)).toBe(before);
+  });
+});

@@ -1,0 +1,130 @@
+// `plop tilt-lib [dir]`: prompts and wiring only; the work is in helpers/tilt-lib-package.ts.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { NodePlopAPI } from "plop";
+import { UserError } from "../helpers/errors.ts";
+import { scanRepository } from "../helpers/repository.ts";
+import { assertMode } from "../helpers/scaffold.ts";
+import { ANSWERS_FILE, parseList, type TiltLibAnswers } from "../helpers/tilt-lib-answers.ts";
+import { generateTiltLibPackage } from "../helpers/tilt-lib-package.ts";
+import { formatTiltLibReport } from "../helpers/tilt-lib-report.ts";
+import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib-target.ts";
+import { readCommandLine } from "./args.ts";
+import { EMBEDDED_EXAMPLE } from "./namespace.ts";
+
+const OPTIONS = {
+  dir: { type: "string" },
+  project: { type: "string" },
+  "repo-url": { type: "string" },
+  path: { type: "string" },
+  revision: { type: "string" },
+  namespaces: { type: "string" },
+  "platform-group": { type: "string" },
+  "developer-group": { type: "string" },
+  pin: { type: "string" },
+  "argocd-namespace": { type: "string" },
+  container: { type: "string" },
+  "workspace-label": { type: "string" },
+  mode: { type: "string" },
+  force: { type: "boolean" },
+} as const;
+
+/** Options whose answer is one string, by the answer's name. */
+const STRING_ANSWERS = {
+  project: "project",
+  "repo-url": "repoUrl",
+  path: "path",
+  revision: "revision",
+  "platform-group": "platformGroup",
+  "developer-group": "developerGroup",
+  "argocd-namespace": "argocdNamespace",
+  container: "container",
+  "workspace-label": "workspaceLabel",
+} as const;
+
+interface TiltLibPromptAnswers {
+  /** A bad command line, reported by the action so that every error looks the same. */
+  error?: string;
+  dir: string;
+  answers: Partial<TiltLibAnswers>;
+  mode: string;
+  force: boolean;
+}
+
+type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
+
+/** The embedded example's package: what a run with no answer at all writes. */
+const EXAMPLE_PACKAGE = path.join(EMBEDDED_EXAMPLE, DEFAULT_PACKAGE_DIR);
+
+function givenAnswers(named: Record<string, string | boolean | undefined>): Partial<TiltLibAnswers> {
+  const answers: Partial<TiltLibAnswers> = {};
+  for (const [option, key] of Object.entries(STRING_ANSWERS)) {
+    const value = named[option];
+    if (typeof value === "string") answers[key] = value;
+  }
+  if (typeof named.namespaces === "string") answers.namespaces = parseList(named.namespaces);
+  if (typeof named.pin === "string") answers.pins = parseList(named.pin);
+  return answers;
+}
+
+/** On a terminal: the package folder, offering `<repository root>/tilt-lib` of where you are. */
+async function askDir(inquirer: Inquirer): Promise<string> {
+  const repo = await scanRepository(process.cwd()).catch(() => undefined);
+  const suggested = repo && repo.namespaceFolders.length > 0 ? path.join(repo.root, DEFAULT_PACKAGE_DIR) : EXAMPLE_PACKAGE;
+  const { dir } = await inquirer.prompt({ type: "input", name: "dir", message: "Package folder", default: suggested });
+  return String(dir);
+}
+
+async function askNamespaces(inquirer: Inquirer): Promise<string[]> {
+  const { namespaces } = await inquirer.prompt({ type: "input", name: "namespaces", message: "Workspace namespaces (comma-separated)", default: "coder" });
+  return parseList(String(namespaces));
+}
+
+export function registerTiltLibGenerator(plop: NodePlopAPI): void {
+  plop.setGenerator("tilt-lib", {
+    description: "the platform package: tilt_lib.star as ConfigMaps, ArgoCD Application, RBAC and workspace mounts",
+    prompts: async (inquirer): Promise<TiltLibPromptAnswers> => {
+      let commandLine;
+      try {
+        commandLine = readCommandLine(process.argv, "tilt-lib", OPTIONS);
+      } catch (error) {
+        if (error instanceof UserError) return { error: error.message, dir: "", answers: {}, mode: "write", force: false };
+        throw error;
+      }
+      const { positional, named } = commandLine;
+      const fromLine = (named.dir as string | undefined) ?? positional[0];
+      const base = { answers: givenAnswers(named), mode: (named.mode as string | undefined) ?? "write", force: named.force === true };
+      if (positional.length > (named.dir === undefined ? 1 : 0)) {
+        return { ...base, dir: "", error: `one package folder only, got ${positional.join(" ")}` };
+      }
+      // Never block without a terminal: no folder means the embedded example's package.
+      const interactive = process.stdin.isTTY === true;
+      const dir = fromLine ?? (interactive ? await askDir(inquirer) : EXAMPLE_PACKAGE);
+      const firstRun = !existsSync(path.resolve(dir, ANSWERS_FILE));
+      if (interactive && firstRun && base.answers.namespaces === undefined) base.answers.namespaces = await askNamespaces(inquirer);
+      return { ...base, dir };
+    },
+    actions: [
+      async (data) => {
+        const { error, dir, answers, mode, force } = data as TiltLibPromptAnswers;
+        const started = performance.now();
+        try {
+          if (error) throw new UserError(error);
+          const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
+          const report = formatTiltLibReport(result, mode, performance.now() - started);
+          if (mode === "check" && result.changed) {
+            process.exitCode = 1;
+            throw new UserError(`the tilt-lib package is stale:\n${report}`);
+          }
+          // The table goes to stdout as it is; plop prints the returned line after its ✔.
+          const lines = report.split("\n");
+          console.log(lines.slice(0, -1).join("\n"));
+          return lines.at(-1)!;
+        } catch (error) {
+          if (error instanceof UserError) throw error.message;
+          throw error;
+        }
+      },
+    ],
+  });
+}

@@ -1,0 +1,144 @@
+// One run of `plop tilt-lib`: answers in, the platform package planned, then applied or previewed.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { UserError } from "./errors.ts";
+import { tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "./render.ts";
+import type { Repository } from "./repository.ts";
+import type { Mode } from "./scaffold.ts";
+import { ANSWERS_FILE, FIXED_DEFAULTS, readSavedAnswers, renderSavedAnswers, validateAnswers, type TiltLibAnswers } from "./tilt-lib-answers.ts";
+import { renderTiltLibPackage, type PackagedFile, type TiltLibModel } from "./tilt-lib-render.ts";
+import { resolvePackageTarget, type PackageTarget } from "./tilt-lib-target.ts";
+import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
+import { GENERATOR_VERSION } from "./version.ts";
+
+export const LIBRARY_MOUNT = "/apps/tilt-lib";
+export const TEMPLATE_MOUNT = "/apps/template";
+const LIBRARY_FILE = "tilt_lib.star";
+const TILTFILE_TEMPLATE = "template/Tiltfile.hbs";
+
+export interface TiltLibOptions {
+  /** The package folder, absolute or relative to `cwd`; it may not exist yet. */
+  dir: string;
+  cwd: string;
+  /** Answers given this time; the rest come from the answers file, then from the repository. */
+  answers: Partial<TiltLibAnswers>;
+  mode?: Mode;
+  force?: boolean;
+}
+
+export interface TiltLibResult {
+  model: TiltLibModel;
+  repoRoot: string;
+  plan: PlannedWrite[];
+  /** Files the last run generated that this one no longer does: reported, never deleted. */
+  obsolete: string[];
+  changed: boolean;
+}
+
+/** `VERSION = "1.2.3"` of a tilt_lib.star. */
+export function readLibraryVersion(source: string, file: string): string {
+  const version = /^VERSION = "([^"]*)"$/m.exec(source)?.[1];
+  if (version === undefined || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version)) {
+    throw new UserError(`${file}: invalid version: no VERSION = "<major>.<minor>.<patch>" line`);
+  }
+  return version;
+}
+
+function major(version: string): string {
+  return `v${version.split(".")[0]}`;
+}
+
+/** Defaults taken from the repository: the Flux GitRepository its Kustomizations sync from. */
+export function repositoryDefaults(repo: Repository, dirInRepo: string): Pick<TiltLibAnswers, "path"> & Partial<TiltLibAnswers> {
+  const used = repo.kustomizations.find((k) => k.sourceRef.kind === "GitRepository" && repo.gitRepositories.some((g) => g.name === k.sourceRef.name && g.url));
+  const source = repo.gitRepositories.find((g) => g.name === used?.sourceRef.name && g.url) ?? repo.gitRepositories.find((g) => g.url);
+  return {
+    path: dirInRepo,
+    ...(source?.url ? { repoUrl: source.url, revision: source.branch ?? "HEAD" } : {}),
+  };
+}
+
+function chooseAnswers(target: PackageTarget, saved: Partial<TiltLibAnswers> | undefined, given: Partial<TiltLibAnswers>): TiltLibAnswers {
+  const merged = { ...FIXED_DEFAULTS, revision: "HEAD", ...repositoryDefaults(target.repo, target.dirInRepo), ...saved, ...given };
+  if (merged.repoUrl === undefined) {
+    throw new UserError(`no Flux GitRepository with a URL in ${target.repo.root}: answer --repo-url`);
+  }
+  return validateAnswers({ ...merged, repoUrl: merged.repoUrl, pins: [...merged.pins].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) });
+}
+
+/** What will be in the file after the run: the new content, or the hand-edited one that is kept. */
+function contentAfter(file: RenderedFile, generated: Map<string, string>, force: boolean): string {
+  const [write] = planWrites([file], generated, force);
+  return write!.outcome.startsWith("kept") ? write!.current! : file.content;
+}
+
+/**
+ * A pinned copy is written once, from the current library of the same major, and never
+ * rewritten: it is what workspaces pinned to that major keep getting.
+ */
+function pinnedCopy(dir: string, tag: string, library: { content: string; version: string }): { file: PackagedFile; content: string } {
+  const rel = `versions/${tag}/${LIBRARY_FILE}`;
+  const abs = path.join(dir, ...rel.split("/"));
+  let content: string;
+  if (existsSync(abs)) {
+    content = readFileSync(abs, "utf8");
+  } else if (major(library.version) === tag) {
+    content = library.content;
+  } else {
+    throw new UserError(`cannot pin ${tag}: ${rel} does not exist and ${LIBRARY_FILE} is ${library.version}; a pin copies the library while it is ${tag}.x (or add ${rel} by hand)`);
+  }
+  const version = readLibraryVersion(content, rel);
+  if (major(version) !== tag) throw new UserError(`${rel}: invalid version ${version} for pin ${tag}: its VERSION must be ${tag.slice(1)}.x.y`);
+  const description = `pinned ${tag} (${rel}), a frozen copy for workspaces that mount it instead of tilt-lib`;
+  return { file: { name: `tilt-lib-${tag}`, file: rel, key: LIBRARY_FILE, version, description, renamed: true, tag }, content };
+}
+
+export async function generateTiltLibPackage(options: TiltLibOptions): Promise<TiltLibResult> {
+  const force = options.force ?? false;
+  const target = await resolvePackageTarget(options.dir, options.cwd);
+  const saved = readSavedAnswers(target.dir);
+  const answers = chooseAnswers(target, saved?.answers, options.answers);
+  const at = (rel: string) => path.join(target.dir, ...rel.split("/"));
+  const generated = new Map(Object.entries(saved?.files ?? {}).map(([rel, hash]) => [at(rel), hash]));
+
+  // The version labels come from the .star files as they will be on disk after this run.
+  const libraryFile: RenderedFile = { path: at(LIBRARY_FILE), content: tiltLibSource() };
+  const libraryContent = contentAfter(libraryFile, generated, force);
+  const version = readLibraryVersion(libraryContent, LIBRARY_FILE);
+  const pins = answers.pins.map((tag) => pinnedCopy(target.dir, tag, { content: libraryContent, version }));
+  const library: PackagedFile = { name: "tilt-lib", file: LIBRARY_FILE, key: LIBRARY_FILE, version, description: `the current library (${LIBRARY_FILE}), mounted at ${LIBRARY_MOUNT}`, renamed: false };
+  const templates: PackagedFile = { name: "tilt-templates", file: TILTFILE_TEMPLATE, key: "Tiltfile.hbs", version: GENERATOR_VERSION, description: `the Tiltfile template of \`npx plop namespace\`, mounted at ${TEMPLATE_MOUNT}`, renamed: true };
+  const model: TiltLibModel = {
+    generatorVersion: GENERATOR_VERSION,
+    dir: target.dir,
+    dirInRepo: target.dirInRepo,
+    version,
+    library,
+    pins: pins.map((p) => p.file),
+    libraries: [library, ...pins.map((p) => p.file)],
+    templates,
+    configMaps: [library, ...pins.map((p) => p.file), templates],
+    libraryMount: LIBRARY_MOUNT,
+    templateMount: TEMPLATE_MOUNT,
+    application: { name: "tilt-lib" },
+    answers,
+  };
+
+  const files: RenderedFile[] = [
+    libraryFile,
+    ...pins.map((p) => ({ path: at(p.file.file), content: p.content })),
+    { path: at(TILTFILE_TEMPLATE), content: readFileSync(path.join(TEMPLATES_DIR, "namespace", "Tiltfile.hbs"), "utf8") },
+    ...renderTiltLibPackage(model),
+  ];
+  const hashes = Object.fromEntries(files.map((f) => [path.relative(target.dir, f.path).split(path.sep).join("/"), sha256(f.content)]));
+  const obsolete = Object.keys(saved?.files ?? {}).filter((rel) => !(rel in hashes)).map(at);
+  files.push({ path: at(ANSWERS_FILE), content: renderSavedAnswers(answers, hashes) });
+
+  // The answers file is the tool's own record: always ours to rewrite.
+  const plan = planWrites(files, generated, force).map((write) =>
+    path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept") ? { ...write, outcome: "update" as const, beside: undefined } : write,
+  );
+  const changed = planChanges(plan).length > 0;
+  if ((options.mode ?? "write") === "write") applyPlan(plan);
+  return { model, repoRoot: target.repo.root, plan, obsolete, changed };
+}

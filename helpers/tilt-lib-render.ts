@@ -1,0 +1,79 @@
+// Renders the tilt-lib package from its model: file path → content. Templates see only the model.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import Handlebars from "handlebars";
+import { TEMPLATES_DIR, type RenderedFile } from "./render.ts";
+import type { TiltLibAnswers } from "./tilt-lib-answers.ts";
+
+/** One ConfigMap built from one file of the package. */
+export interface PackagedFile {
+  /** ConfigMap name: tilt-lib, tilt-lib-v1, tilt-templates. */
+  name: string;
+  /** Package-relative, `/`-separated. */
+  file: string;
+  /** Key in the ConfigMap, i.e. the file name under the mount path. */
+  key: string;
+  version: string;
+  /** Shown in a comment of kustomization.yaml. */
+  description: string;
+  /** The key differs from the file's path, so the generator entry needs `key=file`. */
+  renamed: boolean;
+  /** Set on pinned copies: v1, v2, … */
+  tag?: string;
+}
+
+export interface TiltLibModel {
+  generatorVersion: string;
+  /** Absolute path of the package, and its path inside the repository. */
+  dir: string;
+  dirInRepo: string;
+  /** VERSION of the package's tilt_lib.star. */
+  version: string;
+  /** The current library. */
+  library: PackagedFile;
+  /** Pinned majors, oldest first. */
+  pins: PackagedFile[];
+  /** library + pins: every ConfigMap holding a tilt_lib.star. */
+  libraries: PackagedFile[];
+  templates: PackagedFile;
+  /** libraries + templates: every ConfigMap of the package, generated in each workspace namespace. */
+  configMaps: PackagedFile[];
+  libraryMount: string;
+  templateMount: string;
+  application: { name: string };
+  answers: TiltLibAnswers;
+}
+
+const handlebars = Handlebars.create();
+// JSON strings are valid YAML double-quoted scalars, and valid bash words for the names we quote.
+handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+handlebars.registerPartial("workspaceSpec", readTemplate("workspace-spec.yaml.hbs"));
+
+function readTemplate(name: string): string {
+  return readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", name), "utf8");
+}
+
+const compiled = new Map<string, Handlebars.TemplateDelegate>();
+function render(name: string, context: object): string {
+  let template = compiled.get(name);
+  if (!template) {
+    template = handlebars.compile(readTemplate(name), { noEscape: true, strict: true });
+    compiled.set(name, template);
+  }
+  return template(context);
+}
+
+/** The package's files that come from templates; the .star copies and Tiltfile.hbs are added by the caller. */
+export function renderTiltLibPackage(model: TiltLibModel): RenderedFile[] {
+  const at = (rel: string) => path.join(model.dir, ...rel.split("/"));
+  return [
+    { path: at("kustomization.yaml"), content: render("kustomization.yaml.hbs", model) },
+    { path: at("rbac.yaml"), content: render("rbac.yaml.hbs", model) },
+    { path: at("argocd/application.yaml"), content: render("application.yaml.hbs", model) },
+    { path: at("workspace/kustomization.yaml"), content: render("workspace-kustomization.yaml.hbs", model) },
+    { path: at("workspace/deployment-patch.yaml"), content: render("deployment-patch.yaml.hbs", model) },
+    { path: at("workspace/pod-patch.yaml"), content: render("pod-patch.yaml.hbs", model) },
+    { path: at("README.md"), content: render("README.md.hbs", model) },
+    { path: at("tilt-lib-version.sh"), content: render("tilt-lib-version.sh.hbs", model), executable: true },
+  ];
+}
