@@ -165,7 +165,7 @@ function stringValues(value: unknown): Record<string, string> {
  */
 export function missingVariables(text: string, known: Set<string>): string[] {
   const missing = new Set<string>();
-  for (const match of text.matchAll(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[=-][^}]*)?\}/g)) {
+  for (const match of text.matchAll(/(\$?)\$\{([A-Za-z_][A-Za-z0-9_]*)(:=[^}]*|:-[^}]*|=[^}]*)?\}/g)) {
     const [, escape, name, fallback] = match;
     if (escape || fallback || known.has(name!)) continue;
     missing.add(name!);

@@ -1,7 +1,7 @@
 // Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
 import path from "node:path";
 import { UserError } from "./errors.ts";
-import { type FluxVariable, kustomizationsSweeping, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
+import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
 import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-overlay.ts";
 import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
@@ -12,12 +12,11 @@ import { hasKustomization, toPosix } from "./repo.ts";
 import type { Repository } from "./repository.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
-import { kustomizeBuild } from "./tools.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "./version.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";
 export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
-export const MOUNTED_TILT_LIB = "/apps/tilt-lib/tilt_lib.star";
+export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";
 export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -32,12 +31,22 @@ export interface InspectOptions {
   ownsLocalPath?: boolean;
 }
 
-export async function inspectNamespace(
-  folder: string,
-  repo: Repository,
-  contexts: KubeContexts,
-  options: InspectOptions = {},
-): Promise<NamespaceModel> {
+/** A namespace folder located in its repository: which Kustomizations apply it, and what Flux builds. */
+export interface LocatedNamespace {
+  folder: string;
+  folderInRepo: string;
+  own: FluxKustomization[];
+  ancestors: FluxKustomization[];
+  /** Namespace-relative directory Flux builds (overlays/prod, base, …). */
+  productionPath: string;
+}
+
+/** …and that directory built the way Flux builds it. */
+export interface BuiltNamespace extends LocatedNamespace {
+  built: string;
+}
+
+export function locateNamespace(folder: string, repo: Repository): LocatedNamespace {
   const folderInRepo = toPosix(path.relative(repo.root, folder));
   if (folderInRepo.startsWith("..") || path.isAbsolute(folderInRepo)) {
     throw new UserError(`${folder} is outside the repository ${repo.root}`);
@@ -55,10 +64,21 @@ export async function inspectNamespace(
         `so Flux takes in every folder below it; add a kustomization.yaml there that lists what Flux should apply`,
     );
   }
-
   const productionPath = chooseProductionPath(folder, folderInRepo, own.map((k) => k.path));
-  const built = await kustomizeBuild(path.join(folder, productionPath), path.posix.join(folderInRepo, productionPath));
-  const objects = parseManifests(built, `kustomize build of ${productionPath}`);
+  return { folder, folderInRepo, own, ancestors, productionPath };
+}
+
+/** Everything else: pure derivation from the build, the repository scan and the kube contexts. */
+export function inspectNamespace(
+  { folder, folderInRepo, own, ancestors, productionPath, built }: BuiltNamespace,
+  repo: Repository,
+  contexts: KubeContexts,
+  options: InspectOptions = {},
+): NamespaceModel {
+  // A canonical order, so the output does not depend on how kustomize was run.
+  const objects = parseManifests(built, `kustomize build of ${productionPath}`).sort(
+    (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
+  );
   const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
   const namespace = targetNamespace ?? namespaceOf(objects) ?? path.basename(folder);
   if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
@@ -149,11 +169,8 @@ export async function inspectNamespace(
     },
     resources,
     skippedPorts: skipped,
-    tiltLibPaths: [
-      "tilt_lib.star",
-      path.posix.relative(folderInRepo, REPO_TILT_LIB),
-      MOUNTED_TILT_LIB,
-    ],
+    tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
+    tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
   };
 }

@@ -66,7 +66,9 @@ export interface NamespaceModel {
   };
   resources: TiltResource[];
   skippedPorts: SkippedPort[];
-  /** Where the Tiltfile looks for tilt_lib.star, in order (namespace-relative or absolute). */
+  /** Where the Tiltfile looks for tilt_lib.star first: a local copy, then the repository's. */
   tiltLibPaths: string[];
+  /** Where the platform mounts it (TILT_LIB_DIR overrides it at `tilt up`). */
+  tiltLibMount: string;
   tiltLibVersion: string;
 }

@@ -31,11 +31,12 @@ export function checkFolder(answer: string, cwd: string): string {
  * The repository root is where Flux Kustomization paths resolve: for each Kustomization file,
  * the nearest ancestor (up to the git top level) under which its spec.path exists. The folder's
  * root is the deepest such root holding it, else the one root below it; else the git top level.
- * Without git the search stops at the folder's grandparent (namespaces sit at `<group>/<ns>`).
+ * Without git the search stops at `topWithoutGit`: by default the folder's grandparent
+ * (namespaces sit at `<group>/<ns>`).
  */
-export async function scanRepository(folder: string): Promise<Repository> {
+export async function scanRepository(folder: string, topWithoutGit = path.dirname(path.dirname(folder))): Promise<Repository> {
   const gitTop = await gitTopLevel(folder);
-  const top = gitTop ?? path.dirname(path.dirname(folder));
+  const top = gitTop ?? topWithoutGit;
   // In git, what git ignores (build output, vendored trees) is no part of the repository.
   const files = gitTop ? (await gitYamlFiles(gitTop)).filter((f) => existsSync(path.join(gitTop, f))) : await listYamlFiles(top);
   const objects = await readRepoObjects(top, files, SCAN_NEEDLES);

@@ -3,14 +3,14 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
 import { UserError } from "./errors.ts";
-import { inspectNamespace } from "./inspect.ts";
+import { inspectNamespace, locateNamespace } from "./inspect.ts";
 import { readKubeContexts } from "./kubeconfig.ts";
 import type { NamespaceModel } from "./model.ts";
 import { forwardKey } from "./ports.ts";
 import { renderNamespace, renderRepoTiltLib, type RenderedFile } from "./render.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
-import { unifiedDiff } from "./tools.ts";
+import { kustomizeBuildMany, unifiedDiff } from "./tools.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
 export type Mode = "write" | "dry-run" | "check";
@@ -41,7 +41,12 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const folders: string[] = [];
   for (const answer of options.folders) {
     if (answer !== ALL_FOLDERS) folders.push(checkFolder(answer, options.cwd));
-    else folders.push(...(await scaffoldedFolders(await repositoryFor(checkFolder(".", options.cwd), repos))));
+    else {
+      const here = checkFolder(".", options.cwd);
+      const repo = await scanRepository(here, here);
+      repos.set(repo.root, repo);
+      folders.push(...(await scaffoldedFolders(repo)));
+    }
   }
   if (folders.length === 0) throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
   const contexts = await readKubeContexts(options.env);
@@ -52,8 +57,19 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const takenPorts: number[] = [];
   const portsOfOthers = new Set<string>();
 
-  for (const folder of folders) {
-    const repo = await repositoryFor(folder, repos);
+  // Builds run side by side (kustomize is most of a run's time); the rest is sequential
+  // because each namespace's local ports depend on the ones before it.
+  const repoOf: Repository[] = [];
+  for (const folder of folders) repoOf.push(await repositoryFor(folder, repos));
+  const located = folders.map((folder, index) => locateNamespace(folder, repoOf[index]!));
+  const outputs = await kustomizeBuildMany(located.map((l) => ({ dir: path.join(l.folder, l.productionPath), label: path.posix.join(l.folderInRepo, l.productionPath) })));
+  const builds = located.map((l, index) => {
+    const built = outputs[index]!;
+    if (built instanceof UserError) throw built;
+    return { ...l, built };
+  });
+  for (const [index, folder] of folders.entries()) {
+    const repo = repoOf[index]!;
     // Ports of namespaces scaffolded earlier and not part of this run stay theirs.
     if (!portsOfOthers.has(repo.root)) {
       portsOfOthers.add(repo.root);
@@ -63,7 +79,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     }
     const saved = readAnswers(folder);
     const context = options.context ?? saved?.answers.context;
-    const model = await inspectNamespace(folder, repo, contexts, {
+    const model = inspectNamespace(builds[index]!, repo, contexts, {
       context,
       previousPorts: saved?.ports,
       takenPorts: [...takenPorts],

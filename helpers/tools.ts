@@ -23,6 +23,47 @@ export async function kustomizeBuild(dir: string, label = dir): Promise<string> 
   return result.stdout;
 }
 
+const BOUNDARY = "tilt-scaffold-boundary-";
+
+/**
+ * Builds many kustomizations with one kustomize run: a throw-away kustomization lists them in
+ * order, with a marker ConfigMap before each, and keeps that order (`sortOptions: fifo`), so
+ * the output splits back at the markers. One process instead of hundreds is what makes a large
+ * repository fast. When the combined build fails (a broken folder, two folders with the same
+ * object), each is built on its own so that every error belongs to its folder.
+ */
+export async function kustomizeBuildMany(dirs: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
+  const one = (d: { dir: string; label: string }) => kustomizeBuild(d.dir, d.label).catch((error: unknown) => toUserError(error));
+  if (dirs.length === 1) return [await one(dirs[0]!)];
+  const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
+  try {
+    const resources: string[] = [];
+    for (const [index, { dir }] of dirs.entries()) {
+      await writeFile(path.join(work, `${BOUNDARY}${index}.yaml`), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${BOUNDARY}${index}\n`);
+      resources.push(`${BOUNDARY}${index}.yaml`, path.relative(work, dir));
+    }
+    const kustomization = { sortOptions: { order: "fifo" }, resources };
+    await writeFile(path.join(work, "kustomization.yaml"), JSON.stringify(kustomization));
+    const built = await kustomizeBuild(work, "").catch(() => undefined);
+    if (built === undefined) return Promise.all(dirs.map(one));
+    const parts: string[][] = dirs.map(() => []);
+    let current = -1;
+    for (const doc of built.split(/^---\n/m)) {
+      const marker = new RegExp(`^  name: ${BOUNDARY}(\\d+)$`, "m").exec(doc);
+      if (marker && doc.includes("kind: ConfigMap")) current = Number(marker[1]);
+      else if (current >= 0) parts[current]!.push(doc);
+    }
+    return parts.map((docs) => docs.join("---\n"));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function toUserError(error: unknown): UserError {
+  if (error instanceof UserError) return error;
+  throw error;
+}
+
 /** The git top level holding `dir`, or undefined outside a work tree or without git. */
 export async function gitTopLevel(dir: string): Promise<string | undefined> {
   const result = await execa("git", ["rev-parse", "--show-toplevel"], { cwd: dir, reject: false });
