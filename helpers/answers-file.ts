@@ -1,7 +1,7 @@
 // `.tilt-scaffold.yaml`: what a namespace folder remembers between runs (like copier's answers file).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse, stringify } from "yaml";
+import { dump, load } from "js-yaml";
 import { UserError } from "./errors.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
@@ -9,6 +9,8 @@ export const ANSWERS_FILE = ".tilt-scaffold.yaml";
 
 export interface SavedAnswers {
   generator: string;
+  /** The Kubernetes namespace of a namespace folder; absent in the repository's own file. */
+  namespace?: string;
   answers: { context?: string };
   /** Local port of each forward, by forward key, so ports stay put across runs. */
   ports: Record<string, number>;
@@ -28,7 +30,7 @@ export function readAnswers(folder: string): SavedAnswers | undefined {
   if (!existsSync(file)) return undefined;
   let data: Partial<SavedAnswers>;
   try {
-    data = (parse(readFileSync(file, "utf8")) ?? {}) as Partial<SavedAnswers>;
+    data = (load(readFileSync(file, "utf8")) ?? {}) as Partial<SavedAnswers>;
   } catch (error) {
     throw new UserError(`${file}: invalid YAML: ${(error as Error).message}`);
   }
@@ -36,13 +38,13 @@ export function readAnswers(folder: string): SavedAnswers | undefined {
   if (newer(generator, GENERATOR_VERSION)) {
     throw new UserError(`${file} was written by tilt-flux-scaffold ${generator}, newer than this one (${GENERATOR_VERSION}): update the generator`);
   }
-  return { generator, answers: data.answers ?? {}, ports: data.ports ?? {}, files: data.files ?? {} };
+  return { generator, namespace: data.namespace, answers: data.answers ?? {}, ports: data.ports ?? {}, files: data.files ?? {} };
 }
 
 export function renderAnswers(saved: SavedAnswers): string {
   return (
     "# Written by tilt-flux-scaffold: the answers of the last run and a hash of each file as it was generated.\n" +
     "# A re-run asks nothing it finds here and keeps files whose hash no longer matches (edited by hand).\n" +
-    stringify(saved, { sortMapEntries: true })
+    dump(saved, { sortKeys: true, lineWidth: -1 })
   );
 }

@@ -113,6 +113,7 @@ export function inspectNamespace(
       objects: groups.byWorkload.get(w.resource) ?? [],
       portForwards: forwards.filter((f) => f.resource === w.resource),
       extraPodSelectors: [],
+      resourceDeps: [],
       notes: [
         ...(w.hostNetwork ? [`${w.name} uses hostNetwork: its ports are the node's too`] : []),
         ...(w.replicas === 0 ? [`${w.name} has replicas: 0 and starts no pod`] : []),
@@ -123,10 +124,14 @@ export function inspectNamespace(
       objects: release.objects,
       portForwards: [],
       extraPodSelectors: [{ "app.kubernetes.io/instance": release.name }],
+      resourceDeps: [],
       notes: [],
     })),
-    ...groups.groups.map((group) => ({ name: group.name, objects: group.objects, portForwards: [], extraPodSelectors: [], notes: [] })),
+    ...groups.groups.map((group) => ({ name: group.name, objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
   ];
+  // Tilt applies resources side by side: everything waits for the one that creates the namespace.
+  const namespaceResource = resources.find((r) => r.objects.some((ref) => ref.endsWith(":namespace")));
+  for (const resource of resources) resource.resourceDeps = namespaceResource && resource !== namespaceResource ? [namespaceResource.name] : [];
 
   const fluxComponents = own.flatMap((k) => (k.components ?? []).map((c) => path.posix.join(k.path, c)));
   const devAbs = path.posix.join(folderInRepo, DEV_OVERLAY_DIR);
@@ -168,6 +173,7 @@ export function inspectNamespace(
       localPath: !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined,
     },
     resources,
+    suspendResource: `${namespace}-flux-suspend`,
     skippedPorts: skipped,
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,

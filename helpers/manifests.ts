@@ -1,5 +1,5 @@
 // Kubernetes objects as plain data, and the few typed views the inspection needs.
-import { parseAllDocuments } from "yaml";
+import { loadAll } from "js-yaml";
 import { UserError } from "./errors.ts";
 
 export interface KubeObject {
@@ -10,17 +10,18 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-/** Parses a multi-document YAML stream (e.g. kustomize output) into objects. */
+/**
+ * Parses a multi-document YAML stream (e.g. kustomize output) into objects. js-yaml, not
+ * `yaml`: this is a read-only bulk parse on the hot path, and js-yaml is several times faster.
+ */
 export function parseManifests(text: string, source: string): KubeObject[] {
-  const objects: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) {
-      throw new UserError(`${source}: invalid YAML: ${doc.errors[0]!.message}`);
-    }
-    const value: unknown = doc.toJS();
-    if (isKubeObject(value)) objects.push(value);
+  let docs: unknown[];
+  try {
+    docs = loadAll(text);
+  } catch (error) {
+    throw new UserError(`${source}: invalid YAML: ${(error as Error).message}`);
   }
-  return objects;
+  return docs.filter(isKubeObject);
 }
 
 export function isKubeObject(value: unknown): value is KubeObject {

@@ -12,6 +12,8 @@ export interface TiltResource {
   portForwards: PortForward[];
   /** Pods Tilt did not create, e.g. those of a HelmRelease, found by label. */
   extraPodSelectors: Record<string, string>[];
+  /** Resources Tilt must apply first (the one holding the Namespace object). */
+  resourceDeps: string[];
   notes: string[];
 }
 
@@ -65,6 +67,8 @@ export interface NamespaceModel {
     };
   };
   resources: TiltResource[];
+  /** Name of the local_resource that keeps Flux suspended: unique across namespaces. */
+  suspendResource: string;
   skippedPorts: SkippedPort[];
   /** Where the Tiltfile looks for tilt_lib.star first: a local copy, then the repository's. */
   tiltLibPaths: string[];

@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
+import type { RootTiltfileModel } from "./root-tiltfile.ts";
 import { DEV_OVERLAY_DIR, LOCAL_PATH_DIR, REPO_TILT_LIB } from "./inspect.ts";
 
 export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
@@ -44,6 +45,11 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
     files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")(model) });
   }
   return files;
+}
+
+/** The repository's root Tiltfile, which runs several namespaces together. */
+export function renderRootTiltfile(repoRoot: string, model: RootTiltfileModel): RenderedFile {
+  return { path: path.join(repoRoot, "Tiltfile"), content: template("repository/Tiltfile.hbs")(model) };
 }
 
 /** The repository's copy of tilt_lib.star, which namespace Tiltfiles find when no local one exists. */

@@ -3,20 +3,21 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
 import { UserError } from "./errors.ts";
-import { inspectNamespace, locateNamespace } from "./inspect.ts";
+import { inspectNamespace, locateNamespace, type BuiltNamespace } from "./inspect.ts";
 import { readKubeContexts } from "./kubeconfig.ts";
 import type { NamespaceModel } from "./model.ts";
 import { forwardKey } from "./ports.ts";
-import { renderNamespace, renderRepoTiltLib, type RenderedFile } from "./render.ts";
+import { renderNamespace, renderRepoTiltLib, renderRootTiltfile, type RenderedFile } from "./render.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
-import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
+import { rootTiltfileModel, type ScaffoldedNamespace } from "./root-tiltfile.ts";
 import { kustomizeBuildMany, unifiedDiff } from "./tools.ts";
+import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
 export type Mode = "write" | "dry-run" | "check";
 
 export interface ScaffoldOptions {
-  /** Namespace folders, absolute or relative to `cwd`. */
+  /** Namespace folders, absolute or relative to `cwd`; `all` for every one scaffolded before. */
   folders: string[];
   cwd: string;
   context?: string;
@@ -33,81 +34,107 @@ export interface ScaffoldResult {
   changed: boolean;
 }
 
-/** `all` stands for every folder of the repository scaffolded before (it has an answers file). */
 export const ALL_FOLDERS = "all";
+
+/** Files to write, and what the answers files say was generated last time. */
+class Output {
+  readonly files: RenderedFile[] = [];
+  readonly generated = new Map<string, string>();
+  readonly obsolete: string[] = [];
+
+  /** Adds the files of one folder plus its answers file, which records their hashes. */
+  addFolder(folder: string, rendered: RenderedFile[], saved: SavedAnswers | undefined, answers: Omit<SavedAnswers, "files">): void {
+    const files = Object.fromEntries(rendered.map((f) => [relative(folder, f.path), sha256(f.content)]));
+    for (const [rel, hash] of Object.entries(saved?.files ?? {})) {
+      this.generated.set(path.join(folder, rel), hash);
+      if (!(rel in files)) this.obsolete.push(path.join(folder, rel));
+    }
+    this.files.push(...rendered, { path: path.join(folder, ANSWERS_FILE), content: renderAnswers({ ...answers, files }) });
+  }
+}
 
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
   const repos = new Map<string, Repository>();
-  const folders: string[] = [];
-  for (const answer of options.folders) {
-    if (answer !== ALL_FOLDERS) folders.push(checkFolder(answer, options.cwd));
-    else {
-      const here = checkFolder(".", options.cwd);
-      const repo = await scanRepository(here, here);
-      repos.set(repo.root, repo);
-      folders.push(...(await scaffoldedFolders(repo)));
-    }
-  }
-  if (folders.length === 0) throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
+  const folders = await resolveFolders(options, repos);
   const contexts = await readKubeContexts(options.env);
+  const builds = await buildAll(folders, repos);
+  const output = new Output();
   const models: NamespaceModel[] = [];
-  const files: RenderedFile[] = [];
-  const generated = new Map<string, string>();
-  const obsolete: string[] = [];
-  const takenPorts: number[] = [];
-  const portsOfOthers = new Set<string>();
 
-  // Builds run side by side (kustomize is most of a run's time); the rest is sequential
-  // because each namespace's local ports depend on the ones before it.
-  const repoOf: Repository[] = [];
-  for (const folder of folders) repoOf.push(await repositoryFor(folder, repos));
-  const located = folders.map((folder, index) => locateNamespace(folder, repoOf[index]!));
-  const outputs = await kustomizeBuildMany(located.map((l) => ({ dir: path.join(l.folder, l.productionPath), label: path.posix.join(l.folderInRepo, l.productionPath) })));
-  const builds = located.map((l, index) => {
-    const built = outputs[index]!;
-    if (built instanceof UserError) throw built;
-    return { ...l, built };
-  });
-  for (const [index, folder] of folders.entries()) {
-    const repo = repoOf[index]!;
-    // Ports of namespaces scaffolded earlier and not part of this run stay theirs.
-    if (!portsOfOthers.has(repo.root)) {
-      portsOfOthers.add(repo.root);
-      for (const other of await scaffoldedFolders(repo)) {
-        if (!folders.includes(other)) takenPorts.push(...Object.values(readAnswers(other)?.ports ?? {}));
-      }
+  for (const repo of new Set(builds.map((b) => b.repo))) {
+    // Namespaces scaffolded before and not part of this run keep their local ports.
+    const others = (await scaffoldedFolders(repo)).filter((f) => !folders.includes(f)).map(scaffoldedNamespace);
+    const taken = others.flatMap((ns) => Object.values(ns.ports));
+    const inRun: ScaffoldedNamespace[] = [];
+    for (const build of builds.filter((b) => b.repo === repo)) {
+      const saved = readAnswers(build.folder);
+      const model = inspectNamespace(build, repo, contexts, {
+        context: options.context ?? saved?.answers.context,
+        previousPorts: saved?.ports,
+        takenPorts: [...taken],
+        ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
+      });
+      const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
+      taken.push(...Object.values(ports));
+      inRun.push({ name: model.namespace, folder: build.folder, ports });
+      models.push(model);
+      output.addFolder(build.folder, renderNamespace(model), saved, {
+        generator: GENERATOR_VERSION,
+        namespace: model.namespace,
+        answers: model.context ? { context: model.context } : {},
+        ports,
+      });
     }
-    const saved = readAnswers(folder);
-    const context = options.context ?? saved?.answers.context;
-    const model = inspectNamespace(builds[index]!, repo, contexts, {
-      context,
-      previousPorts: saved?.ports,
-      takenPorts: [...takenPorts],
-      ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
-    });
-    models.push(model);
-    const rendered = [...renderNamespace(model), renderRepoTiltLib(repo.root)];
-    for (const file of rendered) if (!files.some((f) => f.path === file.path)) files.push(file);
-    for (const [rel, hash] of Object.entries(saved?.files ?? {})) generated.set(path.join(folder, rel), hash);
-    const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
-    takenPorts.push(...Object.values(ports));
-    const answers: SavedAnswers = {
-      generator: GENERATOR_VERSION,
-      answers: model.context ? { context: model.context } : {},
-      ports,
-      files: Object.fromEntries(rendered.map((f) => [toFolderPath(folder, f.path), sha256(f.content)])),
-    };
-    obsolete.push(...Object.keys(saved?.files ?? {}).filter((rel) => !(rel in answers.files)).map((rel) => path.join(folder, rel)));
-    files.push({ path: path.join(folder, ANSWERS_FILE), content: renderAnswers(answers) });
+    const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
+    const rootFiles = [renderRepoTiltLib(repo.root), renderRootTiltfile(repo.root, root)];
+    output.addFolder(repo.root, rootFiles, readAnswers(repo.root), { generator: GENERATOR_VERSION, answers: {}, ports: {} });
   }
 
-  // The answers file is the tool's own record: always ours to rewrite.
-  const plan = planWrites(files, generated, options.force).map((write) =>
+  // The answers files are the tool's own record: always ours to rewrite.
+  const plan = planWrites(output.files, output.generated, options.force).map((write) =>
     path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept") ? { ...write, outcome: "update" as const, beside: undefined } : write,
   );
   const changed = planChanges(plan).length > 0;
   if ((options.mode ?? "write") === "write") applyPlan(plan);
-  return { models, plan, obsolete, changed };
+  return { models, plan, obsolete: output.obsolete, changed };
+}
+
+async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repository>): Promise<string[]> {
+  const folders: string[] = [];
+  for (const answer of options.folders) {
+    if (answer !== ALL_FOLDERS) {
+      folders.push(checkFolder(answer, options.cwd));
+      continue;
+    }
+    const here = checkFolder(".", options.cwd);
+    const repo = await scanRepository(here, here);
+    repos.set(repo.root, repo);
+    folders.push(...(await scaffoldedFolders(repo)));
+  }
+  if (folders.length === 0) throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
+  return [...new Set(folders)];
+}
+
+/** Locates every folder, then builds them all with one kustomize run. */
+async function buildAll(folders: string[], repos: Map<string, Repository>): Promise<(BuiltNamespace & { repo: Repository })[]> {
+  const located = [];
+  for (const folder of folders) {
+    const repo = await repositoryFor(folder, repos);
+    located.push({ ...locateNamespace(folder, repo), repo });
+  }
+  const outputs = await kustomizeBuildMany(
+    located.map((l) => ({ dir: path.join(l.folder, l.productionPath), label: path.posix.join(l.folderInRepo, l.productionPath) })),
+  );
+  return located.map((l, index) => {
+    const built = outputs[index]!;
+    if (built instanceof UserError) throw built;
+    return { ...l, built };
+  });
+}
+
+function scaffoldedNamespace(folder: string): ScaffoldedNamespace {
+  const saved = readAnswers(folder);
+  return { name: saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {} };
 }
 
 async function scaffoldedFolders(repo: Repository): Promise<string[]> {
@@ -124,7 +151,7 @@ async function repositoryFor(folder: string, repos: Map<string, Repository>): Pr
   return repo;
 }
 
-function toFolderPath(folder: string, file: string): string {
+function relative(folder: string, file: string): string {
   return path.relative(folder, file).split(path.sep).join("/");
 }
 

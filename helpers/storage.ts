@@ -1,7 +1,7 @@
 // Storage of a namespace: classes in use, storage sub-overlays, and the local-path Component for dev.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { parse } from "yaml";
+import { load } from "js-yaml";
 import { UserError } from "./errors.ts";
 import type { KubeObject, PersistentVolumeClaimSpec } from "./manifests.ts";
 import { hasKustomization } from "./repo.ts";
@@ -36,7 +36,7 @@ export function readKustomizationFile(dir: string): Record<string, unknown> | un
       continue;
     }
     try {
-      return (parse(text) ?? {}) as Record<string, unknown>;
+      return (load(text) ?? {}) as Record<string, unknown>;
     } catch (error) {
       throw new UserError(`${path.join(dir, name)}: invalid YAML: ${(error as Error).message}`);
     }

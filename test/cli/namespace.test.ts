@@ -83,6 +83,11 @@ describe("npx plop namespace", () => {
       writeFileSync(path.join(repo, "clusters/homelab/apps.yaml"), readFileSync(path.join(repo, "clusters/homelab/apps.yaml"), "utf8").replace("./applications/media/overlays/prod", "./applications/media"));
       return ["applications/media"];
     }],
+    ["two other namespaces whose local ports clash", (repo) => {
+      const answers = path.join(repo, "infrastructure/monitoring/.tilt-scaffold.yaml");
+      writeFileSync(answers, readFileSync(answers, "utf8").replace("ports: {}", "ports:\n  grafana/9200: 9200"));
+      return ["applications/media"];
+    }],
     ["a symlink leaving the repository", (repo) => (symlinkSync("/tmp", path.join(repo, "applications/outside")), ["applications/outside"])],
   ];
 

@@ -1,0 +1,38 @@
+// The repository's root Tiltfile: every scaffolded namespace, runnable together.
+import path from "node:path";
+import { UserError } from "./errors.ts";
+
+export interface ScaffoldedNamespace {
+  name: string;
+  /** Absolute path of the namespace folder. */
+  folder: string;
+  ports: Record<string, number>;
+}
+
+export interface RootTiltfileModel {
+  generatorVersion: string;
+  namespaces: { name: string; tiltfile: string }[];
+  exampleArgs: string;
+}
+
+/** Sorted namespaces with their Tiltfiles; two namespaces that forward the same local port cannot run together. */
+export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamespace[], generatorVersion: string): RootTiltfileModel {
+  const owner = new Map<number, string>();
+  const sorted = [...namespaces].sort((a, b) => a.name.localeCompare(b.name));
+  for (const ns of sorted) {
+    const names = sorted.filter((other) => other.name === ns.name);
+    if (names.length > 1) throw new UserError(`namespace ${ns.name} is scaffolded twice (${names.map((n) => path.relative(repoRoot, n.folder)).join(", ")})`);
+    for (const port of new Set(Object.values(ns.ports))) {
+      const other = owner.get(port);
+      if (other) {
+        throw new UserError(`namespaces ${other} and ${ns.name} both forward local port ${port}: re-run \`npx plop namespace -- --folder all\` to renumber them`);
+      }
+      owner.set(port, ns.name);
+    }
+  }
+  return {
+    generatorVersion,
+    namespaces: sorted.map((ns) => ({ name: ns.name, tiltfile: path.posix.join(path.relative(repoRoot, ns.folder).split(path.sep).join("/"), "Tiltfile") })),
+    exampleArgs: sorted.slice(0, 2).map((ns) => ns.name).join(" "),
+  };
+}

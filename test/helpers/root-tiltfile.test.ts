@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { UserError } from "../../helpers/errors.ts";
+import { rootTiltfileModel } from "../../helpers/root-tiltfile.ts";
+
+describe("rootTiltfileModel", () => {
+  it("lists namespaces by name with their Tiltfiles relative to the root", () => {
+    const model = rootTiltfileModel(
+      "/repo",
+      [
+        { name: "monitoring", folder: "/repo/infrastructure/monitoring", ports: { "grafana/3000": 3000 } },
+        { name: "media", folder: "/repo/apps/media", ports: { "sonarr/8989": 8989 } },
+      ],
+      "1.2.3",
+    );
+    expect(model.namespaces).toEqual([
+      { name: "media", tiltfile: "apps/media/Tiltfile" },
+      { name: "monitoring", tiltfile: "infrastructure/monitoring/Tiltfile" },
+    ]);
+    expect(model.exampleArgs).toBe("media monitoring");
+  });
+
+  it("refuses two namespaces that forward the same local port", () => {
+    const clash = () =>
+      rootTiltfileModel(
+        "/repo",
+        [
+          { name: "a", folder: "/repo/a", ports: { "web/8080": 8080 } },
+          { name: "b", folder: "/repo/b", ports: { "api/8080": 8080 } },
+        ],
+        "1.2.3",
+      );
+    expect(clash).toThrow(UserError);
+    expect(clash).toThrow("namespaces a and b both forward local port 8080");
+  });
+});

@@ -1,0 +1,187 @@
+// Every generated Tiltfile, loaded by the real Tilt (`tilt alpha tiltfile-result`), and what
+// Tilt would apply compared with what Flux would apply (kustomize + `flux envsubst`).
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { parseAllDocuments } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { NamespaceModel } from "../../helpers/model.ts";
+import { scaffold } from "../../helpers/scaffold.ts";
+import { copyExample, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
+import { toolPath } from "../support/cluster.ts";
+import { requireRealTools } from "../support/real-tools.ts";
+
+const ready = requireRealTools("Tiltfile suite", ["tilt", "flux"]);
+
+interface TiltManifest {
+  Name: string;
+  DeployTarget?: {
+    yaml?: string;
+    portForwardTemplateSpec?: { forwards: { localPort: number; containerPort: number; name: string }[] };
+    ServeCmd?: { Argv?: string[] };
+  };
+}
+
+async function tiltfileResult(dir: string, env: Record<string, string> = {}, args: string[] = []) {
+  const run = await execa(toolPath("tilt"), ["alpha", "tiltfile-result", "--verbose", "-f", "Tiltfile", ...(args.length ? ["--", ...args] : [])], {
+    cwd: dir,
+    reject: false,
+    env: { KUBECONFIG: "/nonexistent", ...env },
+  });
+  const json = run.exitCode === 0 ? (JSON.parse(run.stdout) as { Manifests: TiltManifest[] }) : undefined;
+  return { run, manifests: json?.Manifests ?? [], log: run.stderr };
+}
+
+/** Tilt re-serialises objects through Go types, which adds empty defaults (`strategy: {}`). */
+function withoutEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmpty);
+  if (typeof value !== "object" || value === null) return value;
+  const entries = Object.entries(value)
+    .map(([key, v]) => [key, withoutEmpty(v)] as const)
+    .filter(([, v]) => v !== null && !(typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0));
+  return Object.fromEntries(entries);
+}
+
+function objectsOf(yaml: string): Record<string, any>[] {
+  return parseAllDocuments(yaml)
+    .map((doc) => withoutEmpty(doc.toJS()) as Record<string, any> | null)
+    .filter((o): o is Record<string, any> => o !== null)
+    .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+}
+
+describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
+  let models: NamespaceModel[];
+  beforeAll(async () => {
+    const result = await scaffold({ folders: EXAMPLE_NAMESPACES.map((ns) => path.join(EXAMPLE_ROOT, ns)), cwd: EXAMPLE_ROOT, mode: "check", env: { KUBECONFIG: "/nonexistent" } });
+    models = result.models;
+  });
+
+  it.each(EXAMPLE_NAMESPACES)("%s loads, with one resource per model resource and nothing uncategorized", async (ns) => {
+    const model = models.find((m) => m.folderInRepo === ns)!;
+    const { run, manifests } = await tiltfileResult(path.join(EXAMPLE_ROOT, ns));
+    expect(run.exitCode, run.stderr).toBe(0);
+    const names = manifests.map((m) => m.Name).sort();
+    const expected = [...model.resources.map((r) => r.name), ...(model.flux.toSuspend.length ? [model.suspendResource] : [])].sort();
+    expect(names).toEqual(expected);
+    expect(names).not.toContain("uncategorized");
+    for (const resource of model.resources) {
+      const forwards = manifests.find((m) => m.Name === resource.name)?.DeployTarget?.portForwardTemplateSpec?.forwards ?? [];
+      expect(forwards.map((f) => [f.localPort, f.containerPort, f.name])).toEqual(resource.portForwards.map((f) => [f.localPort, f.containerPort, f.name]));
+    }
+  });
+
+  it("suspends exactly the namespace's own Kustomization, in a serve_cmd that resumes it when Tilt stops", async () => {
+    const { manifests } = await tiltfileResult(path.join(EXAMPLE_ROOT, "applications/media"));
+    const serve = manifests.find((m) => m.Name === "media-flux-suspend")?.DeployTarget?.ServeCmd?.Argv?.join(" ") ?? "";
+    expect(serve).toContain("flux suspend kustomization media --namespace flux-system");
+    expect(serve).toContain("flux resume kustomization media --namespace flux-system --wait=false");
+    expect(serve).not.toContain("kustomization flux-system");
+  });
+
+  it.each([
+    ["SUSPEND_FLUX=false", { SUSPEND_FLUX: "false" }, []],
+    ["--no-suspend", {}, ["--no-suspend"]],
+  ] as const)("suspends nothing with %s", async (_name, env, args) => {
+    const { run, manifests } = await tiltfileResult(path.join(EXAMPLE_ROOT, "applications/media"), env, [...args]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(manifests.map((m) => m.Name)).not.toContain("media-flux-suspend");
+    expect(run.stderr).toContain("Flux keeps reconciling flux-system/media");
+  });
+
+  it.each(EXAMPLE_NAMESPACES)("%s: Tilt applies what Flux would, for the same variables", async (ns) => {
+    const model = models.find((m) => m.folderInRepo === ns)!;
+    const dir = path.join(EXAMPLE_ROOT, ns);
+    const { manifests } = await tiltfileResult(dir);
+    const applied = objectsOf(manifests.map((m) => m.DeployTarget?.yaml ?? "").join("\n---\n"));
+    const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(dir, "overlays/dev")]);
+    const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
+    const expected = model.flux.substitutes
+      ? (await execa(toolPath("flux"), ["envsubst"], { input: built.stdout, env: variables, extendEnv: false })).stdout
+      : built.stdout;
+    expect(applied).toEqual(objectsOf(expected));
+    if (ns === "applications/media") {
+      const text = JSON.stringify(applied);
+      expect(text).toContain("sonarr.homelab.example");
+      expect(text).toContain("${HOME}");
+      expect(text).not.toContain("${DOMAIN}");
+    }
+  });
+
+  it("tilt_lib's flux_substitute agrees with `flux envsubst` on escapes, defaults and unset variables", async () => {
+    const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c", "${A}$${A}${A}"];
+    const text = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: cases", "data:", ...cases.map((c, i) => `  c${i}: '${c}'`)].join("\n");
+    const vars = { A: "1", EMPTY: "" };
+    const dir = path.join(copyExample(), "cases");
+    mkdirSync(dir);
+    copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib/tilt_lib.star"), path.join(dir, "tilt_lib.star"));
+    writeFileSync(
+      path.join(dir, "Tiltfile"),
+      `lib = load_dynamic("tilt_lib.star")\nk8s_yaml(blob(lib["flux_substitute"](${JSON.stringify(text)}, ${JSON.stringify(vars)})))\n`,
+    );
+    const { run, manifests } = await tiltfileResult(dir);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const flux = await execa(toolPath("flux"), ["envsubst"], { input: text, env: vars, extendEnv: false });
+    const ours = objectsOf(manifests.map((m) => m.DeployTarget?.yaml ?? "").join("\n---\n"))[0]!.data;
+    expect(ours).toEqual(objectsOf(flux.stdout)[0]!.data);
+    expect(run.stderr).toContain("Flux variables not set, substituted as empty like Flux does: UNSET");
+  });
+
+  it("the root Tiltfile runs every namespace together, or the ones named", async () => {
+    const all = await tiltfileResult(EXAMPLE_ROOT);
+    expect(all.run.exitCode, all.run.stderr).toBe(0);
+    const names = all.manifests.map((m) => m.Name);
+    for (const model of models) for (const resource of model.resources) expect(names).toContain(resource.name);
+    const locals = all.manifests.flatMap((m) => m.DeployTarget?.portForwardTemplateSpec?.forwards ?? []).map((f) => f.localPort);
+    expect(new Set(locals).size).toBe(locals.length);
+    const some = await tiltfileResult(EXAMPLE_ROOT, {}, ["monitoring", "--no-suspend"]);
+    expect(some.manifests.map((m) => m.Name).sort()).toEqual(["kube-prometheus-stack", "monitoring-namespace"]);
+    const unknown = await tiltfileResult(EXAMPLE_ROOT, {}, ["nope"]);
+    expect(unknown.run.stderr).toContain('unknown namespace "nope": choose from media, monitoring, observability');
+  });
+
+  describe("loading tilt_lib.star", () => {
+    function media(repo: string) {
+      return path.join(repo, "applications/media");
+    }
+    function libWithVersion(version: string): string {
+      const source = readFileSync(path.join(EXAMPLE_ROOT, "tilt-lib/tilt_lib.star"), "utf8");
+      return source.replace(/^VERSION = ".*"$/m, `VERSION = "${version}"`);
+    }
+
+    it("takes a local ./tilt_lib.star first", async () => {
+      const repo = copyExample();
+      writeFileSync(path.join(media(repo), "tilt_lib.star"), libWithVersion("1.99.0"));
+      const { run } = await tiltfileResult(media(repo));
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toContain("tilt_lib 1.99.0 from tilt_lib.star");
+    });
+
+    it("takes the repository's copy when there is no local one", async () => {
+      const { run } = await tiltfileResult(media(copyExample()));
+      expect(run.stderr).toContain("from ../../tilt-lib/tilt_lib.star");
+    });
+
+    it("falls back to the platform's mounted copy", async () => {
+      const repo = copyExample();
+      rmSync(path.join(repo, "tilt-lib"), { recursive: true });
+      const mount = path.join(repo, "..", "mount");
+      mkdirSync(mount);
+      copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib/tilt_lib.star"), path.join(mount, "tilt_lib.star"));
+      const { run } = await tiltfileResult(media(repo), { TILT_LIB_DIR: mount });
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stderr).toContain(`from ${mount}/tilt_lib.star`);
+    });
+
+    it("fails clearly when no copy exists, or the one found is too old", async () => {
+      const repo = copyExample();
+      rmSync(path.join(repo, "tilt-lib"), { recursive: true });
+      const missing = await tiltfileResult(media(repo), { TILT_LIB_DIR: "/nonexistent" });
+      expect(missing.run.exitCode).not.toBe(0);
+      expect(missing.run.stderr).toContain("tilt_lib.star not found in any of");
+      writeFileSync(path.join(media(repo), "tilt_lib.star"), libWithVersion("0.9.0"));
+      const old = await tiltfileResult(media(repo));
+      expect(old.run.exitCode).not.toBe(0);
+      expect(old.run.stderr).toContain("tilt_lib.star is version 0.9.0; this Tiltfile needs 1.0.0 or newer");
+    });
+  });
+});
