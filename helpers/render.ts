@@ -6,6 +6,7 @@ import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
 import { DEV_OVERLAY_DIR, LOCAL_PATH_DIR, REPO_TILT_LIB } from "./inspect.ts";
+import { scriptFacts } from "./scripts.ts";
 
 export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
 
@@ -41,6 +42,11 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
     { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")(model) },
     { path: inFolder(`${DEV_OVERLAY_DIR}/kustomization.yaml`), content: template("namespace/dev-kustomization.yaml.hbs")(model) },
   ];
+  const withScripts = { ...model, scripts: scriptFacts(model) };
+  files.push(
+    { path: inFolder("dashboard.sh"), content: template("namespace/dashboard.sh.hbs")(withScripts), executable: true },
+    { path: inFolder("deploy.sh"), content: template("namespace/deploy.sh.hbs")(withScripts), executable: true },
+  );
   if (model.storage.localPath) {
     files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")(model) });
   }

@@ -1,0 +1,202 @@
+// Facts dashboard.sh and deploy.sh need beyond the model, derived from it (pure, unit-tested).
+// Everything here is already safe to print into bash: DNS-1123 names, repository paths,
+// identifiers, numbers, or a value quoted by shellQuote.
+import path from "node:path";
+import type { FluxKustomization } from "./flux.ts";
+import type { NamespaceModel } from "./model.ts";
+
+/** Flux rejects a postBuild variable whose name does not match this (kustomize-controller's varsubRegex). */
+export const FLUX_VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+/** Repository paths and names printed into the scripts unquoted by the template must match this. */
+const SHELL_SAFE_PATH = /^[A-Za-z0-9._/-]*$/;
+
+export interface ScriptKustomization {
+  name: string;
+  namespace: string;
+  /** Repository-relative file that defines it, and its spec.path (repository-relative). */
+  file: string;
+  path: string;
+  /** `spec.suspend: true` in git: Flux does not apply it, so deploy.sh does not wait for it. */
+  suspendedInGit: boolean;
+  /** The source `flux reconcile --with-source` reconciles first, as `resource/name` for kubectl. */
+  sourceResource: string;
+  sourceNamespace: string;
+}
+
+export interface ScriptBuild {
+  /** Namespace-relative directory Flux builds (`.` for the folder itself). */
+  dir: string;
+  /** Flux-level spec.components, namespace-relative. */
+  components: string[];
+  /** Flux Kustomization(s) building it, `namespace/name`; empty when none does. */
+  kustomizations: string[];
+  /** Whether Flux runs postBuild substitution on it. */
+  substitutes: boolean;
+  /** `NAME=VALUE` for env(1), shell-quoted: values from `substitute` and ConfigMaps. */
+  assignments: string[];
+  /** Names whose values come from Secrets: read from the environment at deploy time. */
+  secrets: string[];
+  /** Names used but defined nowhere: Flux substitutes them as empty, so deploy.sh does too. */
+  empty: string[];
+}
+
+export interface ScriptForward {
+  service: string;
+  localPort: number;
+  containerPort: number;
+}
+
+export interface ScriptFacts {
+  /** The folder inside the repository, e.g. `applications/media`. */
+  folder: string;
+  /** The kube context, shell-quoted, or `''` for the current one. */
+  context: string;
+  /** From the namespace folder up to the repository root, e.g. `../..`. */
+  repoRootFromFolder: string;
+  kustomizations: ScriptKustomization[];
+  /** The ones deploy.sh reconciles and waits for: all but those suspended in git. */
+  reconciled: ScriptKustomization[];
+  /** Kustomizations whose path is an ancestor of the folder, `namespace/name`: applied through them. */
+  ancestors: string[];
+  builds: ScriptBuild[];
+  /** Variable names Flux would reject, with their source: deploy.sh fails validation on them. */
+  invalidVariables: string[];
+  /** The branch the Flux source tracks, when the model knows it. */
+  branch?: string;
+  /** The Flux source that tracks it, `namespace/name`. */
+  source?: string;
+  forwards: ScriptForward[];
+  /** CRD-backed kinds dashboard.sh's second kubectl call lists, comma-separated (see dashboardKinds). */
+  dashboardKinds: string;
+  /** What dashboard.sh's jq program knows from git, as JSON that fits in single quotes. */
+  dashboardJson: string;
+}
+
+/** Single-quotes a string for bash: literal except for `'`, which becomes `'\''`. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function assertShellSafe(value: string, what: string): string {
+  if (!SHELL_SAFE_PATH.test(value)) throw new Error(`${what} "${value}" has characters the generated scripts cannot carry unquoted`);
+  return value;
+}
+
+/** `applications/media` + `applications/media/overlays/prod` → `overlays/prod`; the folder itself → `.`. */
+function inFolder(folderInRepo: string, repoPath: string): string {
+  return path.posix.relative(folderInRepo, repoPath) || ".";
+}
+
+const SOURCE_RESOURCES: Record<string, string> = {
+  GitRepository: "gitrepositories.source.toolkit.fluxcd.io",
+  OCIRepository: "ocirepositories.source.toolkit.fluxcd.io",
+  Bucket: "buckets.source.toolkit.fluxcd.io",
+};
+
+function scriptKustomization(k: FluxKustomization): ScriptKustomization {
+  const resource = SOURCE_RESOURCES[k.sourceRef.kind] ?? SOURCE_RESOURCES.GitRepository!;
+  return {
+    name: assertShellSafe(k.name, "Kustomization name"),
+    namespace: assertShellSafe(k.namespace, "Kustomization namespace"),
+    file: assertShellSafe(k.file, "file"),
+    path: assertShellSafe(k.path, "path"),
+    suspendedInGit: k.suspend,
+    sourceResource: `${resource}/${assertShellSafe(k.sourceRef.name, "source name")}`,
+    sourceNamespace: assertShellSafe(k.sourceRef.namespace, "source namespace"),
+  };
+}
+
+/**
+ * What deploy.sh validates: each distinct Flux path of this folder with that Kustomization's
+ * components and variables, or the model's production path when no Kustomization applies it.
+ * Variables: the model's (ConfigMaps and `substitute`, first Kustomization wins), with this
+ * Kustomization's own `substitute` on top, newlines removed as kustomize-controller does.
+ */
+export function deployBuilds(model: NamespaceModel): ScriptBuild[] {
+  const valid = model.flux.variables.filter((v) => FLUX_VARIABLE_NAME.test(v.name));
+  const empty = model.flux.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name));
+  const byDir = new Map<string, ScriptBuild>();
+  for (const k of model.flux.kustomizations.filter((k) => !k.suspend)) {
+    const dir = assertShellSafe(inFolder(model.folderInRepo, k.path), "Flux path");
+    const existing = byDir.get(dir);
+    if (existing) {
+      existing.kustomizations.push(`${k.namespace}/${k.name}`);
+      continue;
+    }
+    const values = new Map(valid.filter((v) => !v.secret).map((v) => [v.name, v.value ?? ""]));
+    for (const [name, value] of Object.entries(k.postBuild?.substitute ?? {})) {
+      if (FLUX_VARIABLE_NAME.test(name)) values.set(name, value.replace(/\n/g, ""));
+    }
+    const substitutes = k.postBuild !== undefined;
+    byDir.set(dir, {
+      dir,
+      components: (k.components ?? []).map((c) => assertShellSafe(inFolder(model.folderInRepo, path.posix.join(k.path, c)), "component")),
+      kustomizations: [`${k.namespace}/${k.name}`],
+      substitutes,
+      assignments: substitutes ? [...values].sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => shellQuote(`${name}=${value}`)) : [],
+      secrets: substitutes ? valid.filter((v) => v.secret && !values.has(v.name)).map((v) => v.name) : [],
+      empty: substitutes ? empty.filter((name) => !values.has(name)) : [],
+    });
+  }
+  if (byDir.size > 0) return [...byDir.values()];
+  return [{ dir: assertShellSafe(model.flux.productionPath, "production path"), components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] }];
+}
+
+/** Route kinds of the namespace's manifests → the resource dashboard.sh lists for their URLs. */
+const ROUTE_RESOURCES: Record<string, string> = {
+  ingressroute: "ingressroutes.traefik.io",
+  httproute: "httproutes.gateway.networking.k8s.io",
+};
+export const KUSTOMIZATIONS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.io";
+
+/**
+ * The CRD-backed kinds dashboard.sh lists, cluster-wide, in a second kubectl call that runs
+ * alongside the first. kubectl fails a whole call when one kind is not served, so only kinds
+ * this namespace needs are asked for: Flux's Kustomization when Flux applies the folder, and the
+ * route kinds its manifests use (if the cluster lacks one, Flux cannot apply them either).
+ * Asking the API server which kinds exist would cost a call before this one.
+ */
+export function dashboardKinds(model: NamespaceModel): string[] {
+  const routeKinds = new Set(model.resources.flatMap((r) => r.objects).map((ref) => ref.split(":")[1] ?? ""));
+  return [
+    ...(model.flux.kustomizations.length > 0 ? [KUSTOMIZATIONS_RESOURCE] : []),
+    ...Object.entries(ROUTE_RESOURCES).filter(([kind]) => routeKinds.has(kind)).map(([, resource]) => resource),
+  ];
+}
+
+export function scriptFacts(model: NamespaceModel): ScriptFacts {
+  const folder = assertShellSafe(model.folderInRepo, "folder");
+  const kustomizations = model.flux.kustomizations.map(scriptKustomization);
+  const tracked = model.flux.kustomizations.find((k) => !k.suspend) ?? model.flux.kustomizations[0];
+  const branch = model.flux.branch;
+  if (branch !== undefined) assertShellSafe(branch, "branch");
+  const ancestors = model.flux.ancestors.map((k) => `${assertShellSafe(k.namespace, "namespace")}/${assertShellSafe(k.name, "name")}`);
+  const forwards = model.resources
+    .flatMap((r) => r.portForwards)
+    .map((f) => ({ service: f.service, localPort: f.localPort, containerPort: f.containerPort }))
+    .sort((a, b) => a.service.localeCompare(b.service) || a.localPort - b.localPort);
+  const dashboard = {
+    namespace: model.namespace,
+    folder,
+    kustomizations: kustomizations.map(({ namespace, name, file, suspendedInGit }) => ({ namespace, name, file, suspendedInGit })),
+    ancestors,
+    forwards,
+  };
+  const dashboardJson = JSON.stringify(dashboard, null, 2);
+  if (dashboardJson.includes("'")) throw new Error("dashboard facts contain a single quote");
+  return {
+    folder,
+    context: model.context === undefined ? "''" : shellQuote(model.context),
+    repoRootFromFolder: assertShellSafe(path.posix.relative(model.folderInRepo, "") || ".", "repository root"),
+    kustomizations,
+    reconciled: kustomizations.filter((k) => !k.suspendedInGit),
+    ancestors,
+    builds: deployBuilds(model),
+    invalidVariables: model.flux.variables.filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => shellQuote(`${v.name} (${v.source})`)),
+    branch,
+    source: tracked && `${tracked.sourceRef.namespace}/${tracked.sourceRef.name}`,
+    forwards,
+    dashboardKinds: dashboardKinds(model).join(","),
+    dashboardJson,
+  };
+}

@@ -1,0 +1,165 @@
+// scriptFacts: what dashboard.sh and deploy.sh know beyond the model, and that it is safe to print into bash.
+import path from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { FluxKustomization } from "../../helpers/flux.ts";
+import type { NamespaceModel } from "../../helpers/model.ts";
+import { scaffold } from "../../helpers/scaffold.ts";
+import { dashboardKinds, deployBuilds, scriptFacts, shellQuote } from "../../helpers/scripts.ts";
+import { EXAMPLE_ROOT } from "../support/example.ts";
+
+function kustomization(name: string, extra: Partial<FluxKustomization> = {}): FluxKustomization {
+  return {
+    name,
+    namespace: "flux-system",
+    file: `clusters/home/${name}.yaml`,
+    path: "apps/media/overlays/prod",
+    suspend: false,
+    dependsOn: [],
+    sourceRef: { kind: "GitRepository", name: "flux-system", namespace: "flux-system" },
+    ...extra,
+  };
+}
+
+// The example's media model, so the fixture keeps up with the model; each test sets what it needs.
+let media: NamespaceModel;
+beforeAll(async () => {
+  const result = await scaffold({ folders: [path.join(EXAMPLE_ROOT, "applications/media")], cwd: EXAMPLE_ROOT, mode: "check", env: { KUBECONFIG: "/nonexistent" } });
+  media = result.models[0]!;
+});
+
+function model(flux: Partial<NamespaceModel["flux"]> = {}, extra: Partial<NamespaceModel> = {}): NamespaceModel {
+  const none = { kustomizations: [], toSuspend: [], alreadySuspended: [], ancestors: [], substitutes: false, variables: [], missingVariables: [], unresolvedSources: [], branch: undefined };
+  return {
+    ...media,
+    folder: "/repo/apps/media",
+    folderInRepo: "apps/media",
+    repoRoot: "/repo",
+    context: undefined,
+    resources: [],
+    ...extra,
+    flux: { ...media.flux, ...none, productionPath: "base", ...flux },
+  } as NamespaceModel;
+}
+
+/** What bash makes of a shell-quoted word. */
+async function bashWord(word: string): Promise<string> {
+  const { stdout } = await execa("bash", ["-c", `printf '%s' ${word}`], { stripFinalNewline: false });
+  return stdout;
+}
+
+describe("shellQuote", () => {
+  it.each(["plain", "it's", '"', "$(rm -rf /)", "`id`", "a\nb", "${HOME}", "\\", ""])("bash reads %j back unchanged", async (value) => {
+    expect(await bashWord(shellQuote(value))).toBe(value);
+  });
+});
+
+describe("deployBuilds", () => {
+  it("validates the production path without substitution when no Kustomization applies the folder", () => {
+    expect(deployBuilds(model({ productionPath: "overlays/prod" }))).toEqual([
+      { dir: "overlays/prod", components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] },
+    ]);
+  });
+
+  it("gives each Flux path its Kustomization's components and inline variables on top of the shared ones", () => {
+    const builds = deployBuilds(
+      model({
+        kustomizations: [
+          kustomization("sonarr", { path: "apps/media/sonarr/app", components: ["../../components/volsync"], postBuild: { substitute: { APP: "sonarr" }, substituteFrom: [] } }),
+          kustomization("radarr", { path: "apps/media/radarr/app", postBuild: { substitute: { APP: "radarr", NOTE: "two\nlines" }, substituteFrom: [] } }),
+        ],
+        variables: [
+          { name: "APP", value: "sonarr", secret: false, source: "substitute" },
+          { name: "DOMAIN", value: "home.example", secret: false, source: "ConfigMap/cluster-settings" },
+          { name: "TOKEN", secret: true, source: "Secret/cluster-secrets" },
+        ],
+        missingVariables: ["UNSET"],
+        substitutes: true,
+      }),
+    );
+    expect(builds.map((b) => [b.dir, b.components, b.kustomizations])).toEqual([
+      ["sonarr/app", ["components/volsync"], ["flux-system/sonarr"]],
+      ["radarr/app", [], ["flux-system/radarr"]],
+    ]);
+    expect(builds[1]!.assignments).toEqual(["'APP=radarr'", "'DOMAIN=home.example'", "'NOTE=twolines'"]);
+    expect(builds[1]!.secrets).toEqual(["TOKEN"]);
+    expect(builds[1]!.empty).toEqual(["UNSET"]);
+  });
+
+  it("substitutes nothing for a Kustomization without postBuild, as Flux does", () => {
+    const [build] = deployBuilds(model({ kustomizations: [kustomization("media")], variables: [{ name: "X", value: "1", secret: false, source: "ConfigMap/c" }] }));
+    expect(build).toMatchObject({ substitutes: false, assignments: [], secrets: [], empty: [] });
+  });
+
+  it("validates one build for two Kustomizations of the same path, and none for one suspended in git", () => {
+    const builds = deployBuilds(model({ kustomizations: [kustomization("a"), kustomization("b"), kustomization("c", { path: "apps/media/base", suspend: true })] }));
+    expect(builds).toEqual([expect.objectContaining({ dir: "overlays/prod", kustomizations: ["flux-system/a", "flux-system/b"] })]);
+  });
+});
+
+describe("dashboardKinds", () => {
+  const resource = (objects: string[]) => ({ name: "app", objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
+
+  it("asks only for the CRD kinds this folder uses: kubectl fails a whole call on an unserved kind", () => {
+    expect(dashboardKinds(model())).toEqual([]);
+    expect(dashboardKinds(model({ kustomizations: [kustomization("media")] }, { resources: [resource(["app:ingress", "app:configmap"])] }))).toEqual([
+      "kustomizations.kustomize.toolkit.fluxcd.io",
+    ]);
+    expect(dashboardKinds(model({}, { resources: [resource(["a:httproute"]), resource(["b:ingressroute", "c:ingressroute"])] }))).toEqual([
+      "ingressroutes.traefik.io",
+      "httproutes.gateway.networking.k8s.io",
+    ]);
+  });
+
+  it("is what the example's media dashboard lists in its second call", () => {
+    expect(scriptFacts(media).dashboardKinds).toBe("kustomizations.kustomize.toolkit.fluxcd.io,ingressroutes.traefik.io");
+  });
+});
+
+describe("scriptFacts", () => {
+  it("reconciles only the Kustomizations not suspended in git, through their own source", () => {
+    const facts = scriptFacts(
+      model({
+        kustomizations: [kustomization("media"), kustomization("old", { suspend: true }), kustomization("oci", { sourceRef: { kind: "OCIRepository", name: "charts", namespace: "flux-system" } })],
+        branch: "main",
+      }),
+    );
+    expect(facts.reconciled.map((k) => [k.name, k.sourceResource])).toEqual([
+      ["media", "gitrepositories.source.toolkit.fluxcd.io/flux-system"],
+      ["oci", "ocirepositories.source.toolkit.fluxcd.io/charts"],
+    ]);
+    expect(facts).toMatchObject({ repoRootFromFolder: "../..", branch: "main", source: "flux-system/flux-system", folder: "apps/media" });
+  });
+
+  it("quotes the kube context and reports variable names Flux would reject", () => {
+    const facts = scriptFacts(
+      model({ variables: [{ name: "my.var", value: "x", secret: false, source: "ConfigMap/settings" }] }, { context: "admin@home's" }),
+    );
+    expect(facts.context).toBe(`'admin@home'\\''s'`);
+    expect(facts.invalidVariables).toEqual(["'my.var (ConfigMap/settings)'"]);
+    expect(scriptFacts(model()).context).toBe("''");
+  });
+
+  it("gives the dashboard Tilt's local ports per Service, as single-quotable JSON", () => {
+    const forward = { resource: "jellyfin", containerPort: 8096, container: "app", name: "jellyfin", hostNetwork: false };
+    const facts = scriptFacts(
+      model({}, {
+        resources: [
+          { name: "jellyfin", workload: "jellyfin", objects: [], extraPodSelectors: [], resourceDeps: [], notes: [], portForwards: [{ ...forward, service: "jellyfin", localPort: 8096 }] },
+          { name: "homepage", workload: "homepage", objects: [], extraPodSelectors: [], resourceDeps: [], notes: [], portForwards: [{ ...forward, resource: "homepage", containerPort: 80, service: "homepage", localPort: 10080 }] },
+        ],
+      }),
+    );
+    expect(facts.forwards).toEqual([
+      { service: "homepage", localPort: 10080, containerPort: 80 },
+      { service: "jellyfin", localPort: 8096, containerPort: 8096 },
+    ]);
+    expect(JSON.parse(facts.dashboardJson).forwards).toEqual(facts.forwards);
+    expect(facts.dashboardJson).not.toContain("'");
+  });
+
+  it("refuses a path the scripts could not carry unquoted", () => {
+    expect(() => scriptFacts(model({}, { folderInRepo: "apps/my media" }))).toThrow(/cannot carry unquoted/);
+    expect(() => scriptFacts(model({ kustomizations: [kustomization("m", { file: "clusters/$(x).yaml" })] }))).toThrow(/cannot carry unquoted/);
+  });
+});

@@ -1,0 +1,65 @@
+// The generated scripts of every example namespace pass shellcheck with no exclusions, and
+// fail the way the issue asks when a tool or the cluster is missing.
+import { mkdtempSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
+import { inCI, runScript, warnSkipping } from "./support.ts";
+
+// Default checks plus the optional ones Google's shell style asks for (braces, [[ ]], default cases).
+const OPTIONAL_CHECKS = "add-default-case,require-variable-braces,quote-safe-variables,require-double-brackets,avoid-nullary-conditions,deprecate-which,check-unassigned-uppercase";
+const SCRIPTS = EXAMPLE_NAMESPACES.flatMap((ns) => ["dashboard.sh", "deploy.sh"].map((name) => path.join(ns, name)));
+const haveShellcheck = (await execa("shellcheck", ["--version"], { reject: false })).exitCode === 0;
+if (!haveShellcheck && !inCI) warnSkipping("shellcheck of the generated scripts", "shellcheck is not installed (apt-get install shellcheck)");
+
+describe("generated scripts", () => {
+  it.runIf(haveShellcheck || inCI).each(SCRIPTS)("%s passes shellcheck with no exclusions", async (script) => {
+    const file = path.join(EXAMPLE_ROOT, script);
+    const result = await execa("shellcheck", ["--shell=bash", "--severity=style", `--enable=${OPTIONAL_CHECKS}`, file], { reject: false });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+
+  it.each(SCRIPTS)("%s is executable, strict, and ends by calling main", (script) => {
+    const file = path.join(EXAMPLE_ROOT, script);
+    expect(statSync(file).mode & 0o111).toBe(0o111);
+    const text = readFileSync(file, "utf8");
+    expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
+    expect(text).toContain("\nset -Eeuo pipefail\n");
+    expect(text.trimEnd().endsWith('main "$@"')).toBe(true);
+    expect(text).not.toMatch(/\beval\b/);
+  });
+});
+
+describe("dashboard.sh without a cluster or tools", () => {
+  const dashboard = path.join(EXAMPLE_ROOT, "applications/media/dashboard.sh");
+
+  it("says in one line that the cluster is unreachable, and fails", async () => {
+    const run = await runScript(dashboard, []);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(/^dashboard.sh: cannot read namespace media \(context current\): /);
+  });
+
+  it("names a missing tool in one line", async () => {
+    // A PATH with bash and kubectl only.
+    const bin = mkdtempSync(path.join(os.tmpdir(), "no-jq-"));
+    for (const tool of ["bash", "kubectl"]) symlinkSync((await execa("bash", ["-c", `command -v ${tool}`])).stdout, path.join(bin, tool));
+    const run = await runScript(dashboard, [], { PATH: bin });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toBe("dashboard.sh: jq is not installed (dashboard.sh needs bash, kubectl and jq)");
+  });
+
+  it("explains itself and rejects bad arguments", async () => {
+    const help = await runScript(dashboard, ["--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/--watch \[SECONDS\]/);
+    expect(help.stdout).toMatch(/NO_COLOR/);
+    const bad = await runScript(dashboard, ["--watch", "0"]);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toMatch(/--watch takes a whole number of seconds/);
+  });
+});
