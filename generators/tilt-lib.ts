@@ -69,7 +69,8 @@ function givenAnswers(named: Record<string, string | boolean | undefined>): Part
 
 /** On a terminal: the package folder, offering `<repository root>/tilt-lib` of where you are. */
 async function askDir(inquirer: Inquirer): Promise<string> {
-  const repo = await scanRepository(process.cwd()).catch(() => undefined);
+  // Without git, look only below where you are: that is the repository root or nothing.
+  const repo = await scanRepository(process.cwd(), process.cwd()).catch(() => undefined);
   const suggested = repo && repo.namespaceFolders.length > 0 ? path.join(repo.root, DEFAULT_PACKAGE_DIR) : EXAMPLE_PACKAGE;
   const { dir } = await inquirer.prompt({ type: "input", name: "dir", message: "Package folder", default: suggested });
   return String(dir);

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "./errors.ts";
+import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "./inspect.ts";
 import { tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "./render.ts";
 import type { Repository } from "./repository.ts";
 import type { Mode } from "./scaffold.ts";
@@ -11,7 +12,8 @@ import { resolvePackageTarget, type PackageTarget } from "./tilt-lib-target.ts";
 import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
-export const LIBRARY_MOUNT = "/apps/tilt-lib";
+/** Where workspaces mount the library: where namespace Tiltfiles look for it. */
+export const LIBRARY_MOUNT = MOUNTED_TILT_LIB_DIR;
 export const TEMPLATE_MOUNT = "/apps/template";
 const LIBRARY_FILE = "tilt_lib.star";
 const TILTFILE_TEMPLATE = "template/Tiltfile.hbs";
@@ -59,11 +61,9 @@ export function repositoryDefaults(repo: Repository, dirInRepo: string): Pick<Ti
 }
 
 function chooseAnswers(target: PackageTarget, saved: Partial<TiltLibAnswers> | undefined, given: Partial<TiltLibAnswers>): TiltLibAnswers {
-  const merged = { ...FIXED_DEFAULTS, revision: "HEAD", ...repositoryDefaults(target.repo, target.dirInRepo), ...saved, ...given };
-  if (merged.repoUrl === undefined) {
-    throw new UserError(`no Flux GitRepository with a URL in ${target.repo.root}: answer --repo-url`);
-  }
-  return validateAnswers({ ...merged, repoUrl: merged.repoUrl, pins: [...merged.pins].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) });
+  // No repoUrl default without a Flux GitRepository: "" makes validateAnswers ask for the answer.
+  const merged = { ...FIXED_DEFAULTS, repoUrl: "", revision: "HEAD", ...repositoryDefaults(target.repo, target.dirInRepo), ...saved, ...given };
+  return validateAnswers({ ...merged, pins: [...merged.pins].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) });
 }
 
 /** What will be in the file after the run: the new content, or the hand-edited one that is kept. */
@@ -120,6 +120,8 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
     configMaps: [library, ...pins.map((p) => p.file), templates],
     libraryMount: LIBRARY_MOUNT,
     templateMount: TEMPLATE_MOUNT,
+    repoTiltLib: REPO_TILT_LIB,
+    rootFromPackage: target.dirInRepo.split("/").map(() => "..").join("/"),
     application: { name: "tilt-lib" },
     answers,
   };

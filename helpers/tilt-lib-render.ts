@@ -40,6 +40,10 @@ export interface TiltLibModel {
   configMaps: PackagedFile[];
   libraryMount: string;
   templateMount: string;
+  /** The repository's copy that namespace Tiltfiles load, repository-relative. */
+  repoTiltLib: string;
+  /** From the package folder up to the repository root: "..", "../..", … */
+  rootFromPackage: string;
   application: { name: string };
   answers: TiltLibAnswers;
 }

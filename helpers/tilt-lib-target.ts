@@ -1,47 +1,65 @@
 // Where `plop tilt-lib` writes: a folder inside a GitOps repository, which may not exist yet.
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "./errors.ts";
+import { hasKustomization, isWithin } from "./repo.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { gitTopLevel } from "./tools.ts";
 
 export const DEFAULT_PACKAGE_DIR = "tilt-lib";
 
 export interface PackageTarget {
-  /** Absolute, symlinks resolved in the part that exists. */
+  /** Absolute, symlinks resolved. */
   dir: string;
   repo: Repository;
   /** The folder inside the repository, `/`-separated. */
   dirInRepo: string;
 }
 
+function nearestExisting(dir: string): string {
+  let existing = dir;
+  while (!existsSync(existing)) existing = path.dirname(existing);
+  return existing;
+}
+
 /**
- * Resolves the answer against `cwd` and finds the repository around it the way the namespace
- * generator does (scanRepository). The folder must lie strictly inside a repository with at
- * least one Flux Kustomization whose path exists.
+ * Resolves the answer against `cwd` and finds the repository around it with scanRepository, as
+ * the namespace generator does. The folder must lie strictly inside a repository with at least
+ * one Flux Kustomization whose path exists, and not below a Flux path that Flux applies whole.
  */
 export async function resolvePackageTarget(answer: string, cwd: string): Promise<PackageTarget> {
   if (answer.split(/[\\/]/).includes("..")) throw new UserError(`folder ${answer} contains "..": name it directly`);
   const wanted = path.resolve(cwd, answer);
-  const missing: string[] = [];
-  let existing = wanted;
-  for (; !existsSync(existing); existing = path.dirname(existing)) missing.unshift(path.basename(existing));
+  const existing = nearestExisting(wanted);
   // checkFolder: a directory, symlinks resolved (a link leaving the repository is caught below).
-  const real = checkFolder(existing, cwd);
-  const dir = path.join(real, ...missing);
+  const dir = path.join(checkFolder(existing, cwd), path.relative(existing, wanted));
 
-  // Without git, scanRepository looks two levels up from the folder; never let that be the
-  // filesystem root (e.g. `/tmp/x`), which would scan the whole disk.
-  const inGit = (await gitTopLevel(real)) !== undefined;
-  if (!inGit && path.dirname(path.dirname(dir)) === path.parse(dir).root) {
-    throw new UserError(`${dir} is outside any GitOps repository: name a folder inside the repository, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  let repo: Repository;
+  const inGit = (await gitTopLevel(existing)) !== undefined;
+  if (inGit) {
+    repo = await scanRepository(existing);
+  } else {
+    // Without git, the search stops at the package's parent: it sits at <root>/<dir>, one level
+    // above a namespace folder. Never the filesystem root (e.g. for `/tmp`): that is the whole disk.
+    const parent = nearestExisting(path.dirname(wanted));
+    if (path.dirname(parent) === parent) throw new UserError(`${wanted} is outside any GitOps repository: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
+    repo = await scanRepository(existing, parent);
   }
-  const repo = await scanRepository(inGit ? real : dir);
   const isGitOps = repo.kustomizations.some((k) => k.path !== "" && existsSync(path.join(repo.root, k.path)));
-  const rel = path.relative(repo.root, dir);
-  if (!isGitOps || rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) {
-    const where = isGitOps ? `the repository ${repo.root}` : "any GitOps repository (no Flux Kustomization found around it)";
-    throw new UserError(`${dir} is outside ${where}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  if (!isGitOps) {
+    const hint = inGit ? "" : " (outside a git work tree, the package must sit directly in the repository root)";
+    throw new UserError(`${wanted} is outside any GitOps repository${hint}: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
   }
-  return { dir, repo, dirInRepo: rel.split(path.sep).join("/") };
+  const rel = path.relative(realpathSync(repo.root), dir);
+  if (rel === "") throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) throw new UserError(`${dir} is outside the repository ${repo.root}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  const dirInRepo = rel.split(path.sep).join("/");
+
+  // Flux builds a path without kustomization.yaml from everything below it: it would apply the
+  // package too, and fight ArgoCD over the ConfigMaps.
+  const sweeping = repo.kustomizations.find((k) => isWithin(dirInRepo, k.path) && !hasKustomization(path.join(repo.root, k.path)));
+  if (sweeping) {
+    throw new UserError(`${dirInRepo} is inside ./${sweeping.path}, which the Flux Kustomization ${sweeping.namespace}/${sweeping.name} applies whole (it has no kustomization.yaml): put the package elsewhere`);
+  }
+  return { dir, repo, dirInRepo };
 }

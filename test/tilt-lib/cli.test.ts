@@ -1,0 +1,104 @@
+// `npx plop tilt-lib` as a user runs it: no TTY, answers on the command line.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { copyExample, PROJECT_ROOT } from "../support/example.ts";
+import { snapshot } from "./support.ts";
+
+const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
+// What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
+const TSX_LOADER = `--import ${pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href}`;
+
+async function plop(cwd: string, args: string[]) {
+  return execa(PLOP, ["--plopfile", path.join(PROJECT_ROOT, "plopfile.ts"), "tilt-lib", ...args], {
+    cwd,
+    reject: false,
+    stdin: "ignore",
+    timeout: 50_000,
+    env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER },
+  });
+}
+
+describe("npx plop tilt-lib", () => {
+  it("with no answer at all checks the embedded example without blocking, and finds it up to date", async () => {
+    const run = await plop(PROJECT_ROOT, ["--", "--mode", "check"]);
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged in \d+ ms \(check: nothing written\)/);
+  });
+
+  it("writes the package into a folder relative to where it runs, and a second run writes nothing", async () => {
+    const repo = copyExample();
+    rmSync(path.join(repo, "tilt-lib"), { recursive: true });
+    // Relative to where plop runs: applications/platform (deeper than the root needs git).
+    await execa("git", ["init", "-q"], { cwd: repo });
+    const nested = await plop(path.join(repo, "applications"), ["platform"]);
+    expect(nested.exitCode, nested.stderr + nested.stdout).toBe(0);
+    expect(readFileSync(path.join(repo, "applications/platform/tilt_lib.star"), "utf8")).toMatch(/^VERSION = /m);
+    rmSync(path.join(repo, "applications/platform"), { recursive: true });
+    rmSync(path.join(repo, ".git"), { recursive: true });
+    const created = await plop(repo, ["tilt-lib", "--", "--namespaces", "coder,team-a", "--pin", "v1", "--repo-url", "https://git.example.com/homelab.git"]);
+    expect(created.exitCode, created.stderr + created.stdout).toBe(0);
+    expect(created.stdout).toMatch(/written \(new\)\s+tilt-lib\/kustomization\.yaml/);
+    expect(readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8")).toContain('repoURL: "https://git.example.com/homelab.git"');
+    const before = await snapshot(repo);
+    const again = await plop(repo, ["--", "--dir", "tilt-lib"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/: 12 unchanged in/);
+    expect(await snapshot(repo)).toBe(before);
+    const check = await plop(repo, ["tilt-lib", "--", "--mode", "check", "--namespaces", "coder"]);
+    expect(check.exitCode).not.toBe(0);
+    expect(await snapshot(repo)).toBe(before);
+  });
+
+  const gitInit = (repo: string) => execa("git", ["init", "-q"], { cwd: repo });
+  const badInputs: [string, (repo: string) => string[] | Promise<string[]>, RegExp][] = [
+    ["an invalid version to pin", () => ["tilt-lib", "--", "--pin", "1.x"], /--pin "1\.x": invalid version/],
+    ["a pin of a major the library is not at", () => ["tilt-lib", "--", "--pin", "v2"], /cannot pin v2: versions\/v2\/tilt_lib\.star does not exist and tilt_lib\.star is 1\./],
+    ["a pinned copy with an invalid VERSION", (repo) => {
+      writeFileSync(path.join(repo, "tilt-lib/versions/v1/tilt_lib.star"), 'VERSION = "one"\n');
+      return ["tilt-lib"];
+    }, /versions\/v1\/tilt_lib\.star: invalid version/],
+    ["a namespace name that is not DNS-1123", () => ["tilt-lib", "--", "--namespaces", "coder,Team_A"], /--namespaces "Team_A": not a namespace name/],
+    ["no namespace at all", () => ["tilt-lib", "--", "--namespaces", " , "], /name at least one workspace namespace/],
+    ["a repo URL that is not a URL", () => ["tilt-lib", "--", "--repo-url", "not a url"], /--repo-url "not a url": not a repository URL/],
+    ["no repo URL and no Flux GitRepository to take it from", (repo) => {
+      const sync = path.join(repo, "clusters/homelab/flux-system/gotk-sync.yaml");
+      writeFileSync(sync, readFileSync(sync, "utf8").split("\n---\n")[1]!);
+      rmSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"));
+      return ["tilt-lib"];
+    }, /--repo-url "": no default/],
+    ["a revision that is not a git ref", () => ["tilt-lib", "--", "--revision", "main branch"], /--revision "main branch": not a git branch/],
+    ["a folder outside the repository", () => ["/tmp"], /\/tmp is outside any GitOps repository/],
+    ["a folder that does not exist outside the repository", () => ["/nonexistent-tilt-lib-test/tilt-lib"], /outside any GitOps repository/],
+    ["a folder outside the repository, in git", async (repo) => (await gitInit(repo), ["/tmp"]), /\/tmp is outside any GitOps repository/],
+    ["the repository root itself", () => ["."], /is the repository root/],
+    ["a path with ..", () => ["clusters/../tilt-lib"], /contains "\.\."/],
+    ["a file instead of a folder", () => ["tilt-lib/tilt_lib.star"], /is not a directory/],
+    ["a folder Flux applies whole", async (repo) => (await gitInit(repo), ["clusters/homelab/tilt-lib"]), /inside \.\/clusters\/homelab, which the Flux Kustomization flux-system\/flux-system applies whole/],
+    ["a symlink leaving the repository", (repo) => {
+      symlinkSync(mkdtempSync(path.join(os.tmpdir(), "outside-")), path.join(repo, "elsewhere"));
+      return ["elsewhere"];
+    }, /is outside the repository/],
+    ["two folders", () => ["tilt-lib", "platform"], /one package folder only/],
+    ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /Unknown option '--colour'/],
+    ["an unknown mode", () => ["tilt-lib", "--", "--mode", "yolo"], /unknown mode "yolo"/],
+    ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["tilt-lib"]), /newer than this one/],
+  ];
+
+  it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup, expected) => {
+    const repo = copyExample();
+    const args = await setup(repo);
+    const before = await snapshot(repo);
+    const run = await plop(repo, args);
+    expect(run.exitCode).not.toBe(0);
+    const output = run.stdout + run.stderr;
+    const message = output.split("\n").filter((line) => line.includes("✖"));
+    expect(message, output).toHaveLength(1);
+    expect(message[0]).toMatch(expected);
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(await snapshot(repo)).toBe(before);
+  });
+});
