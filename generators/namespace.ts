@@ -3,9 +3,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
-import { formatReport } from "../helpers/report.ts";
-import { scanRepository } from "../helpers/repository.ts";
-import { assertMode, diffPlan, scaffold } from "../helpers/scaffold.ts";
 import { readCommandLine } from "./args.ts";
 
 const PROJECT_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,11 +27,13 @@ interface NamespaceAnswers {
 
 /** Folders to scaffold: the answer, or every namespace folder of the embedded example. */
 async function defaultFolders(): Promise<string[]> {
+  const { scanRepository } = await import("../helpers/repository.ts");
   const repo = await scanRepository(path.join(EMBEDDED_EXAMPLE, "clusters"));
   return repo.namespaceFolders.map((folder) => path.join(repo.root, folder));
 }
 
 async function askFolder(inquirer: { prompt: (q: object) => Promise<Record<string, unknown>> }): Promise<string[]> {
+  const { scanRepository } = await import("../helpers/repository.ts");
   const repo = await scanRepository(process.cwd()).catch(() => undefined);
   const choices = repo?.namespaceFolders.map((folder) => ({ name: folder, value: path.join(repo.root, folder) })) ?? [];
   if (choices.length === 0) return defaultFolders();
@@ -68,6 +67,11 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
       async (answers) => {
         const { error, folders, context, mode, force } = answers as NamespaceAnswers;
         const started = performance.now();
+        // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
+        const [{ assertMode, diffPlan, scaffold }, { formatReport }] = await Promise.all([
+          import("../helpers/scaffold.ts"),
+          import("../helpers/report.ts"),
+        ]);
         try {
           if (error) throw new UserError(error);
           const result = await scaffold({ folders, cwd: process.cwd(), context, mode: assertMode(mode), force });

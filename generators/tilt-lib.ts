@@ -3,11 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
-import { scanRepository } from "../helpers/repository.ts";
-import { assertMode } from "../helpers/scaffold.ts";
 import { ANSWERS_FILE, parseList, type TiltLibAnswers } from "../helpers/tilt-lib-answers.ts";
-import { generateTiltLibPackage } from "../helpers/tilt-lib-package.ts";
-import { formatTiltLibReport } from "../helpers/tilt-lib-report.ts";
 import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib-target.ts";
 import { readCommandLine } from "./args.ts";
 import { EMBEDDED_EXAMPLE } from "./namespace.ts";
@@ -70,6 +66,7 @@ function givenAnswers(named: Record<string, string | boolean | undefined>): Part
 /** On a terminal: the package folder, offering `<repository root>/tilt-lib` of where you are. */
 async function askDir(inquirer: Inquirer): Promise<string> {
   // Without git, look only below where you are: that is the repository root or nothing.
+  const { scanRepository } = await import("../helpers/repository.ts");
   const repo = await scanRepository(process.cwd(), process.cwd()).catch(() => undefined);
   const suggested = repo && repo.namespaceFolders.length > 0 ? path.join(repo.root, DEFAULT_PACKAGE_DIR) : EXAMPLE_PACKAGE;
   const { dir } = await inquirer.prompt({ type: "input", name: "dir", message: "Package folder", default: suggested });
@@ -111,6 +108,12 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
         const started = performance.now();
         try {
           if (error) throw new UserError(error);
+          // Loaded here, not at start-up: `plop namespace` needs none of it.
+          const [{ assertMode }, { generateTiltLibPackage }, { formatTiltLibReport }] = await Promise.all([
+            import("../helpers/scaffold.ts"),
+            import("../helpers/tilt-lib-package.ts"),
+            import("../helpers/tilt-lib-report.ts"),
+          ]);
           const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
           const report = formatTiltLibReport(result, mode, performance.now() - started);
           if (mode === "check" && result.changed) {

@@ -24,7 +24,11 @@ export function checkFolder(answer: string, cwd: string): string {
   const folder = path.resolve(cwd, answer);
   if (!existsSync(folder)) throw new UserError(`folder ${folder} does not exist`);
   if (!statSync(folder).isDirectory()) throw new UserError(`${folder} is not a directory`);
-  return realpathSync(folder);
+  const real = realpathSync(folder);
+  if (!isInside(real, realpathSync(path.dirname(folder)))) {
+    throw new UserError(`${answer} is a symlink to ${real}, outside the repository: name the folder itself`);
+  }
+  return real;
 }
 
 /**
@@ -37,6 +41,7 @@ export function checkFolder(answer: string, cwd: string): string {
 export async function scanRepository(folder: string, topWithoutGit = path.dirname(path.dirname(folder))): Promise<Repository> {
   const gitTop = await gitTopLevel(folder);
   const top = gitTop ?? topWithoutGit;
+  if (path.dirname(top) === top) throw new UserError(`${folder} is not in a git repository, nor below a folder of Flux manifests`);
   // In git, what git ignores (build output, vendored trees) is no part of the repository.
   const files = gitTop ? (await gitYamlFiles(gitTop)).filter((f) => existsSync(path.join(gitTop, f))) : await listYamlFiles(top);
   const objects = await readRepoObjects(top, files, SCAN_NEEDLES);

@@ -16,10 +16,7 @@ export async function kustomizeBuild(dir: string, label = dir): Promise<string> 
     ? [bin, ["build", "--load-restrictor", "LoadRestrictionsNone", dir]]
     : ["kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]];
   const result = await execa(file, args, { reject: false, timeout: 60_000 });
-  if (result.failed) {
-    const reason = firstLine(result.stderr) || result.shortMessage;
-    throw new UserError(`kustomize build of ${label} failed: ${reason}`);
-  }
+  if (result.failed) throw new UserError(`kustomize build of ${label} failed: ${kustomizeReason(result.stderr) || result.shortMessage}`);
   return result.stdout;
 }
 
@@ -33,6 +30,18 @@ const BOUNDARY = "tilt-scaffold-boundary-";
  * object), each is built on its own so that every error belongs to its folder.
  */
 export async function kustomizeBuildMany(dirs: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
+  // kustomize's cost grows faster than its input (every object is checked against all the
+  // others), so large repositories are built in chunks, two at a time for two cores.
+  const chunks: { dir: string; label: string }[][] = [];
+  for (let i = 0; i < dirs.length; i += BUILD_CHUNK) chunks.push(dirs.slice(i, i + BUILD_CHUNK));
+  const results: (string | UserError)[][] = [];
+  for (let i = 0; i < chunks.length; i += 2) results.push(...(await Promise.all(chunks.slice(i, i + 2).map(buildChunk))));
+  return results.flat();
+}
+
+const BUILD_CHUNK = 64;
+
+async function buildChunk(dirs: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
   const one = (d: { dir: string; label: string }) => kustomizeBuild(d.dir, d.label).catch((error: unknown) => toUserError(error));
   if (dirs.length === 1) return [await one(dirs[0]!)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
@@ -62,6 +71,13 @@ export async function kustomizeBuildMany(dirs: { dir: string; label: string }[])
 function toUserError(error: unknown): UserError {
   if (error instanceof UserError) return error;
   throw error;
+}
+
+/** kustomize's own message, without the log prefix kubectl wraps it in (`E1130 … "command failed" err="…"`). */
+export function kustomizeReason(stderr: string): string {
+  const line = firstLine(stderr);
+  const wrapped = /"command failed" err="(.*)"$/.exec(line);
+  return (wrapped ? wrapped[1]!.replace(/\\"/g, '"') : line).replace(/^Error: /, "");
 }
 
 /** The git top level holding `dir`, or undefined outside a work tree or without git. */

@@ -1,5 +1,5 @@
 // `npx plop namespace` as a user runs it: no TTY, answers on the command line.
-import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
@@ -88,18 +88,59 @@ describe("npx plop namespace", () => {
       writeFileSync(answers, readFileSync(answers, "utf8").replace("ports: {}", "ports:\n  grafana/9200: 9200"));
       return ["applications/media"];
     }],
+    ["a namespace that is not a DNS-1123 label", (repo) => {
+      const apps = path.join(repo, "clusters/homelab/apps.yaml");
+      writeFileSync(apps, readFileSync(apps, "utf8").replace("  prune: true", "  targetNamespace: Media_Stack\n  prune: true"));
+      return ["applications/media"];
+    }],
+    ["a Flux Kustomization name that is not a DNS-1123 label", (repo) => {
+      const apps = path.join(repo, "clusters/homelab/apps.yaml");
+      writeFileSync(apps, readFileSync(apps, "utf8").replace("  name: media\n", "  name: Media.Stack\n"));
+      return ["applications/media"];
+    }],
+    ["a Flux Kustomization whose path is overlays/dev", (repo) => {
+      const apps = path.join(repo, "clusters/homelab/apps.yaml");
+      writeFileSync(apps, readFileSync(apps, "utf8").replace("overlays/prod", "overlays/dev"));
+      return ["applications/media"];
+    }],
+    ["a kubeconfig that cannot be read", (repo) => {
+      writeFileSync(path.join(repo, "kubeconfig"), "contexts: [unclosed\n");
+      return ["applications/media", "--", "--context", "dev"];
+    }],
+    ["an existing overlays/storage/local-path that is not a Component", (repo) => {
+      rmSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"));
+      writeFileSync(path.join(repo, "applications/media/overlays/storage/local-path/kustomization.yaml"), "resources: []\n");
+      return ["applications/media"];
+    }],
+    ["a kustomize build failure (a patch whose target path is missing)", (repo) => {
+      const prod = path.join(repo, "applications/media/overlays/prod/kustomization.yaml");
+      writeFileSync(prod, readFileSync(prod, "utf8") + "patches:\n  - target: {kind: Deployment, name: sonarr}\n    patch: |-\n      - op: replace\n        path: /spec/nope/0\n        value: 1\n");
+      return ["applications/media"];
+    }],
+    ["a remote resource that cannot be fetched", (repo) => {
+      const base = path.join(repo, "applications/media/base/kustomization.yaml");
+      writeFileSync(base, readFileSync(base, "utf8").replace("resources:\n", "resources:\n  - http://127.0.0.1:9/remote.yaml\n"));
+      return ["applications/media"];
+    }],
+    ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"])],
+    ["--folder all where nothing was scaffolded", (repo) => {
+      for (const ns of ["applications/media", "infrastructure/monitoring", "infrastructure/observability"]) rmSync(path.join(repo, ns, ".tilt-scaffold.yaml"));
+      return ["--", "--folder", "all"];
+    }],
+    ["an option without its value", () => ["applications/media", "--", "--context"]],
     ["a symlink leaving the repository", (repo) => (symlinkSync("/tmp", path.join(repo, "applications/outside")), ["applications/outside"])],
   ];
 
   it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup) => {
     const repo = copyExample();
     const args = setup(repo);
-    const env: Record<string, string> = args.includes("--context") ? { KUBECONFIG: path.join(repo, "kubeconfig") } : {};
+    const env: Record<string, string> = existsSync(path.join(repo, "kubeconfig")) ? { KUBECONFIG: path.join(repo, "kubeconfig") } : {};
     const before = await snapshot(repo);
     const run = await plop(repo, args, env);
     expect(run.exitCode).not.toBe(0);
     const message = (run.stdout + run.stderr).split("\n").filter((line) => line.includes("✖"));
     expect(message, run.stdout + run.stderr).toHaveLength(1);
+    if (process.env.SHOW_ERRORS) console.log(`${_name}: ${message[0]}`);
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
     expect(await snapshot(repo)).toBe(before);
   });

@@ -81,7 +81,7 @@ describe("npx plop tilt-lib", () => {
     ["a symlink leaving the repository", (repo) => {
       symlinkSync(mkdtempSync(path.join(os.tmpdir(), "outside-")), path.join(repo, "elsewhere"));
       return ["elsewhere"];
-    }, /is outside the repository/],
+    }, /outside the repository/],
     ["two folders", () => ["tilt-lib", "platform"], /one package folder only/],
     ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /Unknown option '--colour'/],
     ["an unknown mode", () => ["tilt-lib", "--", "--mode", "yolo"], /unknown mode "yolo"/],
