@@ -4,11 +4,11 @@ import { UserError } from "../helpers/errors.ts";
 
 export interface CommandLine {
   positional: string[];
-  named: Record<string, string | boolean | undefined>;
+  named: Record<string, string | boolean | string[] | undefined>;
 }
 
 /** Splits argv after the generator's name into the positional answers and the named ones after `--`. */
-export function readCommandLine(argv: string[], generator: string, options: Record<string, { type: "string" | "boolean" }>): CommandLine {
+export function readCommandLine(argv: string[], generator: string, options: Record<string, { type: "string" | "boolean"; multiple?: boolean }>): CommandLine {
   const start = argv.indexOf(generator);
   const rest = start < 0 ? [] : argv.slice(start + 1);
   const dashes = rest.indexOf("--");

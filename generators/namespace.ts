@@ -12,6 +12,7 @@ export const EMBEDDED_EXAMPLE = path.join(PROJECT_ROOT, "examples", "homelab");
 const OPTIONS = {
   folder: { type: "string" },
   context: { type: "string" },
+  forward: { type: "string", multiple: true },
   mode: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -21,6 +22,7 @@ interface NamespaceAnswers {
   error?: string;
   folders: string[];
   context?: string;
+  forwards?: string[];
   mode: string;
   force: boolean;
 }
@@ -59,13 +61,14 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
       return {
         folders,
         context: named.context as string | undefined,
+        forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
         mode: (named.mode as string | undefined) ?? "write",
         force: named.force === true,
       };
     },
     actions: [
       async (answers) => {
-        const { error, folders, context, mode, force } = answers as NamespaceAnswers;
+        const { error, folders, context, forwards, mode, force } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
         const [{ assertMode, diffPlan, scaffold }, { formatReport }] = await Promise.all([
@@ -74,9 +77,11 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         ]);
         try {
           if (error) throw new UserError(error);
-          const result = await scaffold({ folders, cwd: process.cwd(), context, mode: assertMode(mode), force });
+          const result = await scaffold({ folders, cwd: process.cwd(), context, forwards, mode: assertMode(mode), force });
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
-          const lines = formatReport(result, mode, performance.now() - started).split("\n");
+          const title = result.models.map((m) => m.namespace).join(", ");
+          const root = result.models[0]?.repoRoot ?? process.cwd();
+          const lines = formatReport({ ...result, root, title }, mode, performance.now() - started).split("\n");
           console.log(lines.slice(0, -1).join("\n"));
           if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);

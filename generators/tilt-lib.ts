@@ -52,7 +52,7 @@ type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
 /** The embedded example's package: what a run with no answer at all writes. */
 const EXAMPLE_PACKAGE = path.join(EMBEDDED_EXAMPLE, DEFAULT_PACKAGE_DIR);
 
-function givenAnswers(named: Record<string, string | boolean | undefined>): Partial<TiltLibAnswers> {
+function givenAnswers(named: Record<string, string | boolean | string[] | undefined>): Partial<TiltLibAnswers> {
   const answers: Partial<TiltLibAnswers> = {};
   for (const [option, key] of Object.entries(STRING_ANSWERS)) {
     const value = named[option];
@@ -109,13 +109,14 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
         try {
           if (error) throw new UserError(error);
           // Loaded here, not at start-up: `plop namespace` needs none of it.
-          const [{ assertMode }, { generateTiltLibPackage }, { formatTiltLibReport }] = await Promise.all([
+          const [{ assertMode }, { generateTiltLibPackage }, { formatReport }] = await Promise.all([
             import("../helpers/scaffold.ts"),
             import("../helpers/tilt-lib-package.ts"),
-            import("../helpers/tilt-lib-report.ts"),
+            import("../helpers/report.ts"),
           ]);
           const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
-          const report = formatTiltLibReport(result, mode, performance.now() - started);
+          const title = `tilt-lib ${result.model.version} in ${result.model.dirInRepo}`;
+          const report = formatReport({ ...result, root: result.repoRoot, title }, mode, performance.now() - started);
           if (mode === "check" && result.changed) {
             process.exitCode = 1;
             throw new UserError(`the tilt-lib package is stale:\n${report}`);

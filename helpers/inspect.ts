@@ -7,7 +7,7 @@ import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
 import { parseManifests, type KubeObject } from "./manifests.ts";
 import type { NamespaceModel, TiltResource } from "./model.ts";
-import { assignLocalPorts, resolveServicePorts } from "./ports.ts";
+import { answeredForwards, assignLocalPorts, resolveServicePorts } from "./ports.ts";
 import { hasKustomization, toPosix } from "./repo.ts";
 import type { Repository } from "./repository.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
@@ -29,6 +29,8 @@ export interface InspectOptions {
   takenPorts?: number[];
   /** Whether the generator wrote overlays/storage/local-path before (so it still owns it). */
   ownsLocalPath?: boolean;
+  /** Extra forwards, `RESOURCE:CONTAINER_PORT[:NAME]`, e.g. for a HelmRelease's chart. */
+  forwards?: string[];
 }
 
 /** A namespace folder located in its repository: which Kustomizations apply it, and what Flux builds. */
@@ -104,8 +106,9 @@ export function inspectNamespace(
   const workloads = findWorkloads(objects);
   const services = findServices(objects);
   const { candidates, skipped } = resolveServicePorts(services, workloads);
-  const forwards = assignLocalPorts(candidates, options.previousPorts, options.takenPorts);
   const groups = groupObjects(objects, workloads, services, namespace);
+  const answered = answeredForwards(options.forwards ?? [], [...workloads.map((w) => w.resource), ...groups.helmReleases.map((r) => r.name)]);
+  const forwards = assignLocalPorts([...candidates, ...answered], options.previousPorts, options.takenPorts);
   const resources: TiltResource[] = [
     ...workloads.map((w) => ({
       name: w.resource,
@@ -122,7 +125,7 @@ export function inspectNamespace(
     ...groups.helmReleases.map((release) => ({
       name: release.name,
       objects: release.objects,
-      portForwards: [],
+      portForwards: forwards.filter((f) => f.resource === release.name),
       extraPodSelectors: [{ "app.kubernetes.io/instance": release.name }],
       resourceDeps: [],
       notes: [],

@@ -1,4 +1,5 @@
 // Service ports → workload container ports → local ports Tilt forwards.
+import { UserError } from "./errors.ts";
 import { workloadsSelectedBy, type Service, type ServicePort, type Workload } from "./workloads.ts";
 
 export interface PortForward {
@@ -35,7 +36,25 @@ export function forwardKey(forward: { resource: string; containerPort: number })
   return `${forward.resource}/${forward.containerPort}`;
 }
 
-interface Candidate extends Omit<PortForward, "localPort"> {}
+export interface Candidate extends Omit<PortForward, "localPort"> {}
+
+/**
+ * Forwards given as answers, `RESOURCE:CONTAINER_PORT[:NAME]`, for pods this folder does not
+ * describe, such as those of a HelmRelease's chart. `resources` are the Tilt resources they may name.
+ */
+export function answeredForwards(answers: string[], resources: string[]): Candidate[] {
+  return answers.map((answer) => {
+    const match = /^([a-z0-9][-a-z0-9.]*):(\d{1,5})(?::([-\w.]+))?$/.exec(answer);
+    const containerPort = Number(match?.[2]);
+    if (!match || containerPort < 1 || containerPort > 65535) {
+      throw new UserError(`--forward ${answer}: expected RESOURCE:CONTAINER_PORT[:NAME], e.g. kube-prometheus-stack:3000:grafana`);
+    }
+    const resource = match[1]!;
+    if (!resources.includes(resource)) throw new UserError(`--forward ${answer}: no Tilt resource ${resource} (there are: ${resources.join(", ")})`);
+    const name = match[3] ?? `${resource}:${containerPort}`;
+    return { resource, containerPort, container: "", service: "--forward", name, hostNetwork: false };
+  });
+}
 
 /**
  * Resolves every TCP Service port to the container port of each workload the Service selects.

@@ -1,6 +1,6 @@
 // The summary a run ends with: one line per file, then the counts and the time taken.
 import path from "node:path";
-import type { ScaffoldResult } from "./scaffold.ts";
+import type { PlannedWrite } from "./write-plan.ts";
 
 const LABEL: Record<string, string> = {
   create: "written (new)",
@@ -11,15 +11,24 @@ const LABEL: Record<string, string> = {
   forced: "overwritten (--force)",
 };
 
-export function formatReport(result: ScaffoldResult, mode: string, millis: number): string {
-  const root = result.models[0]?.repoRoot ?? process.cwd();
+export interface ReportInput {
+  plan: PlannedWrite[];
+  /** Files the last run generated that this one no longer does. */
+  obsolete: string[];
+  /** Paths are shown relative to this folder. */
+  root: string;
+  /** What the run was about, e.g. `media, monitoring`. */
+  title: string;
+}
+
+export function formatReport({ plan, obsolete, root, title }: ReportInput, mode: string, millis: number): string {
   const rel = (file: string) => path.relative(root, file);
   const width = Math.max(...Object.values(LABEL).map((label) => label.length));
-  const lines = result.plan.map((write) => `${LABEL[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
-  for (const file of result.obsolete) lines.push(`${"no longer generated".padEnd(width)}  ${rel(file)} (left in place)`);
+  const lines = plan.map((write) => `${LABEL[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
+  for (const file of obsolete) lines.push(`${"no longer generated".padEnd(width)}  ${rel(file)} (left in place)`);
   const counts = new Map<string, number>();
-  for (const write of result.plan) counts.set(LABEL[write.outcome]!, (counts.get(LABEL[write.outcome]!) ?? 0) + 1);
+  for (const write of plan) counts.set(LABEL[write.outcome]!, (counts.get(LABEL[write.outcome]!) ?? 0) + 1);
   const summary = [...counts].map(([label, count]) => `${count} ${label}`).join(", ");
   const verb = mode === "write" ? "" : ` (${mode}: nothing written)`;
-  return [...lines, `${result.models.map((m) => m.namespace).join(", ")}: ${summary} in ${Math.round(millis)} ms${verb}`].join("\n");
+  return [...lines, `${title}: ${summary} in ${Math.round(millis)} ms${verb}`].join("\n");
 }

@@ -21,6 +21,8 @@ export interface ScaffoldOptions {
   folders: string[];
   cwd: string;
   context?: string;
+  /** Extra forwards, `RESOURCE:CONTAINER_PORT[:NAME]`; replace the remembered ones when given. */
+  forwards?: string[];
   mode?: Mode;
   force?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -68,8 +70,10 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     const inRun: ScaffoldedNamespace[] = [];
     for (const build of builds.filter((b) => b.repo === repo)) {
       const saved = readAnswers(build.folder);
+      const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const model = inspectNamespace(build, repo, contexts, {
         context: options.context ?? saved?.answers.context,
+        forwards,
         previousPorts: saved?.ports,
         takenPorts: [...taken],
         ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
@@ -81,7 +85,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
-        answers: model.context ? { context: model.context } : {},
+        answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }) },
         ports,
       });
     }

@@ -85,7 +85,7 @@ describe("npx plop namespace", () => {
     }],
     ["two other namespaces whose local ports clash", (repo) => {
       const answers = path.join(repo, "infrastructure/monitoring/.tilt-scaffold.yaml");
-      writeFileSync(answers, readFileSync(answers, "utf8").replace("ports: {}", "ports:\n  grafana/9200: 9200"));
+      writeFileSync(answers, readFileSync(answers, "utf8").replace(/^ports:\n/m, "ports:\n  kube-prometheus-stack/9200: 9200\n"));
       return ["applications/media"];
     }],
     ["a namespace that is not a DNS-1123 label", (repo) => {
@@ -169,6 +169,26 @@ describe("npx plop namespace -- --folder all", () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toContain("+++ b/infrastructure/monitoring/overlays/dev/kustomization.yaml");
     expect(run.stdout).toContain("+  - ../storage/local-path");
+    expect(await snapshot(repo)).toBe(before);
+  });
+});
+
+describe("npx plop namespace -- --forward", () => {
+  it("forwards a HelmRelease's chart port, remembers it, and refuses an unknown resource", async () => {
+    const repo = copyExample();
+    const monitoring = path.join(repo, "infrastructure/monitoring");
+    const run = await plop(repo, ["infrastructure/monitoring", "--", "--forward", "kube-prometheus-stack:80:grafana"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const tiltfile = readFileSync(path.join(monitoring, "Tiltfile"), "utf8");
+    // 80 is privileged and 10080 belongs to media's homepage: the next free port above.
+    expect(tiltfile).toContain('(10081, 80, "grafana"),  # given with --forward');
+    // A re-run without the answer keeps it.
+    await plop(repo, ["infrastructure/monitoring"]);
+    expect(readFileSync(path.join(monitoring, "Tiltfile"), "utf8")).toBe(tiltfile);
+    const before = await snapshot(repo);
+    const bad = await plop(repo, ["infrastructure/monitoring", "--", "--forward", "grafana:3000"]);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain("--forward grafana:3000: no Tilt resource grafana (there are: kube-prometheus-stack)");
     expect(await snapshot(repo)).toBe(before);
   });
 });

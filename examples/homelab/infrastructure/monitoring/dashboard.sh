@@ -24,7 +24,18 @@ readonly FACTS='{
     }
   ],
   "ancestors": [],
-  "forwards": []
+  "forwards": [
+    {
+      "service": "--forward",
+      "localPort": 3000,
+      "containerPort": 3000
+    },
+    {
+      "service": "--forward",
+      "localPort": 9090,
+      "containerPort": 9090
+    }
+  ]
 }'
 readonly NAMESPACE_KINDS="pods,deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services,persistentvolumeclaims,ingresses.networking.k8s.io"
 # Listed cluster-wide by call 2. Only kinds this folder uses: kubectl fails a whole call on a
