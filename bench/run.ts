@@ -85,9 +85,18 @@ function table(rows: Row[]): string {
   return [header, ...lines].map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
 }
 
-const rows: Row[] = [await scaffoldOneVsTrivialPlop(), ...(await syntheticRepositories())];
-const extra = await import("./tilt.ts").then((m) => m.tiltBenchmarks(alternate)).catch((error: Error) => {
-  console.error(`bench: Tilt benchmarks skipped: ${error.message}`);
-  return [] as Row[];
-});
-console.log(table([...rows, ...extra]));
+/** Benchmarks that need the real tools of `npm run tools`: skipped, with the reason, without them. */
+async function withTools(name: string, run: () => Promise<Row[]>): Promise<Row[]> {
+  return run().catch((error: Error) => {
+    console.error(`bench: ${name} skipped: ${error.message}`);
+    return [];
+  });
+}
+
+const rows: Row[] = [
+  await scaffoldOneVsTrivialPlop(),
+  ...(await syntheticRepositories()),
+  ...(await withTools("Tilt", async () => (await import("./tilt.ts")).tiltBenchmarks(alternate))),
+  ...(await withTools("dashboard", async () => (await import("./dashboard.ts")).dashboardBenchmarks(alternate))),
+];
+console.log(table(rows));
