@@ -176,3 +176,16 @@ export function missingVariables(text: string, known: Set<string>): string[] {
 export function fluxPathExists(root: string, kustomization: FluxKustomization): boolean {
   return existsSync(path.join(root, kustomization.path));
 }
+
+/**
+ * Flux's postBuild substitution, as tilt_lib.star's flux_substitute applies it at `tilt up`:
+ * used here only so that the model names objects as the cluster will ($${VAR} → ${VAR}, "$$" →
+ * "$", unset → empty, `:=`/`:-`/`=` defaults). The real-tool tests hold both to `flux envsubst`.
+ */
+export function substituteVariables(text: string, variables: Record<string, string>): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:-|=)([^}]*))?\}/g, (match, name?: string, operator?: string, fallback?: string) => {
+    if (match === "$$") return "$";
+    const value = variables[name!];
+    return operator ? value || fallback! : (value ?? "");
+  });
+}

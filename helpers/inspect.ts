@@ -1,7 +1,7 @@
 // Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
 import path from "node:path";
 import { UserError } from "./errors.ts";
-import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
+import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteVariables, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
 import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-overlay.ts";
 import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
@@ -77,8 +77,11 @@ export function inspectNamespace(
   contexts: KubeContexts,
   options: InspectOptions = {},
 ): NamespaceModel {
-  // A canonical order, so the output does not depend on how kustomize was run.
-  const objects = parseManifests(built, `kustomize build of ${productionPath}`).sort(
+  // Names as the cluster will see them (`name: ${APP}` is common), in a canonical order, so the
+  // output does not depend on how kustomize was run.
+  const substitutes = own.some((k) => k.postBuild !== undefined);
+  const values = Object.fromEntries(own.flatMap((k) => resolveVariables(k, repo.objects).variables).filter((v) => !v.secret).reverse().map((v) => [v.name, v.value!]));
+  const objects = parseManifests(substitutes ? substituteVariables(built, values) : built, `kustomize build of ${productionPath}`).sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
   );
   const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
@@ -94,7 +97,6 @@ export function inspectNamespace(
     for (const variable of resolved.variables) if (!variables.has(variable.name)) variables.set(variable.name, variable);
     unresolvedSources.push(...resolved.unresolved);
   }
-  const substitutes = own.some((k) => k.postBuild !== undefined);
 
   const storageOverlays = findStorageOverlays(folder);
   const existingLocalPath = storageOverlays.find((o) => o.dir === LOCAL_PATH_DIR);

@@ -127,7 +127,11 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
     located.push({ ...locateNamespace(folder, repo), repo });
   }
   const outputs = await kustomizeBuildMany(
-    located.map((l) => ({ dir: path.join(l.folder, l.productionPath), label: path.posix.join(l.folderInRepo, l.productionPath) })),
+    located.map((l) => ({
+      dir: path.join(l.folder, l.productionPath),
+      label: path.posix.join(l.folderInRepo, l.productionPath),
+      components: l.own.flatMap((k) => (k.components ?? []).map((c) => path.join(l.repo.root, k.path, c))),
+    })),
   );
   return located.map((l, index) => {
     const built = outputs[index]!;

@@ -1,5 +1,5 @@
 // The few functions that run external tools. Everything else in helpers/ is pure.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -29,11 +29,18 @@ const BOUNDARY = "tilt-scaffold-boundary-";
  * repository fast. When the combined build fails (a broken folder, two folders with the same
  * object), each is built on its own so that every error belongs to its folder.
  */
-export async function kustomizeBuildMany(dirs: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
+/** A directory to build, and the Flux-level Components (`spec.components`, absolute) Flux adds to it. */
+export interface BuildTarget {
+  dir: string;
+  label: string;
+  components?: string[];
+}
+
+export async function kustomizeBuildMany(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   // kustomize's cost grows faster than its input (every object is checked against all the
   // others), so large repositories are built in chunks, two at a time for two cores.
-  const chunks: { dir: string; label: string }[][] = [];
-  for (let i = 0; i < dirs.length; i += BUILD_CHUNK) chunks.push(dirs.slice(i, i + BUILD_CHUNK));
+  const chunks: BuildTarget[][] = [];
+  for (let i = 0; i < targets.length; i += BUILD_CHUNK) chunks.push(targets.slice(i, i + BUILD_CHUNK));
   const results: (string | UserError)[][] = [];
   for (let i = 0; i < chunks.length; i += 2) results.push(...(await Promise.all(chunks.slice(i, i + 2).map(buildChunk))));
   return results.flat();
@@ -41,20 +48,35 @@ export async function kustomizeBuildMany(dirs: { dir: string; label: string }[])
 
 const BUILD_CHUNK = 64;
 
-async function buildChunk(dirs: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
-  const one = (d: { dir: string; label: string }) => kustomizeBuild(d.dir, d.label).catch((error: unknown) => toUserError(error));
-  if (dirs.length === 1) return [await one(dirs[0]!)];
+async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[]> {
+  const one = (dir: string, label: string) => kustomizeBuild(dir, label).catch((error: unknown) => toUserError(error));
+  const simple = targets.length === 1 && !targets[0]!.components?.length;
+  if (simple) return [await one(targets[0]!.dir, targets[0]!.label)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
   try {
+    // Flux applies spec.components on top of spec.path: a wrapper kustomization does the same.
+    const dirs: string[] = [];
+    for (const [index, target] of targets.entries()) {
+      if (!target.components?.length) {
+        dirs.push(target.dir);
+        continue;
+      }
+      const wrapper = path.join(work, `flux-${index}`);
+      await mkdir(wrapper);
+      const rel = (p: string) => path.relative(wrapper, p);
+      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: target.components.map(rel) }));
+      dirs.push(wrapper);
+    }
+    if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];
     const resources: string[] = [];
-    for (const [index, { dir }] of dirs.entries()) {
+    for (const [index, dir] of dirs.entries()) {
       await writeFile(path.join(work, `${BOUNDARY}${index}.yaml`), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${BOUNDARY}${index}\n`);
       resources.push(`${BOUNDARY}${index}.yaml`, path.relative(work, dir));
     }
     const kustomization = { sortOptions: { order: "fifo" }, resources };
     await writeFile(path.join(work, "kustomization.yaml"), JSON.stringify(kustomization));
     const built = await kustomizeBuild(work, "").catch(() => undefined);
-    if (built === undefined) return Promise.all(dirs.map(one));
+    if (built === undefined) return Promise.all(dirs.map((dir, index) => one(dir, targets[index]!.label)));
     const parts: string[][] = dirs.map(() => []);
     let current = -1;
     for (const doc of built.split(/^---\n/m)) {

@@ -7,6 +7,8 @@ import { parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { NamespaceModel } from "../../helpers/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
+import { substituteVariables } from "../../helpers/flux.ts";
+import { communityLayout } from "../support/community-layout.ts";
 import { copyExample, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 import { toolPath } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
@@ -137,6 +139,24 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(some.manifests.map((m) => m.Name).sort()).toEqual(["kube-prometheus-stack", "monitoring-namespace"]);
     const unknown = await tiltfileResult(EXAMPLE_ROOT, {}, ["nope"]);
     expect(unknown.run.stderr).toContain('unknown namespace "nope": choose from media, monitoring, observability');
+  });
+
+  it("the generator's own substitution (for object names) agrees with `flux envsubst` too", async () => {
+    const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c"];
+    const text = cases.map((c, i) => `c${i}: '${c}'`).join("\n");
+    const vars = { A: "1", EMPTY: "" };
+    const flux = await execa(toolPath("flux"), ["envsubst"], { input: text, env: vars, extendEnv: false });
+    expect(substituteVariables(text, vars)).toBe(flux.stdout);
+  });
+
+  it("a community-layout app folder loads with its chart source grouped and its name substituted", async () => {
+    const { root, app } = communityLayout();
+    await execa("git", ["init", "-q", root]);
+    await scaffold({ folders: [app], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+    const { run, manifests } = await tiltfileResult(app);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(manifests.map((m) => m.Name)).toEqual(["sonarr", "media-flux-suspend"]);
+    expect(manifests[0]!.DeployTarget?.yaml).toContain("name: sonarr");
   });
 
   describe("loading tilt_lib.star", () => {

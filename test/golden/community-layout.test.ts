@@ -1,0 +1,24 @@
+// The community layout: an app folder applied by a Flux Kustomization with Flux-level components,
+// targetNamespace and a variable in the HelmRelease's name.
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { scaffold } from "../../helpers/scaffold.ts";
+import { communityLayout } from "../support/community-layout.ts";
+
+describe("a kubernetes/apps/<namespace>/<app> folder", () => {
+  it("models what Flux applies: components added, names substituted, targetNamespace kept", async () => {
+    const { root, app } = communityLayout();
+    await execa("git", ["init", "-q", root]);
+    const { models } = await scaffold({ folders: [app], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+    const [model] = models;
+    expect(model!.namespace).toBe("media");
+    expect(model!.flux.toSuspend).toEqual(["flux-system/sonarr"]);
+    expect(model!.flux.ancestors.map((k) => k.name)).toEqual(["cluster-apps"]);
+    expect(model!.resources.map((r) => [r.name, r.objects])).toEqual([["sonarr", ["sonarr:helmrelease", "app-template:ocirepository"]]]);
+    expect(model!.devOverlay).toMatchObject({ resources: ["../../app"], components: ["../../../../../components/common", "../storage/local-path"], namespace: "media" });
+    const dev = await execa("kubectl", ["kustomize", path.join(app, "overlays/dev")]);
+    expect(dev.stdout).toContain("kind: OCIRepository");
+    expect(dev.stdout.match(/namespace: media/g)?.length).toBe(2);
+  });
+});
