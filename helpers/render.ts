@@ -1,5 +1,5 @@
 // Renders the templates of templates/ from a NamespaceModel: file path → content.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
@@ -13,6 +13,12 @@ export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.ur
 const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
 handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+
+// deploy.sh is long: its steps live in templates/namespace/deploy/*.sh.hbs, one partial each.
+const partialsDir = path.join(TEMPLATES_DIR, "namespace", "deploy");
+for (const file of readdirSync(partialsDir)) {
+  handlebars.registerPartial(`deploy/${file.replace(/\.sh\.hbs$/, "")}`, readFileSync(path.join(partialsDir, file), "utf8"));
+}
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(name: string): Handlebars.TemplateDelegate {
