@@ -83,6 +83,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
           const root = result.models[0]?.repoRoot ?? process.cwd();
           const lines = formatReport({ ...result, root, title }, mode, performance.now() - started).split("\n");
           console.log(lines.slice(0, -1).join("\n"));
+          for (const warning of result.warnings) console.log(`warning: ${warning}`);
           if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;

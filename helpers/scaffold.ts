@@ -1,6 +1,7 @@
 // One run of the namespace generator: folders in, a plan of writes out, applied or previewed.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { kustomizationsMissingInCluster } from "./cluster-check.ts";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
 import { UserError } from "./errors.ts";
 import { inspectNamespace, locateNamespace, type BuiltNamespace } from "./inspect.ts";
@@ -33,6 +34,8 @@ export interface ScaffoldResult {
   plan: PlannedWrite[];
   /** Files the last run generated that this one no longer does: reported, never deleted. */
   obsolete: string[];
+  /** Things worth telling that change nothing on disk (names the cluster does not know). */
+  warnings: string[];
   changed: boolean;
 }
 
@@ -100,7 +103,12 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   );
   const changed = planChanges(plan).length > 0;
   if ((options.mode ?? "write") === "write") applyPlan(plan);
-  return { models, plan, obsolete: output.obsolete, changed };
+  const warnings: string[] = [];
+  for (const model of models) {
+    const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
+    for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);
+  }
+  return { models, plan, obsolete: output.obsolete, warnings, changed };
 }
 
 async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repository>): Promise<string[]> {

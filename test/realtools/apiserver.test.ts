@@ -36,6 +36,16 @@ describe.runIf(ready)("generated overlays on a real API server", () => {
     expect(applied.stdout.split("\n").filter(Boolean).length).toBe(manifests.split(/^kind: /m).length - 1);
   });
 
+  it("warns when a Kustomization that git names is not in the cluster of the chosen context", async () => {
+    await cluster.kubectl(["create", "namespace", "flux-system"], { reject: false });
+    await cluster.kubectl(["apply", "-f", path.join(EXAMPLE_ROOT, "clusters/homelab/apps.yaml")]);
+    const folders = ["applications/media", "infrastructure/monitoring"].map((ns) => path.join(EXAMPLE_ROOT, ns));
+    const result = await scaffold({ folders, cwd: EXAMPLE_ROOT, mode: "dry-run", context: cluster.context, env: { KUBECONFIG: cluster.kubeconfig } });
+    expect(result.warnings).toEqual([
+      "monitoring: Flux Kustomization flux-system/monitoring is not in cluster tilt-test; tilt up will fail to suspend it",
+    ]);
+  });
+
   it("rejects a broken manifest (the oracle can fail)", async () => {
     const broken = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: media\nspec:\n  replicas: many\n";
     const applied = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: broken, reject: false });
