@@ -196,6 +196,12 @@ function chooseProductionPath(folder: string, folderInRepo: string, fluxPaths: s
     return distinct[0]!;
   }
   if (!hasKustomization(path.join(folder, "base"))) {
+    if (distinct.length > 1) {
+      // One dev overlay cannot carry each app's own Flux variables and components.
+      throw new UserError(
+        `${folderInRepo} is applied by ${distinct.length} Flux Kustomizations with different paths (${distinct.join(", ")}): scaffold each app folder on its own, e.g. ${path.posix.join(folderInRepo, path.posix.dirname(distinct[0]!))}`,
+      );
+    }
     throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
   }
   return "base";

@@ -1,5 +1,6 @@
 // The community layout: an app folder applied by a Flux Kustomization with Flux-level components,
 // targetNamespace and a variable in the HelmRelease's name.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
@@ -20,5 +21,19 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     const dev = await execa("kubectl", ["kustomize", path.join(app, "overlays/dev")]);
     expect(dev.stdout).toContain("kind: OCIRepository");
     expect(dev.stdout.match(/namespace: media/g)?.length).toBe(2);
+  });
+
+  it("refuses a namespace folder whose apps have Kustomizations of their own, and says which folder to scaffold", async () => {
+    const { root } = communityLayout();
+    const radarr = path.join(root, "kubernetes/apps/media/radarr");
+    mkdirSync(path.join(radarr, "app"), { recursive: true });
+    writeFileSync(path.join(radarr, "app/kustomization.yaml"), "resources: []\n");
+    const ks = readFileSync(path.join(root, "kubernetes/apps/media/sonarr/ks.yaml"), "utf8");
+    writeFileSync(path.join(radarr, "ks.yaml"), ks.replaceAll("sonarr", "radarr"));
+    await execa("git", ["init", "-q", root]);
+    const media = path.join(root, "kubernetes/apps/media");
+    await expect(scaffold({ folders: [media], cwd: root, env: { KUBECONFIG: "/nonexistent" } })).rejects.toThrow(
+      "kubernetes/apps/media is applied by 2 Flux Kustomizations with different paths (radarr/app, sonarr/app): scaffold each app folder on its own, e.g. kubernetes/apps/media/radarr",
+    );
   });
 });
