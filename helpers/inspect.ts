@@ -77,18 +77,6 @@ export function inspectNamespace(
   contexts: KubeContexts,
   options: InspectOptions = {},
 ): NamespaceModel {
-  // Names as the cluster will see them (`name: ${APP}` is common), in a canonical order, so the
-  // output does not depend on how kustomize was run.
-  const substitutes = own.some((k) => k.postBuild !== undefined);
-  const values = Object.fromEntries(own.flatMap((k) => resolveVariables(k, repo.objects).variables).filter((v) => !v.secret).reverse().map((v) => [v.name, v.value!]));
-  const objects = parseManifests(substitutes ? substituteVariables(built, values) : built, `kustomize build of ${productionPath}`).sort(
-    (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
-  );
-  const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
-  const namespace = targetNamespace ?? namespaceOf(objects) ?? path.basename(folder);
-  if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
-  for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
-
   // Several Kustomizations for one folder: the first to define a variable wins.
   const variables = new Map<string, FluxVariable>();
   const unresolvedSources: string[] = [];
@@ -97,6 +85,17 @@ export function inspectNamespace(
     for (const variable of resolved.variables) if (!variables.has(variable.name)) variables.set(variable.name, variable);
     unresolvedSources.push(...resolved.unresolved);
   }
+  // Names as the cluster will see them (`name: ${APP}` is common), in a canonical order, so the
+  // output does not depend on how kustomize was run.
+  const substitutes = own.some((k) => k.postBuild !== undefined);
+  const values = Object.fromEntries([...variables.values()].filter((v) => !v.secret).map((v) => [v.name, v.value!]));
+  const objects = parseManifests(substitutes ? substituteVariables(built, values) : built, `kustomize build of ${productionPath}`).sort(
+    (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
+  );
+  const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
+  const namespace = targetNamespace ?? namespaceOf(objects) ?? path.basename(folder);
+  if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
+  for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
 
   const storageOverlays = findStorageOverlays(folder);
   const existingLocalPath = storageOverlays.find((o) => o.dir === LOCAL_PATH_DIR);
