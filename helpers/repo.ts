@@ -13,7 +13,7 @@ export interface RepoObject {
 }
 
 const SKIPPED_DIRS = new Set([".git", "node_modules", ".tools", ".terraform"]);
-const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 export function hasKustomization(dir: string): boolean {
   return KUSTOMIZATION_FILES.some((name) => existsSync(path.join(dir, name)));

@@ -1,6 +1,7 @@
 // The repository's root Tiltfile: every scaffolded namespace, runnable together.
 import path from "node:path";
 import { UserError } from "./errors.ts";
+import { toPosix } from "./repo.ts";
 
 export interface ScaffoldedNamespace {
   name: string;
@@ -32,7 +33,7 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
   }
   return {
     generatorVersion,
-    namespaces: sorted.map((ns) => ({ name: ns.name, tiltfile: path.posix.join(path.relative(repoRoot, ns.folder).split(path.sep).join("/"), "Tiltfile") })),
+    namespaces: sorted.map((ns) => ({ name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile") })),
     exampleArgs: sorted.slice(0, 2).map((ns) => ns.name).join(" "),
   };
 }

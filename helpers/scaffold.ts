@@ -9,6 +9,7 @@ import { readKubeContexts } from "./kubeconfig.ts";
 import type { NamespaceModel } from "./model.ts";
 import { forwardKey } from "./ports.ts";
 import { renderNamespace, renderRepoTiltLib, renderRootTiltfile, type RenderedFile } from "./render.ts";
+import { toPosix } from "./repo.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./root-tiltfile.ts";
 import { kustomizeBuildMany, unifiedDiff } from "./tools.ts";
@@ -168,7 +169,7 @@ async function repositoryFor(folder: string, repos: Map<string, Repository>): Pr
 }
 
 function relative(folder: string, file: string): string {
-  return path.relative(folder, file).split(path.sep).join("/");
+  return toPosix(path.relative(folder, file));
 }
 
 /** Unified diffs of every write a plan would make, for `--mode dry-run`. */

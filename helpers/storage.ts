@@ -4,7 +4,7 @@ import path from "node:path";
 import { load } from "js-yaml";
 import { UserError } from "./errors.ts";
 import type { KubeObject, PersistentVolumeClaimSpec } from "./manifests.ts";
-import { hasKustomization } from "./repo.ts";
+import { hasKustomization, KUSTOMIZATION_FILES } from "./repo.ts";
 
 export const DEV_STORAGE_CLASS = "local-path";
 export const STORAGE_OVERLAYS_DIR = "overlays/storage";
@@ -28,7 +28,7 @@ export interface StorageFacts {
 }
 
 export function readKustomizationFile(dir: string): Record<string, unknown> | undefined {
-  for (const name of ["kustomization.yaml", "kustomization.yml", "Kustomization"]) {
+  for (const name of KUSTOMIZATION_FILES) {
     let text: string;
     try {
       text = readFileSync(path.join(dir, name), "utf8");

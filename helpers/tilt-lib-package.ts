@@ -10,6 +10,7 @@ import { ANSWERS_FILE, FIXED_DEFAULTS, readSavedAnswers, renderSavedAnswers, val
 import { renderTiltLibPackage, type PackagedFile, type TiltLibModel } from "./tilt-lib-render.ts";
 import { resolvePackageTarget, type PackageTarget } from "./tilt-lib-target.ts";
 import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
+import { toPosix } from "./repo.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
 /** Where workspaces mount the library: where namespace Tiltfiles look for it. */
@@ -132,7 +133,7 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
     { path: at(TILTFILE_TEMPLATE), content: readFileSync(path.join(TEMPLATES_DIR, "namespace", "Tiltfile.hbs"), "utf8") },
     ...renderTiltLibPackage(model),
   ];
-  const hashes = Object.fromEntries(files.map((f) => [path.relative(target.dir, f.path).split(path.sep).join("/"), sha256(f.content)]));
+  const hashes = Object.fromEntries(files.map((f) => [toPosix(path.relative(target.dir, f.path)), sha256(f.content)]));
   const obsolete = Object.keys(saved?.files ?? {}).filter((rel) => !(rel in hashes)).map(at);
   files.push({ path: at(ANSWERS_FILE), content: renderSavedAnswers(answers, hashes) });
 

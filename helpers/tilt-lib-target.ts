@@ -2,7 +2,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "./errors.ts";
-import { hasKustomization, isWithin } from "./repo.ts";
+import { hasKustomization, isWithin, toPosix } from "./repo.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { gitTopLevel } from "./tools.ts";
 
@@ -53,7 +53,7 @@ export async function resolvePackageTarget(answer: string, cwd: string): Promise
   const rel = path.relative(realpathSync(repo.root), dir);
   if (rel === "") throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
   if (rel.startsWith("..") || path.isAbsolute(rel)) throw new UserError(`${dir} is outside the repository ${repo.root}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
-  const dirInRepo = rel.split(path.sep).join("/");
+  const dirInRepo = toPosix(rel);
 
   // Flux builds a path without kustomization.yaml from everything below it: it would apply the
   // package too, and fight ArgoCD over the ConfigMaps.
