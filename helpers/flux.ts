@@ -189,3 +189,9 @@ export function substituteVariables(text: string, variables: Record<string, stri
     return operator ? value || fallback! : (value ?? "");
   });
 }
+
+/** A build as Flux applies it, with the variables whose values are known here (not a Secret's). */
+export function substituteKnown(text: string, substitutes: boolean, variables: FluxVariable[]): string {
+  if (!substitutes) return text;
+  return substituteVariables(text, Object.fromEntries(variables.filter((v) => !v.secret).map((v) => [v.name, v.value!])));
+}

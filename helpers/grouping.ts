@@ -2,6 +2,7 @@
 // with the workload that uses it when one does, else in a named group of the namespace.
 import { tiltObjectRef, type KubeObject, type PodSpec } from "./manifests.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "./workloads.ts";
+import { IMMUTABLE_TEMPLATE_KINDS } from "./live-cluster/in-place.ts";
 
 export interface ObjectGroups {
   /** Tilt resource (workload) → objects it should also own. */
@@ -84,7 +85,11 @@ export function groupObjects(objects: KubeObject[], workloads: Workload[], servi
   const groups = new Map<string, string[]>();
   const helmReleases: ObjectGroups["helmReleases"] = [];
   const workloadObjects = new Set(workloads.map((w) => w.object));
-  const references = workloads.map((w) => ({ workload: w, refs: podReferences(w.template.spec) }));
+  // An object shared with a Job or a bare Pod goes with the long-running workload: on the Flux
+  // cluster Tilt leaves Jobs and Pods to Flux (see live-cluster/exclusions.ts).
+  const references = [...workloads]
+    .sort((a, b) => Number(IMMUTABLE_TEMPLATE_KINDS.has(a.kind)) - Number(IMMUTABLE_TEMPLATE_KINDS.has(b.kind)))
+    .map((w) => ({ workload: w, refs: podReferences(w.template.spec) }));
   const serviceOwner = new Map(services.map((s) => [s.name, workloadsSelectedBy(s, workloads)[0]]));
   const helmOwned = new Set<KubeObject>();
 

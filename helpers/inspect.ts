@@ -1,7 +1,7 @@
 // Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
 import path from "node:path";
 import { UserError } from "./errors.ts";
-import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteVariables, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
+import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
 import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-overlay.ts";
 import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
@@ -12,9 +12,10 @@ import { hasKustomization, toPosix } from "./repo.ts";
 import type { Repository } from "./repository.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
+import { DEV_OVERLAY_DIR, deriveDevBuilds } from "./live-cluster/dev-builds.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "./version.ts";
 
-export const DEV_OVERLAY_DIR = "overlays/dev";
+export { DEV_OVERLAY_DIR, DEV_LOCAL_PATH_DIR } from "./live-cluster/dev-builds.ts";
 export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
 export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";
 export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";
@@ -88,8 +89,7 @@ export function inspectNamespace(
   // Names as the cluster will see them (`name: ${APP}` is common), in a canonical order, so the
   // output does not depend on how kustomize was run.
   const substitutes = own.some((k) => k.postBuild !== undefined);
-  const values = Object.fromEntries([...variables.values()].filter((v) => !v.secret).map((v) => [v.name, v.value!]));
-  const objects = parseManifests(substitutes ? substituteVariables(built, values) : built, `kustomize build of ${productionPath}`).sort(
+  const objects = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), `kustomize build of ${productionPath}`).sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
   );
   const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
@@ -110,7 +110,18 @@ export function inspectNamespace(
   const groups = groupObjects(objects, workloads, services, namespace);
   const answered = answeredForwards(options.forwards ?? [], [...workloads.map((w) => w.resource), ...groups.helmReleases.map((r) => r.name)]);
   const forwards = assignLocalPorts([...candidates, ...answered], options.previousPorts, options.takenPorts);
-  const resources: TiltResource[] = [
+  const dev = deriveDevBuilds({
+    objects,
+    workloads,
+    services,
+    groups,
+    patches: devPatches(workloads),
+    folderInRepo,
+    fluxPath: path.posix.join(folderInRepo, productionPath),
+    fluxComponents: own.flatMap((k) => (k.components ?? []).map((c) => path.posix.join(k.path, c))),
+    localPathComponent: path.posix.join(folderInRepo, LOCAL_PATH_DIR),
+  });
+  const resources = [
     ...workloads.map((w) => ({
       name: w.resource,
       workload: w.resource,
@@ -132,14 +143,13 @@ export function inspectNamespace(
       notes: [],
     })),
     ...groups.groups.map((group) => ({ name: group.name, objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
-  ];
+  ]
+    .map(dev.split)
+    .filter((r): r is TiltResource => r !== undefined);
   // Tilt applies resources side by side: everything waits for the one that creates the namespace.
   const namespaceResource = resources.find((r) => r.objects.some((ref) => ref.endsWith(":namespace")));
   for (const resource of resources) resource.resourceDeps = namespaceResource && resource !== namespaceResource ? [namespaceResource.name] : [];
 
-  const fluxComponents = own.flatMap((k) => (k.components ?? []).map((c) => path.posix.join(k.path, c)));
-  const devAbs = path.posix.join(folderInRepo, DEV_OVERLAY_DIR);
-  const relFromDev = (repoPath: string) => path.posix.relative(devAbs, repoPath);
   const branch = own
     .map((k) => repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch)
     .find((b) => b !== undefined);
@@ -164,12 +174,10 @@ export function inspectNamespace(
       branch,
     },
     devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },
-    devOverlay: {
-      resources: [relFromDev(path.posix.join(folderInRepo, productionPath))],
-      components: [...fluxComponents.map(relFromDev), relFromDev(`${folderInRepo}/${LOCAL_PATH_DIR}`)],
-      namespace: targetNamespace,
-      patches: devPatches(workloads),
-    },
+    devOverlay: { namespace: targetNamespace, live: dev.live, localPath: dev.localPath },
+    liveExclusions: dev.liveExclusions,
+    liveClaimTemplates: [...new Set(storageObjects.statefulSetTemplates.map((t) => t.name))],
+    sopsSecrets: dev.sopsSecrets,
     storage: {
       classes: storageObjects.classes,
       overlays: storageOverlays,
@@ -191,6 +199,12 @@ export function inspectNamespace(
  */
 function chooseProductionPath(folder: string, folderInRepo: string, fluxPaths: string[]): string {
   const distinct = [...new Set(fluxPaths)].map((p) => path.posix.relative(folderInRepo, p) || ".");
+  if (distinct.length === 1 && distinct[0] === ".") {
+    // kustomize refuses a kustomization that builds on a folder holding it ("cycle detected").
+    throw new UserError(
+      `${folderInRepo} is itself the path Flux applies (its kustomization.yaml sits beside its manifests): an overlay inside it cannot build on it, and such flat folders are not supported yet`,
+    );
+  }
   if (distinct.length === 1 && distinct[0] !== DEV_OVERLAY_DIR && hasKustomization(path.join(folder, distinct[0]!))) {
     return distinct[0]!;
   }

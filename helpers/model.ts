@@ -1,6 +1,7 @@
 // The one typed model of a namespace folder. Templates see this and nothing else.
 import type { FluxKustomization, FluxVariable } from "./flux.ts";
 import type { WorkloadPatch } from "./dev-overlay.ts";
+import type { Exclusion } from "./live-cluster/exclusions.ts";
 import type { PortForward, SkippedPort } from "./ports.ts";
 
 export interface TiltResource {
@@ -9,12 +10,30 @@ export interface TiltResource {
   /** Set for a workload resource; groups and Helm releases use `new_name` + `objects`. */
   workload?: string;
   objects: string[];
+  /** Objects Tilt applies only with local-path storage (claims, what only a Job uses). */
+  localPathObjects: string[];
+  /** The resource exists only with local-path storage: on the Flux cluster Flux keeps all of it. */
+  localPathOnly: boolean;
   portForwards: PortForward[];
   /** Pods Tilt did not create, e.g. those of a HelmRelease, found by label. */
   extraPodSelectors: Record<string, string>[];
   /** Resources Tilt must apply first (the one holding the Namespace object). */
   resourceDeps: string[];
   notes: string[];
+}
+
+/** One dev overlay: what it builds on, and how it differs. Paths are relative to the overlay. */
+export interface DevBuild {
+  /** Namespace-relative directory of the overlay. */
+  dir: string;
+  resources: string[];
+  components: string[];
+  /** Objects of Flux's build left out, as kustomize patch targets. */
+  deletes: { apiVersion: string; kind: string; name: string }[];
+  /** Annotate every object `tilt.dev/down-policy: keep`, so `tilt down` leaves it to Flux. */
+  keepOnDown: boolean;
+  patches: WorkloadPatch[];
+  hasPatches: boolean;
 }
 
 export interface NamespaceModel {
@@ -49,12 +68,21 @@ export interface NamespaceModel {
     limits: { cpu: string; memory: string };
     requests: { cpu: string; memory: string };
   };
+  /**
+   * The two builds Tilt chooses from at `tilt up`: `live` on the Flux cluster (its claims stay,
+   * `tilt down` keeps what Flux applies), `localPath` on any other (claims on local-path).
+   */
   devOverlay: {
-    resources: string[];
-    components: string[];
     namespace?: string;
-    patches: WorkloadPatch[];
+    live: DevBuild;
+    localPath: DevBuild;
   };
+  /** What Flux applies that Tilt leaves alone on the Flux cluster, with why. */
+  liveExclusions: Exclusion[];
+  /** StatefulSets whose volumeClaimTemplates stay as Flux has them on the Flux cluster. */
+  liveClaimTemplates: string[];
+  /** SOPS-encrypted Secrets: never applied by Tilt, the live decrypted ones stay. */
+  sopsSecrets: string[];
   storage: {
     classes: string[];
     overlays: { name: string; dir: string; isComponent: boolean }[];

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
-import { DEV_OVERLAY_DIR, LOCAL_PATH_DIR, REPO_TILT_LIB } from "./inspect.ts";
+import { LOCAL_PATH_DIR, REPO_TILT_LIB } from "./inspect.ts";
 import { scriptFacts } from "./scripts.ts";
 
 export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
@@ -14,10 +14,13 @@ const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
 handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
 
-// deploy.sh is long: its steps live in templates/namespace/deploy/*.sh.hbs, one partial each.
-const partialsDir = path.join(TEMPLATES_DIR, "namespace", "deploy");
-for (const file of readdirSync(partialsDir)) {
-  handlebars.registerPartial(`deploy/${file.replace(/\.sh\.hbs$/, "")}`, readFileSync(path.join(partialsDir, file), "utf8"));
+// deploy.sh is long: its steps live in templates/namespace/deploy/*.sh.hbs, one partial each;
+// the Tiltfile's pieces live in templates/namespace/tilt/.
+for (const dir of ["deploy", "tilt"]) {
+  const partialsDir = path.join(TEMPLATES_DIR, "namespace", dir);
+  for (const file of readdirSync(partialsDir)) {
+    handlebars.registerPartial(`${dir}/${file.replace(/(\.sh)?\.hbs$/, "")}`, readFileSync(path.join(partialsDir, file), "utf8"));
+  }
 }
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
@@ -46,7 +49,10 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
   const inFolder = (rel: string) => path.join(model.folder, rel);
   const files: RenderedFile[] = [
     { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")(model) },
-    { path: inFolder(`${DEV_OVERLAY_DIR}/kustomization.yaml`), content: template("namespace/dev-kustomization.yaml.hbs")(model) },
+    ...[model.devOverlay.live, model.devOverlay.localPath].map((build) => ({
+      path: inFolder(`${build.dir}/kustomization.yaml`),
+      content: template("namespace/dev-kustomization.yaml.hbs")({ ...model, build }),
+    })),
   ];
   const withScripts = { ...model, scripts: scriptFacts(model) };
   files.push(

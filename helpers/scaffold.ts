@@ -13,6 +13,9 @@ import { toPosix } from "./repo.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./root-tiltfile.ts";
 import { kustomizeBuildMany, unifiedDiff } from "./tools.ts";
+import { substituteKnown } from "./flux.ts";
+import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
+import { parseManifests } from "./manifests.ts";
 import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
@@ -66,6 +69,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const builds = await buildAll(folders, repos);
   const output = new Output();
   const models: NamespaceModel[] = [];
+  const checks = new Map<string, DevBuildCheck[]>();
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
@@ -86,6 +90,8 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       taken.push(...Object.values(ports));
       inRun.push({ name: model.namespace, folder: build.folder, ports });
       models.push(model);
+      const fluxObjects = parseManifests(substituteKnown(build.built, model.flux.substitutes, model.flux.variables), `kustomize build of ${model.flux.productionPath}`);
+      checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
@@ -102,6 +108,9 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const plan = planWrites(output.files, output.generated, options.force).map((write) =>
     path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept") ? { ...write, outcome: "update" as const, beside: undefined } : write,
   );
+  // Nothing is reported, let alone written, before the planned overlays build and agree.
+  const onDisk = plan.filter((write) => !write.beside);
+  for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
   const changed = planChanges(plan).length > 0;
   if ((options.mode ?? "write") === "write") applyPlan(plan);
   const warnings: string[] = [];

@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { execa } from "execa";
+import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { copyExample, PROJECT_ROOT } from "../support/example.ts";
 
@@ -63,75 +63,91 @@ describe("npx plop namespace", () => {
     expect((await plop(repo, ["applications/media", "--", "--mode", "check"])).exitCode).toBe(0);
   });
 
-  const badInputs: [string, (repo: string) => string[]][] = [
-    ["a folder that does not exist", () => ["applications/nope"]],
-    ["a file instead of a folder", () => ["applications/media/base/namespace.yaml"]],
-    ["a path with ..", () => ["applications/../applications/media"]],
-    ["a folder outside the repository", () => ["/tmp"]],
-    ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"])],
-    ["malformed YAML in a manifest", (repo) => (writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "kind: [unclosed\n"), ["applications/media"])],
-    ["a kustomization listing a missing file", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - missing.yaml\n"), ["applications/media"])],
-    ["an unknown mode", () => ["applications/media", "--", "--mode", "yolo"]],
-    ["an unknown option", () => ["applications/media", "--", "--colour", "red"]],
+  const badInputs: [string, (repo: string) => string[], string][] = [
+    ["a folder that does not exist", () => ["applications/nope"], "/homelab/applications/nope does not exist"],
+    ["a file instead of a folder", () => ["applications/media/base/namespace.yaml"], "/homelab/applications/media/base/namespace.yaml is not a directory"],
+    ["a path with ..", () => ["applications/../applications/media"], 'folder applications/../applications/media contains "..": name it directly'],
+    ["a folder outside the repository", () => ["/tmp"], "/tmp is not in a git repository, nor below a folder of Flux manifests"],
+    ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"]), "applications/empty has no base/kustomization.yaml and no single Flux path to build"],
+    ["malformed YAML in a manifest", (repo) => (writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "kind: [unclosed\n"), ["applications/media"]), "kustomize build of applications/media/overlays/prod failed: "],
+    ["a kustomization listing a missing file", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - missing.yaml\n"), ["applications/media"]), "missing.yaml: no such file or directory"],
+    ["an unknown mode", () => ["applications/media", "--", "--mode", "yolo"], 'unknown mode "yolo": use write, dry-run or check'],
+    ["an unknown option", () => ["applications/media", "--", "--colour", "red"], "Unknown option '--colour'"],
     ["a kube context the kubeconfig lacks", (repo) => {
       writeFileSync(path.join(repo, "kubeconfig"), "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n");
       return ["applications/media", "--", "--context", "prod"];
-    }],
-    ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["applications/media"])],
-    ["a Flux path that does not exist", (repo) => (rmSync(path.join(repo, "applications/media/overlays/prod"), { recursive: true }), ["applications/media"])],
+    }, 'kube context "prod" is not in your kubeconfig (known: dev)'],
+    ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["applications/media"]), "was written by tilt-flux-scaffold 99.0.0, newer than this one"],
+    ["a Flux path that does not exist", (repo) => (rmSync(path.join(repo, "applications/media/overlays/prod"), { recursive: true }), ["applications/media"]), "Flux Kustomization media (clusters/homelab/apps.yaml) has path ./applications/media/overlays/prod, which does not exist"],
     ["a Flux path that would sweep overlays/dev into production", (repo) => {
       writeFileSync(path.join(repo, "clusters/homelab/apps.yaml"), readFileSync(path.join(repo, "clusters/homelab/apps.yaml"), "utf8").replace("./applications/media/overlays/prod", "./applications/media"));
       return ["applications/media"];
-    }],
+    }, "would apply overlays/dev to production: its path ./applications/media has no kustomization.yaml"],
     ["two other namespaces whose local ports clash", (repo) => {
       const answers = path.join(repo, "infrastructure/monitoring/.tilt-scaffold.yaml");
       writeFileSync(answers, readFileSync(answers, "utf8").replace(/^ports:\n/m, "ports:\n  kube-prometheus-stack/9200: 9200\n"));
       return ["applications/media"];
-    }],
+    }, "namespaces monitoring and observability both forward local port 9200"],
     ["a namespace that is not a DNS-1123 label", (repo) => {
       const apps = path.join(repo, "clusters/homelab/apps.yaml");
       writeFileSync(apps, readFileSync(apps, "utf8").replace("  prune: true", "  targetNamespace: Media_Stack\n  prune: true"));
       return ["applications/media"];
-    }],
+    }, 'namespace "Media_Stack" is not a valid DNS-1123 label'],
     ["a Flux Kustomization name that is not a DNS-1123 label", (repo) => {
       const apps = path.join(repo, "clusters/homelab/apps.yaml");
       writeFileSync(apps, readFileSync(apps, "utf8").replace("  name: media\n", "  name: Media.Stack\n"));
       return ["applications/media"];
-    }],
+    }, 'Flux Kustomization name "Media.Stack" (clusters/homelab/apps.yaml) is not a valid DNS-1123 label'],
     ["a Flux Kustomization whose path is overlays/dev", (repo) => {
       const apps = path.join(repo, "clusters/homelab/apps.yaml");
       writeFileSync(apps, readFileSync(apps, "utf8").replace("overlays/prod", "overlays/dev"));
       return ["applications/media"];
-    }],
+    }, "would apply overlays/dev to production: its path ./applications/media/overlays/dev has no kustomization.yaml"],
     ["a kubeconfig that cannot be read", (repo) => {
       writeFileSync(path.join(repo, "kubeconfig"), "contexts: [unclosed\n");
       return ["applications/media", "--", "--context", "dev"];
-    }],
+    }, "cannot read kubeconfig "],
     ["an existing overlays/storage/local-path that is not a Component", (repo) => {
       rmSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"));
       writeFileSync(path.join(repo, "applications/media/overlays/storage/local-path/kustomization.yaml"), "resources: []\n");
       return ["applications/media"];
-    }],
+    }, "applications/media/overlays/storage/local-path exists but is not a kustomize Component"],
     ["a kustomize build failure (a patch whose target path is missing)", (repo) => {
       const prod = path.join(repo, "applications/media/overlays/prod/kustomization.yaml");
       writeFileSync(prod, readFileSync(prod, "utf8") + "patches:\n  - target: {kind: Deployment, name: sonarr}\n    patch: |-\n      - op: replace\n        path: /spec/nope/0\n        value: 1\n");
       return ["applications/media"];
-    }],
+    }, "kustomize build of applications/media/overlays/prod failed: replace operation does not apply: doc is missing path: /spec/nope/0"],
     ["a remote resource that cannot be fetched", (repo) => {
       const base = path.join(repo, "applications/media/base/kustomization.yaml");
       writeFileSync(base, readFileSync(base, "utf8").replace("resources:\n", "resources:\n  - http://127.0.0.1:9/remote.yaml\n"));
       return ["applications/media"];
-    }],
-    ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"])],
+    }, "http://127.0.0.1:9/remote.yaml"],
+    ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"]), ".tilt-scaffold.yaml: invalid YAML"],
     ["--folder all where nothing was scaffolded", (repo) => {
       for (const ns of ["applications/media", "infrastructure/monitoring", "infrastructure/observability"]) rmSync(path.join(repo, ns, ".tilt-scaffold.yaml"));
       return ["--", "--folder", "all"];
-    }],
-    ["an option without its value", () => ["applications/media", "--", "--context"]],
-    ["a symlink leaving the repository", (repo) => (symlinkSync("/tmp", path.join(repo, "applications/outside")), ["applications/outside"])],
+    }, 'no scaffolded namespace folder found for "all"'],
+    ["an option without its value", () => ["applications/media", "--", "--context"], "Option '--context <value>' argument missing"],
+    ["a symlink leaving the repository", (repo) => (symlinkSync("/tmp", path.join(repo, "applications/outside")), ["applications/outside"]), "applications/outside is a symlink to /tmp, outside the repository"],
+    ["a hand-edited overlays/dev that changes what the API server cannot update in place", (repo) => {
+      const dev = path.join(repo, "applications/media/overlays/dev/kustomization.yaml");
+      writeFileSync(dev, readFileSync(dev, "utf8") + "  - target: {kind: StatefulSet, name: postgres}\n    patch: |-\n      - op: replace\n        path: /spec/serviceName\n        value: db\n");
+      return ["applications/media"];
+    }, "applications/media/overlays/dev changes spec.serviceName of StatefulSet/media/postgres, which the API server cannot update in place: Tilt would delete and re-create it on the cluster Flux manages"],
+    ["a hand-edited overlays/dev that leaves out an object the Tiltfile names", (repo) => {
+      const dev = path.join(repo, "applications/media/overlays/dev/kustomization.yaml");
+      writeFileSync(dev, readFileSync(dev, "utf8") + "  - target: {kind: ConfigMap, name: homepage-config}\n    patch: |-\n      $patch: delete\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: homepage-config\n");
+      return ["applications/media"];
+    }, "applications/media/overlays/dev does not build homepage-config:configmap, which the Tiltfile names"],
+    ["a flat folder, the path Flux applies itself", (repo) => {
+      const apps = path.join(repo, "clusters/homelab/apps.yaml");
+      writeFileSync(apps, readFileSync(apps, "utf8").replace("applications/media/overlays/prod", "applications/media/base"));
+      execaSync("git", ["init", "-q", repo]);
+      return ["applications/media/base"];
+    }, "applications/media/base is itself the path Flux applies (its kustomization.yaml sits beside its manifests)"],
   ];
 
-  it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup) => {
+  it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup, expected) => {
     const repo = copyExample();
     const args = setup(repo);
     const env: Record<string, string> = existsSync(path.join(repo, "kubeconfig")) ? { KUBECONFIG: path.join(repo, "kubeconfig") } : {};
@@ -141,6 +157,7 @@ describe("npx plop namespace", () => {
     const message = (run.stdout + run.stderr).split("\n").filter((line) => line.includes("✖"));
     expect(message, run.stdout + run.stderr).toHaveLength(1);
     if (process.env.SHOW_ERRORS) console.log(`${_name}: ${message[0]}`);
+    expect(message[0]).toContain(expected);
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
     expect(await snapshot(repo)).toBe(before);
   });
@@ -168,7 +185,7 @@ describe("npx plop namespace -- --folder all", () => {
     const run = await plop(repo, ["infrastructure/monitoring", "--", "--mode", "dry-run"]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toContain("+++ b/infrastructure/monitoring/overlays/dev/kustomization.yaml");
-    expect(run.stdout).toContain("+  - ../storage/local-path");
+    expect(run.stdout).toContain("+          tilt.dev/down-policy: keep");
     expect(await snapshot(repo)).toBe(before);
   });
 });

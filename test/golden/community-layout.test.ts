@@ -17,7 +17,11 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     expect(model!.flux.toSuspend).toEqual(["flux-system/sonarr"]);
     expect(model!.flux.ancestors.map((k) => k.name)).toEqual(["cluster-apps"]);
     expect(model!.resources.map((r) => [r.name, r.objects])).toEqual([["sonarr", ["sonarr:helmrelease", "app-template:ocirepository"]]]);
-    expect(model!.devOverlay).toMatchObject({ resources: ["../../app"], components: ["../../../../../components/common", "../storage/local-path"], namespace: "media" });
+    expect(model!.devOverlay).toMatchObject({
+      namespace: "media",
+      live: { resources: ["../../app"], components: ["../../../../../components/common"], keepOnDown: true },
+      localPath: { resources: ["../../../app"], components: ["../../../../../../components/common", "../../storage/local-path"], keepOnDown: false },
+    });
     const dev = await execa("kubectl", ["kustomize", path.join(app, "overlays/dev")]);
     expect(dev.stdout).toContain("kind: OCIRepository");
     expect(dev.stdout.match(/namespace: media/g)?.length).toBe(2);

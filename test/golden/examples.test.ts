@@ -31,14 +31,28 @@ describe("examples/homelab", () => {
     expect(stale).toEqual([]);
   });
 
-  it.each(EXAMPLE_NAMESPACES)("%s: the dev overlay builds and keeps production storage out", async (ns) => {
-    const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
+  it.each(EXAMPLE_NAMESPACES)("%s: overlays/dev/local-path builds with every claim on local-path", async (ns) => {
+    const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev/local-path"));
     expect(objects.length).toBeGreaterThan(0);
     const claims = objects.filter((o) => o.kind === "PersistentVolumeClaim").map((o) => o.spec);
     const templates = objects.filter((o) => o.kind === "StatefulSet").flatMap((o) => o.spec.volumeClaimTemplates ?? []).map((t: any) => t.spec);
     for (const spec of [...claims, ...templates]) {
       expect(spec.storageClassName).toBe("local-path");
       expect(spec.accessModes).toEqual(["ReadWriteOnce"]);
+    }
+    for (const o of objects.filter((o) => typeof o.spec?.replicas === "number")) expect(o.spec.replicas).toBeLessThanOrEqual(1);
+    expect(objects.some((o) => o.metadata.annotations?.["tilt.dev/down-policy"])).toBe(false);
+  });
+
+  it.each(EXAMPLE_NAMESPACES)("%s: overlays/dev leaves claims, volumes and Jobs to Flux and keeps the rest on tilt down", async (ns) => {
+    const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
+    const flux = await build(path.join(EXAMPLE_ROOT, ns, model(ns).flux.productionPath));
+    expect(objects.length).toBeGreaterThan(0);
+    expect(objects.filter((o) => ["PersistentVolumeClaim", "PersistentVolume", "Job", "Pod"].includes(o.kind))).toEqual([]);
+    for (const o of objects) expect(o.metadata.annotations?.["tilt.dev/down-policy"], `${o.kind}/${o.metadata.name}`).toBe("keep");
+    for (const sts of objects.filter((o) => o.kind === "StatefulSet")) {
+      const live = flux.find((o) => o.kind === "StatefulSet" && o.metadata.name === sts.metadata.name)!;
+      expect(sts.spec.volumeClaimTemplates).toEqual(live.spec.volumeClaimTemplates);
     }
     for (const o of objects.filter((o) => typeof o.spec?.replicas === "number")) expect(o.spec.replicas).toBeLessThanOrEqual(1);
   });
@@ -69,11 +83,13 @@ describe("examples/homelab", () => {
     expect(forwards.find((f) => f.containerPort === 80)?.localPort).toBe(10080);
   });
 
-  it("every object of every dev build belongs to a Tilt resource", async () => {
+  it.each(["overlays/dev", "overlays/dev/local-path"])("every object of every %s build belongs to a Tilt resource of that storage mode", async (dir) => {
+    const localPath = dir.endsWith("local-path");
     for (const ns of EXAMPLE_NAMESPACES) {
       const m = model(ns);
-      const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
-      const owned = new Set(m.resources.flatMap((r) => [...r.objects, ...(r.workload ? [`${r.workload}`] : [])]));
+      const objects = await build(path.join(EXAMPLE_ROOT, ns, dir));
+      const resources = m.resources.filter((r) => localPath || !r.localPathOnly);
+      const owned = new Set(resources.flatMap((r) => [...r.objects, ...(localPath ? r.localPathObjects : []), ...(r.workload ? [`${r.workload}`] : [])]));
       const podLabels = objects.filter((o) => o.spec?.template).map((o) => o.spec.template.metadata?.labels ?? {});
       // Tilt attaches a Service to the workloads whose pod labels its selector matches.
       const selectsAWorkload = (o: Record<string, any>) =>
@@ -81,11 +97,14 @@ describe("examples/homelab", () => {
         podLabels.some((labels) => Object.entries(o.spec.selector).every(([k, v]) => labels[k] === v));
       for (const o of objects) {
         const ref = `${o.metadata.name}:${String(o.kind).toLowerCase()}`;
-        const isWorkload = m.resources.some((r) => r.workload === o.metadata.name && o.spec?.template);
+        const isWorkload = resources.some((r) => r.workload === o.metadata.name && o.spec?.template);
         const isAttachedService = o.kind === "Service" && selectsAWorkload(o);
         if (isWorkload || isAttachedService) continue;
         expect(owned, `${ns}: ${ref}`).toContain(ref);
       }
+      // …and every object a resource of that mode names is in the build.
+      const built = new Set(objects.map((o) => `${o.metadata.name}:${String(o.kind).toLowerCase()}`));
+      for (const ref of owned) if (ref.includes(":")) expect(built, `${ns}: ${ref}`).toContain(ref);
     }
   });
 });

@@ -1,30 +1,24 @@
-// `tilt up` and `tilt down` with a generated Tiltfile against a real API server: what gets
-// applied, and what happens to the namespace's Flux Kustomization.
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync, existsSync } from "node:fs";
+// The real Tilt against a real API server, starting from the state Flux leaves a namespace in:
+// `tilt up`, an edit, Ctrl-C while Tilt applies, `tilt up` again, `tilt down`. Nothing Flux made
+// may be deleted, marked for deletion or re-created, and Flux gets the namespace back. Then the
+// same Tiltfile on a fresh local cluster, where storage is local-path and `tilt down` deletes.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NamespaceModel } from "../../helpers/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample } from "../support/example.ts";
 import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
+import { applyFluxState, asLocalCluster, liveObjects } from "../support/flux-state.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 
 const ready = requireRealTools("tilt up suite", ["tilt", "flux", "etcd", "kube-apiserver"]);
 
-const MEDIA_KUSTOMIZATION = `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: media
-  namespace: flux-system
-spec:
-  interval: 30m
-  path: ./applications/media/overlays/prod
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-`;
+/** What holds data or would take data with it: none of these may be deleted or re-created. */
+const PROTECTED_KINDS = ["persistentvolumeclaims", "persistentvolumes", "statefulsets", "jobs", "helmreleases.helm.toolkit.fluxcd.io", "deployments", "secrets", "configmaps"];
+const SUSPEND_PROCESS = "Flux suspended until Tilt stops";
 
 /** A `flux` first on PATH that logs each call, then runs the real one. */
 function fluxRecorder(): { bin: string; calls: () => string[] } {
@@ -41,90 +35,163 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, secon
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
 
-describe.runIf(ready)("tilt up / tilt down against a real API server", { timeout: 240_000 }, () => {
+/** Processes of ours still running: the suspend loop names itself in its command line. */
+async function suspendProcesses(): Promise<string[]> {
+  const { stdout } = await execa("pgrep", ["-f", SUSPEND_PROCESS], { reject: false });
+  return stdout.split("\n").filter(Boolean);
+}
+
+describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeout: 300_000 }, () => {
   let cluster: TestCluster;
-  let media: string;
+  let repo: string;
+  let models: Record<string, NamespaceModel>;
+  const flux = fluxRecorder();
+  const logs: string[] = [];
 
   beforeAll(async () => {
     cluster = await startTestCluster();
-    await cluster.kubectl(["create", "namespace", "flux-system"]);
-    const repo = copyExample();
-    media = path.join(repo, "applications/media");
-    await scaffold({ folders: [media], cwd: repo, context: cluster.context, env: { KUBECONFIG: cluster.kubeconfig } });
+    repo = copyExample();
+    const folders = ["applications/media", "infrastructure/monitoring"].map((ns) => path.join(repo, ns));
+    const result = await scaffold({ folders, cwd: repo, context: cluster.context, env: { KUBECONFIG: cluster.kubeconfig } });
+    models = Object.fromEntries(result.models.map((m) => [m.namespace, m]));
+    for (const model of result.models) await applyFluxState(cluster, model);
   });
   afterAll(async () => cluster?.stop());
 
-  async function suspended(): Promise<boolean> {
-    const { stdout } = await cluster.kubectl(["get", "kustomizations.kustomize.toolkit.fluxcd.io", "media", "-n", "flux-system", "-o", "jsonpath={.spec.suspend}"]);
-    return stdout === "true";
-  }
-
-  function tilt(args: string[], flux: { bin: string }, env: Record<string, string> = {}) {
-    return execa(toolPath("tilt"), args, {
+  function tilt(ns: string, args: string[], env: Record<string, string> = {}) {
+    const run = execa(toolPath("tilt"), args, {
       all: true,
-      cwd: media,
+      cwd: models[ns]!.folder,
       reject: false,
       env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}`, HOME: mkdtempSync(path.join(os.tmpdir(), "tilt-home-")), ...env },
     });
+    void run.then((r) => logs.push(String(r.all)));
+    return run;
   }
 
-  /** Stands in for the controller that removes a deleted claim's protection finalizer. */
-  async function releaseClaims(): Promise<void> {
-    const { stdout } = await cluster.kubectl(["get", "pvc", "-n", "media", "-o", "name"]);
-    for (const claim of stdout.split("\n").filter(Boolean)) {
-      await cluster.kubectl(["patch", claim, "-n", "media", "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
-    }
+  async function suspended(name: string): Promise<boolean> {
+    const { stdout } = await cluster.kubectl(["get", "kustomizations.kustomize.toolkit.fluxcd.io", name, "-n", "flux-system", "-o", "jsonpath={.spec.suspend}"]);
+    return stdout === "true";
   }
 
-  async function mediaDeployments(): Promise<string[]> {
-    const { stdout } = await cluster.kubectl(["get", "deployments", "-n", "media", "-o", "name", "--ignore-not-found"]);
-    return stdout.split("\n").filter(Boolean).sort();
+  /** Names of the objects of a kind Tilt has applied (it labels what it applies). */
+  async function appliedByTilt(ns: string, kind: string): Promise<string[]> {
+    const { stdout } = await cluster.kubectl(["get", kind, "-n", ns, "-l", "app.kubernetes.io/managed-by=tilt", "-o", "name"]);
+    return stdout.split("\n").filter(Boolean);
   }
 
-  it("suspends the Kustomization once, applies the dev overlay, resumes on Ctrl-C, and tilt down deletes and resumes", async () => {
-    await cluster.kubectl(["apply", "-f", "-"], { input: MEDIA_KUSTOMIZATION });
-    const flux = fluxRecorder();
-    const up = tilt(["up", "--stream", "--port", "0"], flux);
-    await until("the Kustomization to be suspended", async () => ((await suspended()) ? true : undefined), 90);
-    const deployments = await until("the dev overlay to be applied", async () => {
-      const names = await mediaDeployments();
-      return names.length >= 8 ? names : undefined;
-    }, 90);
-    expect(deployments).toContain("deployment.apps/sonarr");
-    const { stdout: claimClass } = await cluster.kubectl(["get", "pvc", "sonarr-config", "-n", "media", "-o", "jsonpath={.spec.storageClassName}"]);
-    expect(claimClass).toBe("local-path");
+  async function image(ns: string, deployment: string): Promise<string> {
+    const { stdout } = await cluster.kubectl(["get", "deployment", deployment, "-n", ns, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+    return stdout;
+  }
 
-    // An edit makes Tilt reload the Tiltfile; the suspend must not run again.
-    appendFileSync(path.join(media, "base/namespace.yaml"), "\n");
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+  it("media: up, edit, Ctrl-C while applying, up again, down: every claim, StatefulSet, Job and workload keeps its UID", async () => {
+    const before = await liveObjects(cluster, "media", PROTECTED_KINDS);
+    expect(Object.keys(before).filter((k) => k.startsWith("PersistentVolumeClaim/"))).toHaveLength(8);
+    expect(before["StatefulSet/postgres"]).toBeDefined();
+    expect(before["Job/media-db-migrate"]).toBeDefined();
+    const deployment = path.join(models.media!.folder, "base/sonarr/deployment.yaml");
+    const edit = (from: string, to: string) => writeFileSync(deployment, readFileSync(deployment, "utf8").replace(`sonarr:${from}`, `sonarr:${to}`));
+
+    const first = tilt("media", ["up", "--stream", "--port", "0"]);
+    await until("Flux to be suspended", async () => ((await suspended("media")) ? true : undefined), 90);
+    await until("Tilt to apply every Deployment", async () => ((await appliedByTilt("media", "deployments")).length === 8 ? true : undefined), 90);
+    // An edit makes Tilt reload and apply again; the suspend does not run again.
+    edit("4.0.11", "4.0.12");
+    await until("the edit to be applied", async () => ((await image("media", "sonarr")).endsWith(":4.0.12") ? true : undefined), 60);
     expect(flux.calls().filter((c) => c.startsWith("suspend"))).toEqual(["suspend kustomization media --namespace flux-system --context tilt-test"]);
+    // Ctrl-C while Tilt is applying the next edit.
+    edit("4.0.12", "4.0.13");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    first.kill("SIGINT");
+    await first;
+    await until("Ctrl-C to resume Flux", async () => ((await suspended("media")) ? undefined : true), 30);
+    await until("the suspend process to end with Tilt", async () => ((await suspendProcesses()).length === 0 ? true : undefined), 10);
 
+    const second = tilt("media", ["up", "--stream", "--port", "0"]);
+    await until("Flux to be suspended again", async () => ((await suspended("media")) ? true : undefined), 90);
+    await until("the last edit to be applied", async () => ((await image("media", "sonarr")).endsWith(":4.0.13") ? true : undefined), 60);
+    second.kill("SIGINT");
+    await second;
+    const down = await tilt("media", ["down"]);
+    expect(down.exitCode, down.all).toBe(0);
+
+    expect(await suspended("media")).toBe(false);
+    expect(await liveObjects(cluster, "media", PROTECTED_KINDS)).toEqual(before);
+    // Live storage: the claims and the Job are Flux's, never Tilt's.
+    expect(await appliedByTilt("media", "persistentvolumeclaims")).toEqual([]);
+    expect(await appliedByTilt("media", "jobs")).toEqual([]);
+    const { stdout: claimClass } = await cluster.kubectl(["get", "pvc", "sonarr-config", "-n", "media", "-o", "jsonpath={.spec.storageClassName}"]);
+    expect(claimClass).toBe("nfs-client");
+    const { stdout: templates } = await cluster.kubectl(["get", "statefulset", "postgres", "-n", "media", "-o", "jsonpath={.spec.volumeClaimTemplates[0].spec.storageClassName}"]);
+    expect(templates).toBe("nfs-client");
+    for (const log of logs) expect(log).not.toContain("Attempting to delete and re-create");
+  });
+
+  it("monitoring: tilt down keeps the HelmRelease, whose deletion would uninstall the chart", async () => {
+    const before = await liveObjects(cluster, "monitoring", PROTECTED_KINDS);
+    expect(before["HelmRelease/kube-prometheus-stack"]).toBeDefined();
+    const up = tilt("monitoring", ["up", "--stream", "--port", "0"]);
+    await until("Tilt to apply the HelmRelease", async () => ((await appliedByTilt("monitoring", "helmreleases.helm.toolkit.fluxcd.io")).length === 1 ? true : undefined), 90);
+    expect(await suspended("monitoring")).toBe(true);
     up.kill("SIGINT");
     await up;
-    await until("Tilt's Ctrl-C to resume the Kustomization", async () => ((await suspended()) ? undefined : true), 30);
-    expect(flux.calls()).toContain("resume kustomization media --namespace flux-system --context tilt-test --wait=false");
-
-    await cluster.kubectl(["patch", "kustomizations.kustomize.toolkit.fluxcd.io", "media", "-n", "flux-system", "--type=merge", "-p", '{"spec":{"suspend":true}}']);
-    const down = await tilt(["down"], flux);
+    const down = await tilt("monitoring", ["down"]);
     expect(down.exitCode, down.all).toBe(0);
-    expect(await suspended()).toBe(false);
-    expect(await mediaDeployments()).toEqual([]);
-    await releaseClaims();
+    expect(await liveObjects(cluster, "monitoring", PROTECTED_KINDS)).toEqual(before);
+    expect(await suspended("monitoring")).toBe(false);
+  });
+
+  it("Tilt killed outright: the suspend process notices, resumes Flux and ends", async () => {
+    const up = tilt("media", ["up", "--stream", "--port", "0"]);
+    await until("Flux to be suspended", async () => ((await suspended("media")) ? true : undefined), 90);
+    expect(await suspendProcesses()).not.toEqual([]);
+    up.kill("SIGKILL");
+    await up;
+    await until("Flux to be resumed after Tilt died", async () => ((await suspended("media")) ? undefined : true), 15);
+    await until("the suspend process to end", async () => ((await suspendProcesses()).length === 0 ? true : undefined), 10);
   });
 
   it("suspends nothing with SUSPEND_FLUX=false", async () => {
-    await cluster.kubectl(["apply", "-f", "-"], { input: MEDIA_KUSTOMIZATION });
-    const flux = fluxRecorder();
-    const up = tilt(["up", "--stream", "--port", "0"], flux, { SUSPEND_FLUX: "false" });
-    await until("the dev overlay to be applied", async () => ((await mediaDeployments()).length >= 8 ? true : undefined), 90);
+    const calls = flux.calls().length;
+    const up = tilt("media", ["up", "--stream", "--port", "0"], { SUSPEND_FLUX: "false" });
+    await until("Tilt to apply", async () => ((await appliedByTilt("media", "deployments")).length === 8 ? true : undefined), 90);
     up.kill("SIGINT");
     await up;
-    expect(flux.calls()).toEqual([]);
-    expect(await suspended()).toBe(false);
-    await tilt(["down"], flux, { SUSPEND_FLUX: "false" });
+    expect(flux.calls().slice(calls)).toEqual([]);
+    expect(await suspended("media")).toBe(false);
+  });
+
+  describe("a fresh local cluster", () => {
+    let local: TestCluster;
+    beforeAll(async () => {
+      local = await startTestCluster();
+    });
+    afterAll(async () => local?.stop());
+
+    it("applies claims on local-path without touching Flux, and tilt down deletes what Tilt applied", async () => {
+      const kubeconfig = asLocalCluster(local, path.join(mkdtempSync(path.join(os.tmpdir(), "kind-")), "config"));
+      const calls = flux.calls().length;
+      const env = { KUBECONFIG: kubeconfig };
+      const up = tilt("media", ["up", "--stream", "--port", "0"], env);
+      const claims = await until("the claims to be applied", async () => {
+        const { stdout } = await local.kubectl(["get", "pvc", "-n", "media", "-o", "jsonpath={.items[*].spec.storageClassName}"], { reject: false });
+        const classes = stdout.split(" ").filter(Boolean);
+        return classes.length === 8 ? classes : undefined;
+      }, 90);
+      expect(new Set(claims)).toEqual(new Set(["local-path"]));
+      await until("the Job to be applied", async () => ((await local.kubectl(["get", "job", "media-db-migrate", "-n", "media"], { reject: false })).exitCode === 0 ? true : undefined), 60);
+      up.kill("SIGINT");
+      await up;
+      const down = await tilt("media", ["down"], env);
+      expect(down.exitCode, down.all).toBe(0);
+      const { stdout } = await local.kubectl(["get", "deployments", "-n", "media", "-o", "name"]);
+      expect(stdout).toBe("");
+      expect(flux.calls().slice(calls)).toEqual([]);
+    });
   });
 });

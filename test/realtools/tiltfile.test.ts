@@ -1,6 +1,7 @@
 // Every generated Tiltfile, loaded by the real Tilt (`tilt alpha tiltfile-result`), and what
 // Tilt would apply compared with what Flux would apply (kustomize + `flux envsubst`).
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
@@ -51,60 +52,100 @@ function objectsOf(yaml: string): Record<string, any>[] {
     .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
 }
 
+/**
+ * A kubeconfig naming the cluster Flux manages (`homelab`) and a local kind cluster, with
+ * `current` as its current context. Loading a Tiltfile reads it and never calls the server.
+ */
+function kubeconfig(current: "homelab" | "kind-dev"): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "kubeconfig-")), "config");
+  const cluster = (name: string) => ({ name, cluster: { server: "https://127.0.0.1:1" } });
+  const context = (name: string) => ({ name, context: { cluster: name, user: "dev" } });
+  const config = { apiVersion: "v1", kind: "Config", "current-context": current, clusters: [cluster("homelab"), cluster("kind-dev")], contexts: [context("homelab"), context("kind-dev")], users: [{ name: "dev", user: { token: "t" } }] };
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+const MODES = [
+  { storage: "live", current: "homelab", dir: "overlays/dev" },
+  { storage: "local-path", current: "kind-dev", dir: "overlays/dev/local-path" },
+] as const;
+
 describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   let models: NamespaceModel[];
+  /** A copy of the example scaffolded for the cluster Flux manages, kube context `homelab`. */
+  let repo: string;
   beforeAll(async () => {
     const result = await scaffold({ folders: EXAMPLE_NAMESPACES.map((ns) => path.join(EXAMPLE_ROOT, ns)), cwd: EXAMPLE_ROOT, mode: "check", env: { KUBECONFIG: "/nonexistent" } });
     models = result.models;
+    repo = copyExample();
+    await scaffold({ folders: EXAMPLE_NAMESPACES.map((ns) => path.join(repo, ns)), cwd: repo, context: "homelab", env: { KUBECONFIG: kubeconfig("homelab") } });
   });
 
-  it.each(EXAMPLE_NAMESPACES)("%s loads, with one resource per model resource and nothing uncategorized", async (ns) => {
+  const cases = EXAMPLE_NAMESPACES.flatMap((ns) => MODES.map((mode) => ({ ns, ...mode })));
+
+  it.each(cases)("$ns, storage $storage: loads with one resource per model resource of that mode, nothing uncategorized", async ({ ns, storage, current }) => {
     const model = models.find((m) => m.folderInRepo === ns)!;
-    const { run, manifests } = await tiltfileResult(path.join(EXAMPLE_ROOT, ns));
+    const { run, manifests } = await tiltfileResult(path.join(repo, ns), { KUBECONFIG: kubeconfig(current) });
     expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`tilt_lib: storage ${storage} on kube context ${current}`);
     const names = manifests.map((m) => m.Name).sort();
-    const expected = [...model.resources.map((r) => r.name), ...(model.flux.toSuspend.length ? [model.suspendResource] : [])].sort();
-    expect(names).toEqual(expected);
+    const resources = model.resources.filter((r) => storage === "local-path" || !r.localPathOnly);
+    const suspends = storage === "live" && model.flux.toSuspend.length > 0;
+    expect(names).toEqual([...resources.map((r) => r.name), ...(suspends ? [model.suspendResource] : [])].sort());
     expect(names).not.toContain("uncategorized");
-    for (const resource of model.resources) {
+    for (const resource of resources) {
       const forwards = manifests.find((m) => m.Name === resource.name)?.DeployTarget?.portForwardTemplateSpec?.forwards ?? [];
       expect(forwards.map((f) => [f.localPort, f.containerPort, f.name])).toEqual(resource.portForwards.map((f) => [f.localPort, f.containerPort, f.name]));
     }
   });
 
-  it("suspends exactly the namespace's own Kustomization, in a serve_cmd that resumes it when Tilt stops", async () => {
-    const { manifests } = await tiltfileResult(path.join(EXAMPLE_ROOT, "applications/media"));
+  it("on the cluster Flux manages, suspends exactly the namespace's own Kustomization, in a serve_cmd that resumes it when Tilt stops or dies", async () => {
+    const { manifests } = await tiltfileResult(path.join(repo, "applications/media"), { KUBECONFIG: kubeconfig("homelab") });
     const serve = manifests.find((m) => m.Name === "media-flux-suspend")?.DeployTarget?.ServeCmd?.Argv?.join(" ") ?? "";
-    expect(serve).toContain("flux suspend kustomization media --namespace flux-system");
-    expect(serve).toContain("flux resume kustomization media --namespace flux-system --wait=false");
+    expect(serve).toContain("flux suspend kustomization media --namespace flux-system --context homelab");
+    expect(serve).toContain("flux resume kustomization media --namespace flux-system --context homelab --wait=false");
+    expect(serve).toContain('while kill -0 "$tilt"');
     expect(serve).not.toContain("kustomization flux-system");
+  });
+
+  it("refuses local-path storage on the cluster Flux manages, and an unknown storage mode", async () => {
+    const media = path.join(repo, "applications/media");
+    const onFlux = await tiltfileResult(media, { KUBECONFIG: kubeconfig("homelab") }, ["--storage=local-path"]);
+    expect(onFlux.run.exitCode).not.toBe(0);
+    expect(onFlux.run.stderr).toContain("--storage=local-path on homelab, the cluster Flux manages, would replace its claims");
+    const unknown = await tiltfileResult(media, { KUBECONFIG: kubeconfig("kind-dev") }, ["--storage=nfs"]);
+    expect(unknown.run.stderr).toContain("--storage=nfs: use one of live, local-path");
+    const live = await tiltfileResult(media, { KUBECONFIG: kubeconfig("kind-dev") }, ["--storage=live"]);
+    expect(live.run.stderr).toContain("tilt_lib: storage live on kube context kind-dev");
   });
 
   it.each([
     ["SUSPEND_FLUX=false", { SUSPEND_FLUX: "false" }, []],
     ["--no-suspend", {}, ["--no-suspend"]],
   ] as const)("suspends nothing with %s", async (_name, env, args) => {
-    const { run, manifests } = await tiltfileResult(path.join(EXAMPLE_ROOT, "applications/media"), env, [...args]);
+    const { run, manifests } = await tiltfileResult(path.join(repo, "applications/media"), { KUBECONFIG: kubeconfig("homelab"), ...env }, [...args]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(manifests.map((m) => m.Name)).not.toContain("media-flux-suspend");
     expect(run.stderr).toContain("Flux keeps reconciling flux-system/media");
   });
 
-  it.each(EXAMPLE_NAMESPACES)("%s: Tilt applies what Flux would, for the same variables", async (ns) => {
+  it.each(cases)("$ns, storage $storage: Tilt applies what Flux would from $dir, for the same variables", async ({ ns, storage, current, dir }) => {
     const model = models.find((m) => m.folderInRepo === ns)!;
-    const dir = path.join(EXAMPLE_ROOT, ns);
-    const { manifests } = await tiltfileResult(dir);
+    const folder = path.join(repo, ns);
+    const { manifests } = await tiltfileResult(folder, { KUBECONFIG: kubeconfig(current) });
     const applied = objectsOf(manifests.map((m) => m.DeployTarget?.yaml ?? "").join("\n---\n"));
-    const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(dir, "overlays/dev")]);
+    const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(folder, dir)]);
     const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
     const expected = model.flux.substitutes
       ? (await execa(toolPath("flux"), ["envsubst"], { input: built.stdout, env: variables, extendEnv: false })).stdout
       : built.stdout;
+    expect(applied.length).toBeGreaterThan(0);
     expect(applied).toEqual(objectsOf(expected));
     if (ns === "applications/media") {
       const text = JSON.stringify(applied);
       expect(text).toContain("sonarr.homelab.example");
-      expect(text).toContain("${HOME}");
+      // The escaped $${HOME} is in the migration Job's ConfigMap, which live storage leaves to Flux.
+      if (storage === "local-path") expect(text).toContain("${HOME}");
       expect(text).not.toContain("${DOMAIN}");
     }
   });
@@ -155,7 +196,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     await scaffold({ folders: [app], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
     const { run, manifests } = await tiltfileResult(app);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(manifests.map((m) => m.Name)).toEqual(["sonarr", "media-flux-suspend"]);
+    expect(manifests.map((m) => m.Name)).toEqual(["sonarr"]);
     expect(manifests[0]!.DeployTarget?.yaml).toContain("name: sonarr");
   });
 
@@ -201,7 +242,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
       writeFileSync(path.join(media(repo), "tilt_lib.star"), libWithVersion("0.9.0"));
       const old = await tiltfileResult(media(repo));
       expect(old.run.exitCode).not.toBe(0);
-      expect(old.run.stderr).toContain("tilt_lib.star is version 0.9.0; this Tiltfile needs 1.0.0 or newer");
+      expect(old.run.stderr).toContain("tilt_lib.star is version 0.9.0; this Tiltfile needs 1.1.0 or newer");
     });
   });
 });

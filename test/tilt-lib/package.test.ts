@@ -71,11 +71,11 @@ describe("the tilt-lib package", () => {
     const repo = copyExample();
     await run(repo);
     const star = path.join(repo, "tilt-lib/tilt_lib.star");
-    writeFileSync(star, tiltLibSource().replace(/^VERSION = ".*"$/m, 'VERSION = "1.1.0"'));
+    writeFileSync(star, tiltLibSource().replace(/^VERSION = ".*"$/m, 'VERSION = "1.9.0"'));
     const result = await run(repo);
     expect(result.plan.find((w) => w.path === star)?.outcome).toBe("kept-edited");
     const { docs } = await kustomize(path.join(repo, "tilt-lib"));
-    expect(find(docs, "ConfigMap", "tilt-lib", "coder")!.metadata.labels!["app.kubernetes.io/version"]).toBe("1.1.0");
+    expect(find(docs, "ConfigMap", "tilt-lib", "coder")!.metadata.labels!["app.kubernetes.io/version"]).toBe("1.9.0");
   });
 
   it("remembers the answers: a second run without any writes nothing, a hand edit is kept", async () => {

@@ -1,0 +1,45 @@
+// Before a run reports success, the dev overlays it plans are built with the real kustomize
+// and held to what the Tiltfile says and to what the API server updates in place.
+import path from "node:path";
+import { UserError } from "../errors.ts";
+import { substituteKnown } from "../flux.ts";
+import { parseManifests, tiltObjectRef, type KubeObject } from "../manifests.ts";
+import type { DevBuild, NamespaceModel } from "../model.ts";
+import { buildPlanned, type PlannedFile } from "../planned-build.ts";
+import { inPlaceViolations } from "./in-place.ts";
+
+export interface DevBuildCheck {
+  model: NamespaceModel;
+  /** Flux's build of the namespace, substituted as Flux does. */
+  fluxObjects: KubeObject[];
+}
+
+/** Throws a one-line UserError for the first overlay that fails to build or to agree. */
+export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
+  const targets = checks.flatMap(({ model }) =>
+    [model.devOverlay.live, model.devOverlay.localPath].map((build) => ({ model, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) })),
+  );
+  const outputs = await buildPlanned(root, files, targets);
+  for (const [index, { model, build, label }] of targets.entries()) {
+    const output = outputs[index]!;
+    if (output instanceof UserError) throw output;
+    const objects = parseManifests(substituteKnown(output, model.flux.substitutes, model.flux.variables), `kustomize build of ${label}`);
+    const missing = tiltfileRefs(model, build).filter((ref) => !objects.some((o) => tiltObjectRef(o) === ref));
+    if (missing.length > 0) throw new UserError(`${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`);
+    if (!build.keepOnDown) continue;
+    const [violation] = inPlaceViolations(checks.find((c) => c.model === model)!.fluxObjects, objects, model.devOverlay.namespace);
+    if (violation) {
+      throw new UserError(
+        `${label} changes ${violation.field} of ${violation.object}, which the API server cannot update in place: Tilt would delete and re-create it on the cluster Flux manages`,
+      );
+    }
+  }
+}
+
+/** The objects the Tiltfile names for one build: what Tilt refuses to load when missing. */
+function tiltfileRefs(model: NamespaceModel, build: DevBuild): string[] {
+  const localPath = !build.keepOnDown;
+  return model.resources
+    .filter((r) => localPath || !r.localPathOnly)
+    .flatMap((r) => [...r.objects, ...(localPath ? r.localPathObjects : [])]);
+}

@@ -1,0 +1,40 @@
+// Builds kustomizations as they will be once a plan is applied, before anything is written:
+// a scratch tree mirrors the repository with symlinks, and only the directories holding
+// planned files are real, with those files in them. kustomize follows the links back into the
+// repository for everything the plan does not change.
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { UserError } from "./errors.ts";
+import { kustomizeBuildMany } from "./tools.ts";
+
+export interface PlannedFile {
+  /** Absolute path inside `root`. */
+  path: string;
+  content: string;
+}
+
+export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-plan-"));
+  try {
+    const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
+    const realDirs = new Set<string>([root]);
+    for (const file of files) for (let dir = path.dirname(file.path); dir.startsWith(root) && !realDirs.has(dir); dir = path.dirname(dir)) realDirs.add(dir);
+    const planned = new Set(files.map((f) => f.path));
+    for (const dir of [...realDirs].sort()) {
+      await mkdir(inScratch(dir), { recursive: true });
+      if (!existsSync(dir)) continue;
+      for (const entry of readdirSync(dir)) {
+        const real = path.join(dir, entry);
+        if (!realDirs.has(real) && !planned.has(real)) await symlink(real, inScratch(real));
+      }
+    }
+    for (const file of files) await writeFile(inScratch(file.path), file.content);
+    const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label })));
+    // Errors name the repository's paths, not the scratch tree's.
+    return outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

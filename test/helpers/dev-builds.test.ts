@@ -1,0 +1,87 @@
+// What each storage mode leaves to Flux, decided from the objects of a namespace.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { load, loadAll } from "js-yaml";
+import { describe, expect, it } from "vitest";
+import { deriveDevBuilds } from "../../helpers/live-cluster/dev-builds.ts";
+import { groupObjects } from "../../helpers/grouping.ts";
+import type { KubeObject } from "../../helpers/manifests.ts";
+import { scaffold } from "../../helpers/scaffold.ts";
+import { findServices, findWorkloads } from "../../helpers/workloads.ts";
+import { copyExample } from "../support/example.ts";
+
+const podSpec = (env: Record<string, unknown>[]) => ({ containers: [{ name: "c", image: "i", env }] });
+const fromConfigMap = (name: string) => [{ name: "X", valueFrom: { configMapKeyRef: { name, key: "x" } } }];
+
+const OBJECTS: KubeObject[] = [
+  { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" }, spec: { template: { metadata: { labels: { app: "web" } }, spec: podSpec(fromConfigMap("shared")) } } },
+  { apiVersion: "batch/v1", kind: "Job", metadata: { name: "migrate" }, spec: { template: { metadata: { labels: { app: "migrate" } }, spec: podSpec([...fromConfigMap("shared"), ...fromConfigMap("schema")]) } } },
+  { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "shared" } },
+  { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "schema" } },
+  { apiVersion: "v1", kind: "Service", metadata: { name: "migrate-metrics" }, spec: { selector: { app: "migrate" }, ports: [{ port: 9000 }] } },
+  { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data" }, spec: {} },
+  { apiVersion: "v1", kind: "Secret", metadata: { name: "token" }, sops: { version: "3.9.0" } },
+];
+
+function derive(objects = OBJECTS) {
+  const workloads = findWorkloads(objects);
+  const services = findServices(objects);
+  const groups = groupObjects(objects, workloads, services, "app");
+  return deriveDevBuilds({ objects, workloads, services, groups, patches: [], folderInRepo: "app", fluxPath: "app/base", fluxComponents: [], localPathComponent: "app/overlays/storage/local-path" });
+}
+
+describe("deriveDevBuilds", () => {
+  it("leaves claims, Jobs and what only a Job uses to Flux on the Flux cluster, with the reason", () => {
+    expect(derive().liveExclusions.map((e) => [e.ref, e.reason])).toEqual([
+      ["migrate:job", "its pod template is immutable and Tilt labels every template it applies"],
+      ["data:persistentvolumeclaim", "the live one and its data stay"],
+      ["schema:configmap", "it goes with Job migrate"],
+      ["migrate-metrics:service", "it goes with Job migrate"],
+    ]);
+  });
+
+  it("keeps an object a Job shares with a Deployment: it goes with the Deployment", () => {
+    const builds = derive();
+    expect(builds.liveExclusions.map((e) => e.ref)).not.toContain("shared:configmap");
+    const web = builds.split({ name: "web", workload: "web", objects: ["shared:configmap", "data:persistentvolumeclaim"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
+    expect(web).toMatchObject({ objects: ["shared:configmap"], localPathObjects: ["data:persistentvolumeclaim"], localPathOnly: false });
+    const job = builds.split({ name: "migrate", workload: "migrate", objects: ["schema:configmap"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
+    expect(job).toMatchObject({ objects: ["schema:configmap"], localPathOnly: true });
+  });
+
+  it("never applies a SOPS-encrypted Secret, in either mode", () => {
+    const builds = derive();
+    expect(builds.sopsSecrets).toEqual(["token"]);
+    for (const build of [builds.live, builds.localPath]) expect(build.deletes).toContainEqual({ apiVersion: "v1", kind: "Secret", name: "token" });
+    expect(builds.split({ name: "app-config", objects: ["token:secret"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })).toBeUndefined();
+  });
+
+  it("annotates for tilt down only on the Flux cluster, where overlays/dev is the build", () => {
+    const { live, localPath } = derive();
+    expect([live.dir, live.keepOnDown, live.resources]).toEqual(["overlays/dev", true, ["../../base"]]);
+    expect([localPath.dir, localPath.keepOnDown, localPath.resources, localPath.components]).toEqual(["overlays/dev/local-path", false, ["../../../base"], ["../../storage/local-path"]]);
+  });
+});
+
+describe("a SOPS-encrypted Secret in a real folder", () => {
+  it("is left out of both overlays, and the Tiltfile says the live one stays", async () => {
+    const repo = copyExample();
+    const media = path.join(repo, "applications/media");
+    mkdirSync(path.join(media, "base/vpn"));
+    writeFileSync(
+      path.join(media, "base/vpn/secret.sops.yaml"),
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vpn-keys\nstringData:\n  key: ENC[AES256_GCM,data:abc,type:str]\nsops:\n  version: 3.9.0\n  lastmodified: '2026-01-01T00:00:00Z'\n",
+    );
+    const kustomization = path.join(media, "base/kustomization.yaml");
+    const base = load(readFileSync(kustomization, "utf8")) as { resources: string[] };
+    writeFileSync(kustomization, readFileSync(kustomization, "utf8").replace(`  - ${base.resources[0]}`, `  - ${base.resources[0]}\n  - vpn/secret.sops.yaml`));
+    await scaffold({ folders: [media], cwd: repo, env: { KUBECONFIG: "/nonexistent" } });
+    for (const dir of ["overlays/dev", "overlays/dev/local-path", "overlays/prod"]) {
+      const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(media, dir)]);
+      const names = (loadAll(built.stdout) as KubeObject[]).filter((o) => o?.kind === "Secret").map((o) => o.metadata.name);
+      expect(names.includes("vpn-keys"), dir).toBe(dir === "overlays/prod");
+    }
+    expect(readFileSync(path.join(media, "Tiltfile"), "utf8")).toContain("# Never applied: Secret vpn-keys is SOPS-encrypted; the live Secret, decrypted by Flux, stays.");
+  });
+});

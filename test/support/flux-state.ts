@@ -1,0 +1,50 @@
+// A namespace in the state Flux leaves it: its Flux build, substituted as Flux does and applied
+// server-side by kustomize-controller's field manager, and the Kustomizations that apply it.
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { parse, stringify } from "yaml";
+import type { NamespaceModel } from "../../helpers/model.ts";
+import { toolPath, type TestCluster } from "./cluster.ts";
+
+export async function applyFluxState(cluster: TestCluster, model: NamespaceModel): Promise<void> {
+  const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(model.folder, model.flux.productionPath)]);
+  const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
+  const manifests = model.flux.substitutes ? (await execa(toolPath("flux"), ["envsubst"], { input: built.stdout, env: variables, extendEnv: false })).stdout : built.stdout;
+  await cluster.kubectl(["create", "namespace", "flux-system"], { reject: false });
+  await cluster.kubectl(["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"], { input: manifests });
+  for (const file of new Set(model.flux.kustomizations.map((k) => k.file))) {
+    await cluster.kubectl(["apply", "--server-side", "--field-manager=flux", "-f", path.join(model.repoRoot, file)]);
+  }
+}
+
+export interface LiveObject {
+  uid: string;
+  deleting: boolean;
+}
+
+/** UID and deletion state of every object of these kinds in the namespace, by `kind/name`. */
+export async function liveObjects(cluster: TestCluster, namespace: string, kinds: string[]): Promise<Record<string, LiveObject>> {
+  const { stdout } = await cluster.kubectl(["get", kinds.join(","), "-n", namespace, "-o", "json"]);
+  const items = (JSON.parse(stdout) as { items: { kind: string; metadata: { name: string; uid: string; deletionTimestamp?: string } }[] }).items;
+  return Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, { uid: o.metadata.uid, deleting: o.metadata.deletionTimestamp !== undefined }]));
+}
+
+/** A kubeconfig for the same API server whose cluster Tilt takes for a local one (kind). */
+export function asLocalCluster(cluster: TestCluster, file: string, name = "kind-dev"): string {
+  const config = parse(readFileSync(cluster.kubeconfig, "utf8")) as {
+    clusters: { name: string }[];
+    contexts: { name: string; context: { cluster: string } }[];
+    "current-context": string;
+  };
+  const local = structuredClone(config);
+  local.clusters[0]!.name = name;
+  local.contexts[0]!.name = name;
+  local.contexts[0]!.context.cluster = name;
+  // Both contexts: the one named at scaffold time (the Flux cluster) and the local one, current.
+  config.clusters.push(local.clusters[0]!);
+  config.contexts.push(local.contexts[0]!);
+  config["current-context"] = name;
+  writeFileSync(file, stringify(config));
+  return file;
+}
