@@ -252,6 +252,8 @@ export async function startTestCluster(): Promise<TestCluster> {
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      // Real repositories scale apps to zero with an HPA (minReplicas: 0), an alpha feature.
+      '--feature-gates=HPAScaleToZero=true',
     ]);
 
     const deadline = Date.now() + 90_000;

@@ -1,0 +1,37 @@
+// The real GitOps repositories of ../shared/fixtures/gitops: copies to write into, and the
+// namespace folders a user would scaffold in them.
+import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { scanRepository } from "../../helpers/repository.ts";
+import { PROJECT_ROOT } from "./example.ts";
+
+export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
+
+export function haveFixtures(): boolean {
+  return existsSync(FIXTURES_DIR);
+}
+
+/** A git work tree holding a copy of the fixture repository `name`. */
+export async function copyFixture(name: string): Promise<string> {
+  const root = path.join(mkdtempSync(path.join(os.tmpdir(), "fixture-")), name);
+  cpSync(path.join(FIXTURES_DIR, name), root, { recursive: true });
+  await execa("git", ["init", "-q", root]);
+  return root;
+}
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURES_DIR).filter((name) => statSync(path.join(FIXTURES_DIR, name)).isDirectory());
+}
+
+/**
+ * The folders of a repository a user would scaffold: its namespace folders, where a folder
+ * that is itself a Flux path (`<app>/app`) stands for the app folder holding it and its ks.yaml.
+ */
+export async function namespaceFoldersOf(root: string): Promise<string[]> {
+  const repo = await scanRepository(root, root);
+  const fluxPaths = new Set(repo.kustomizations.map((k) => k.path));
+  const folders = repo.namespaceFolders.map((f) => (fluxPaths.has(f) && !fluxPaths.has(path.posix.dirname(f)) ? path.posix.dirname(f) : f));
+  return [...new Set(folders)].sort();
+}
