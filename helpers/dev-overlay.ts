@@ -1,5 +1,6 @@
 // What the dev overlay changes: one replica, resource limits and requests capped for a dev cluster.
 import { quantityToScalar } from "@kubernetes/client-node/dist/util.js";
+import { exactTarget, type KubeObject } from "./manifests.ts";
 import type { Workload } from "./workloads.ts";
 
 /** Caps for dev. A value above its cap is lowered to it; absent values stay absent. */
@@ -15,6 +16,8 @@ export interface PatchOp {
 export interface WorkloadPatch {
   kind: string;
   name: string;
+  /** kustomize's target for it: the name before Flux substitution, as an exact match. */
+  target: string;
   ops: PatchOp[];
 }
 
@@ -31,7 +34,7 @@ function exceeds(value: string | number, cap: string): boolean {
 }
 
 /** JSON 6902 patches that turn a production workload into a dev one; workloads already small get none. */
-export function devPatches(workloads: Workload[]): WorkloadPatch[] {
+export function devPatches(workloads: Workload[], rawName: (object: KubeObject) => string = (o) => o.metadata.name): WorkloadPatch[] {
   const patches: WorkloadPatch[] = [];
   for (const workload of workloads) {
     const ops: PatchOp[] = [];
@@ -49,7 +52,7 @@ export function devPatches(workloads: Workload[]): WorkloadPatch[] {
         }
       }
     });
-    if (ops.length > 0) patches.push({ kind: workload.kind, name: workload.name, ops });
+    if (ops.length > 0) patches.push({ kind: workload.kind, name: workload.name, target: exactTarget(rawName(workload.object)), ops });
   }
   return patches;
 }

@@ -180,14 +180,52 @@ export function fluxPathExists(root: string, kustomization: FluxKustomization): 
 /**
  * Flux's postBuild substitution, as tilt_lib.star's flux_substitute applies it at `tilt up`:
  * used here only so that the model names objects as the cluster will ($${VAR} → ${VAR}, "$$" →
- * "$", unset → empty, `:=`/`:-`/`=` defaults). The real-tool tests hold both to `flux envsubst`.
+ * "$", unset → empty, `:=`/`:-`/`=` defaults, which may hold a variable: ${CLAIM:-${APP}}).
+ * The same scan as tilt_lib's; the real-tool tests hold both to `flux envsubst`.
  */
 export function substituteVariables(text: string, variables: Record<string, string>): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:-|=)([^}]*))?\}/g, (match, name?: string, operator?: string, fallback?: string) => {
-    if (match === "$$") return "$";
-    const value = variables[name!];
-    return operator ? value || fallback! : (value ?? "");
-  });
+  // The ${...} still open, innermost last: an inner one is expanded before the one holding it.
+  const stack: string[][] = [[]];
+  let i = 0;
+  for (;;) {
+    const dollar = text.indexOf("$", i);
+    const close = stack.length > 1 ? text.indexOf("}", i) : -1;
+    const j = close >= 0 && (dollar < 0 || close < dollar) ? close : dollar;
+    if (j < 0) {
+      stack.at(-1)!.push(text.slice(i));
+      break;
+    }
+    stack.at(-1)!.push(text.slice(i, j));
+    if (text[j] === "}") {
+      const expression = stack.pop()!.join("");
+      stack.at(-1)!.push(expand(expression, variables));
+      i = j + 1;
+    } else if (text[j + 1] === "$") {
+      stack.at(-1)!.push("$");
+      i = j + 2;
+    } else if (text[j + 1] === "{") {
+      stack.push([]);
+      i = j + 2;
+    } else {
+      stack.at(-1)!.push("$");
+      i = j + 1;
+    }
+  }
+  // An unterminated ${ stays as written.
+  while (stack.length > 1) {
+    const open = stack.pop()!.join("");
+    stack.at(-1)!.push("${" + open);
+  }
+  return stack[0]!.join("");
+}
+
+function expand(expression: string, variables: Record<string, string>): string {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:-|=)([\s\S]*))?$/.exec(expression);
+  // A substitution function Flux knows and the model need not: left as written.
+  if (!match) return "${" + expression + "}";
+  const [, name, operator, fallback] = match;
+  const value = variables[name!];
+  return operator ? value || fallback! : (value ?? "");
 }
 
 /** A build as Flux applies it, with the variables whose values are known here (not a Secret's). */

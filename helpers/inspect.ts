@@ -5,7 +5,7 @@ import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, subs
 import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-overlay.ts";
 import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
-import { parseManifests, type KubeObject } from "./manifests.ts";
+import { parseManifests, rawNames, type KubeObject } from "./manifests.ts";
 import type { NamespaceModel, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, resolveServicePorts } from "./ports.ts";
 import { hasKustomization, toPosix } from "./repo.ts";
@@ -89,7 +89,11 @@ export function inspectNamespace(
   // Names as the cluster will see them (`name: ${APP}` is common), in a canonical order, so the
   // output does not depend on how kustomize was run.
   const substitutes = own.some((k) => k.postBuild !== undefined);
-  const objects = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), `kustomize build of ${productionPath}`).sort(
+  const source = `kustomize build of ${productionPath}`;
+  const unsorted = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), source);
+  // kustomize patches the build before Flux substitutes it: its targets need the raw names.
+  const rawName = rawNames(substitutes ? parseManifests(built, source) : unsorted, unsorted);
+  const objects = [...unsorted].sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
   );
   const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
@@ -115,7 +119,8 @@ export function inspectNamespace(
     workloads,
     services,
     groups,
-    patches: devPatches(workloads),
+    patches: devPatches(workloads, rawName),
+    rawName,
     folderInRepo,
     fluxPath: path.posix.join(folderInRepo, productionPath),
     fluxComponents: own.flatMap((k) => (k.components ?? []).map((c) => path.posix.join(k.path, c))),
@@ -174,7 +179,7 @@ export function inspectNamespace(
       branch,
     },
     devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },
-    devOverlay: { namespace: targetNamespace, live: dev.live, localPath: dev.localPath },
+    devOverlay: { namespace: targetNamespace, live: dev.live, localPath: dev.localPath, devClaims: dev.devClaims },
     liveExclusions: dev.liveExclusions,
     liveClaimTemplates: [...new Set(storageObjects.statefulSetTemplates.map((t) => t.name))],
     sopsSecrets: dev.sopsSecrets,

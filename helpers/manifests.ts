@@ -110,3 +110,18 @@ export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
       return undefined;
   }
 }
+
+/**
+ * An object's name as kustomize sees it, before Flux substitutes its variables (`${APP}`):
+ * objects of the substituted build paired with the raw build's, document by document.
+ */
+export function rawNames(raw: KubeObject[], substituted: KubeObject[]): (object: KubeObject) => string {
+  const names = new Map<KubeObject, string>();
+  if (raw.length === substituted.length) substituted.forEach((object, index) => names.set(object, raw[index]!.metadata.name));
+  return (object) => names.get(object) ?? object.metadata.name;
+}
+
+/** A kustomize patch target for exactly this name: target names are regular expressions. */
+export function exactTarget(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -10,8 +10,10 @@ export interface TiltResource {
   /** Set for a workload resource; groups and Helm releases use `new_name` + `objects`. */
   workload?: string;
   objects: string[];
-  /** Objects Tilt applies only with local-path storage (claims, what only a Job uses). */
+  /** Objects Tilt applies only with local-path storage on a local cluster (what only a Job uses). */
   localPathObjects: string[];
+  /** The claims this resource holds, and the dev claim Tilt applies for each on the Flux cluster. */
+  claims: { name: string; devName: string }[];
   /** The resource exists only with local-path storage: on the Flux cluster Flux keeps all of it. */
   localPathOnly: boolean;
   portForwards: PortForward[];
@@ -28,11 +30,14 @@ export interface DevBuild {
   dir: string;
   resources: string[];
   components: string[];
-  /** Objects of Flux's build left out, as kustomize patch targets. */
-  deletes: { apiVersion: string; kind: string; name: string }[];
+  /** Objects of Flux's build left out: `name` before Flux substitution, `target` kustomize's. */
+  deletes: { apiVersion: string; kind: string; name: string; target: string }[];
   /** Annotate every object `tilt.dev/down-policy: keep`, so `tilt down` leaves it to Flux. */
   keepOnDown: boolean;
   patches: WorkloadPatch[];
+  /** The build has claims of its own: Flux's renamed `<claim>-dev`, on the dev storage class. */
+  ownClaims: boolean;
+  devClaims: { target: string; rawDevName: string; bound: boolean }[];
   hasPatches: boolean;
 }
 
@@ -69,13 +74,15 @@ export interface NamespaceModel {
     requests: { cpu: string; memory: string };
   };
   /**
-   * The two builds Tilt chooses from at `tilt up`: `live` on the Flux cluster (its claims stay,
-   * `tilt down` keeps what Flux applies), `localPath` on any other (claims on local-path).
+   * The builds Tilt chooses from at `tilt up`: `live` on the Flux cluster (its claims stay,
+   * `tilt down` keeps what Flux applies), `localPath` on any other (claims on local-path), and
+   * `devClaims` for local-path storage on the Flux cluster (live, with claims of its own).
    */
   devOverlay: {
     namespace?: string;
     live: DevBuild;
     localPath: DevBuild;
+    devClaims: DevBuild;
   };
   /** What Flux applies that Tilt leaves alone on the Flux cluster, with why. */
   liveExclusions: Exclusion[];

@@ -17,7 +17,7 @@ export interface DevBuildCheck {
 /** Throws a one-line UserError for the first overlay that fails to build or to agree. */
 export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
   const targets = checks.flatMap(({ model }) =>
-    [model.devOverlay.live, model.devOverlay.localPath].map((build) => ({ model, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) })),
+    [model.devOverlay.live, model.devOverlay.localPath, model.devOverlay.devClaims].map((build) => ({ model, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) })),
   );
   const outputs = await buildPlanned(root, files, targets);
   for (const [index, { model, build, label }] of targets.entries()) {
@@ -26,6 +26,9 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
     const objects = parseManifests(substituteKnown(output, model.flux.substitutes, model.flux.variables), `kustomize build of ${label}`);
     const missing = tiltfileRefs(model, build).filter((ref) => !objects.some((o) => tiltObjectRef(o) === ref));
     if (missing.length > 0) throw new UserError(`${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`);
+    const leftOut = new Set([...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []), ...model.sopsSecrets.map((name) => `${name}:secret`)]);
+    const stillIn = objects.map(tiltObjectRef).filter((ref) => leftOut.has(ref));
+    if (stillIn.length > 0) throw new UserError(`${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`);
     if (!build.keepOnDown) continue;
     const [violation] = inPlaceViolations(checks.find((c) => c.model === model)!.fluxObjects, objects, model.devOverlay.namespace);
     if (violation) {
@@ -39,7 +42,12 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
 /** The objects the Tiltfile names for one build: what Tilt refuses to load when missing. */
 function tiltfileRefs(model: NamespaceModel, build: DevBuild): string[] {
   const localPath = !build.keepOnDown;
+  const claim = (name: string) => `${name}:persistentvolumeclaim`;
   return model.resources
     .filter((r) => localPath || !r.localPathOnly)
-    .flatMap((r) => [...r.objects, ...(localPath ? r.localPathObjects : [])]);
+    .flatMap((r) => [
+      ...r.objects,
+      ...(localPath ? r.localPathObjects : []),
+      ...(localPath ? r.claims.map((c) => claim(c.name)) : build.ownClaims ? r.claims.map((c) => claim(c.devName)) : []),
+    ]);
 }

@@ -5,13 +5,16 @@
 import path from "node:path";
 import type { WorkloadPatch } from "../dev-overlay.ts";
 import type { ObjectGroups } from "../grouping.ts";
-import { tiltObjectRef, type KubeObject } from "../manifests.ts";
+import { exactTarget, tiltObjectRef, type KubeObject } from "../manifests.ts";
 import type { DevBuild, TiltResource } from "../model.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "../workloads.ts";
 import { excludeWithWorkload, isSopsEncrypted, liveExclusions, type Exclusion } from "./exclusions.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";
 export const DEV_LOCAL_PATH_DIR = `${DEV_OVERLAY_DIR}/local-path`;
+export const DEV_CLAIMS_DIR = `${DEV_OVERLAY_DIR}/dev-claims`;
+/** On the Flux cluster, local-path storage gets claims of its own: `<claim>-dev`. */
+export const DEV_CLAIM_SUFFIX = "-dev";
 
 export interface DevBuildInput {
   objects: KubeObject[];
@@ -24,18 +27,29 @@ export interface DevBuildInput {
   fluxPath: string;
   fluxComponents: string[];
   localPathComponent: string;
+  /** Names as kustomize sees them, before Flux substitution. */
+  rawName?: (object: KubeObject) => string;
 }
 
 export interface DevBuilds {
   live: DevBuild;
   localPath: DevBuild;
+  devClaims: DevBuild;
   liveExclusions: Exclusion[];
   sopsSecrets: string[];
   /**
    * Splits a resource's objects into those of both builds and those of local-path only;
    * undefined for a group left with nothing to apply.
    */
-  split(resource: Omit<TiltResource, "localPathObjects" | "localPathOnly">): TiltResource | undefined;
+  split(resource: Omit<TiltResource, "localPathObjects" | "localPathOnly" | "claims">): TiltResource | undefined;
+}
+
+function devClaimName(claim: KubeObject): string {
+  return `${claim.metadata.name}${DEV_CLAIM_SUFFIX}`;
+}
+
+function isClaimRef(ref: string): boolean {
+  return ref.endsWith(":persistentvolumeclaim");
 }
 
 export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
@@ -43,9 +57,13 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   const sops = objects.filter(isSopsEncrypted);
   const excluded = liveExclusions(objects);
   const excludedWorkloads = new Set(excluded.map((e) => e.ref));
+  // Claims that go with a Job: on the Flux cluster, with the Job left to Flux, nothing uses a dev copy.
+  const jobClaims = new Set<string>();
   for (const workload of workloads.filter((w) => excludedWorkloads.has(tiltObjectRef(w.object)))) {
     const own = excluded.find((e) => e.ref === tiltObjectRef(workload.object))!;
-    excluded.push(...excludeWithWorkload(own, groups.byWorkload.get(workload.resource) ?? [], objects));
+    const refs = groups.byWorkload.get(workload.resource) ?? [];
+    for (const ref of refs.filter(isClaimRef)) jobClaims.add(ref);
+    excluded.push(...excludeWithWorkload(own, refs, objects));
     // Tilt attaches a Service to the workloads it selects: one selecting only excluded ones goes too.
     for (const service of services) {
       const selected = workloadsSelectedBy(service, workloads);
@@ -57,15 +75,25 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   const liveOut = new Set(excluded.map((e) => e.ref));
   const neverApplied = new Set([...sops.map(tiltObjectRef), ...objects.filter((o) => o.kind === "PersistentVolume").map(tiltObjectRef)]);
   const byRef = new Map(objects.map((object) => [tiltObjectRef(object), object]));
+  const rawName = input.rawName ?? ((object: KubeObject) => object.metadata.name);
   const target = (ref: string) => {
     const object = byRef.get(ref)!;
-    return { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name };
+    return { apiVersion: object.apiVersion, kind: object.kind, name: rawName(object), target: exactTarget(rawName(object)) };
   };
-  const patchesOutside = (out: Set<string>) => input.patches.filter((p) => !out.has(`${p.name}:${p.kind.toLowerCase()}`));
 
-  const overlay = (dir: string, components: string[], deletes: string[], keepOnDown: boolean, out: Set<string>): DevBuild => {
+  interface OverlayOptions {
+    dir: string;
+    components: string[];
+    /** Refs of Flux's objects the overlay leaves out. */
+    deletes: string[];
+    keepOnDown: boolean;
+    /** For a build with claims of its own: the claims it renames to them. */
+    devClaims?: KubeObject[];
+  }
+  const overlay = ({ dir, components, deletes, keepOnDown, devClaims }: OverlayOptions): DevBuild => {
     const fromOverlay = (repoPath: string) => path.posix.relative(path.posix.join(input.folderInRepo, dir), repoPath);
-    const patches = patchesOutside(out);
+    const left = new Set(deletes);
+    const patches = input.patches.filter((p) => !left.has(`${p.name}:${p.kind.toLowerCase()}`));
     return {
       dir,
       resources: [fromOverlay(input.fluxPath)],
@@ -73,22 +101,40 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       deletes: deletes.map(target),
       keepOnDown,
       patches,
+      ownClaims: devClaims !== undefined,
+      devClaims: (devClaims ?? []).map((claim) => ({
+        target: exactTarget(rawName(claim)),
+        rawDevName: `${rawName(claim)}${DEV_CLAIM_SUFFIX}`,
+        bound: typeof (claim.spec as { volumeName?: unknown } | undefined)?.volumeName === "string",
+      })),
       hasPatches: keepOnDown || deletes.length > 0 || patches.length > 0,
     };
   };
   const sopsRefs = sops.map(tiltObjectRef);
+  const liveDeletes = [...sopsRefs, ...excluded.map((e) => e.ref)];
+  const devClaims = objects.filter((o) => o.kind === "PersistentVolumeClaim" && !jobClaims.has(tiltObjectRef(o)));
+  const renamed = new Set(devClaims.map(tiltObjectRef));
   return {
-    live: overlay(DEV_OVERLAY_DIR, input.fluxComponents, [...sopsRefs, ...excluded.map((e) => e.ref)], true, new Set([...liveOut, ...sopsRefs])),
-    localPath: overlay(DEV_LOCAL_PATH_DIR, [...input.fluxComponents, input.localPathComponent], sopsRefs, false, new Set(sopsRefs)),
+    live: overlay({ dir: DEV_OVERLAY_DIR, components: input.fluxComponents, deletes: liveDeletes, keepOnDown: true }),
+    localPath: overlay({ dir: DEV_LOCAL_PATH_DIR, components: [...input.fluxComponents, input.localPathComponent], deletes: sopsRefs, keepOnDown: false }),
+    // Local-path storage on the Flux cluster: live storage, but with claims of its own.
+    devClaims: overlay({ dir: DEV_CLAIMS_DIR, components: input.fluxComponents, deletes: liveDeletes.filter((ref) => !renamed.has(ref)), keepOnDown: true, devClaims }),
     liveExclusions: excluded,
     sopsSecrets: sops.map((s) => s.metadata.name),
     split(resource) {
       const applied = resource.objects.filter((ref) => !neverApplied.has(ref));
       const workload = workloads.find((w) => w.resource === resource.workload);
       if (!workload && applied.length === 0) return undefined;
-      const onlyLocalPath = workload ? liveOut.has(tiltObjectRef(workload.object)) : applied.every((ref) => liveOut.has(ref));
-      if (onlyLocalPath) return { ...resource, objects: applied, localPathObjects: [], localPathOnly: true };
-      return { ...resource, objects: applied.filter((ref) => !liveOut.has(ref)), localPathObjects: applied.filter((ref) => liveOut.has(ref)), localPathOnly: false };
+      const others = applied.filter((ref) => !isClaimRef(ref));
+      const onlyLocalPath = workload ? liveOut.has(tiltObjectRef(workload.object)) : others.length > 0 && others.every((ref) => liveOut.has(ref));
+      if (onlyLocalPath) return { ...resource, objects: applied, localPathObjects: [], claims: [], localPathOnly: true };
+      return {
+        ...resource,
+        objects: others.filter((ref) => !liveOut.has(ref)),
+        localPathObjects: others.filter((ref) => liveOut.has(ref)),
+        claims: applied.filter(isClaimRef).map((ref) => ({ name: byRef.get(ref)!.metadata.name, devName: devClaimName(byRef.get(ref)!) })),
+        localPathOnly: false,
+      };
     },
   };
 }

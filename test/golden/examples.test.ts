@@ -83,13 +83,33 @@ describe("examples/homelab", () => {
     expect(forwards.find((f) => f.containerPort === 80)?.localPort).toBe(10080);
   });
 
-  it.each(["overlays/dev", "overlays/dev/local-path"])("every object of every %s build belongs to a Tilt resource of that storage mode", async (dir) => {
+  it.each(EXAMPLE_NAMESPACES)("%s: overlays/dev/dev-claims is overlays/dev with claims of its own, which tilt down deletes", async (ns) => {
+    const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev/dev-claims"));
+    const live = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
+    const flux = await build(path.join(EXAMPLE_ROOT, ns, model(ns).flux.productionPath));
+    const fluxClaims = flux.filter((o) => o.kind === "PersistentVolumeClaim").map((o) => o.metadata.name).sort();
+    const claims = objects.filter((o) => o.kind === "PersistentVolumeClaim");
+    expect(claims.map((o) => o.metadata.name).sort()).toEqual(fluxClaims.map((n) => `${n}-dev`));
+    for (const claim of claims) {
+      expect(claim.spec.storageClassName).toBe("local-path");
+      expect(claim.metadata.annotations?.["tilt.dev/down-policy"]).toBeUndefined();
+    }
+    const others = objects.filter((o) => o.kind !== "PersistentVolumeClaim");
+    expect(others.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(live.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    for (const o of others) expect(o.metadata.annotations?.["tilt.dev/down-policy"]).toBe("keep");
+    const mounted = others.flatMap((o) => o.spec?.template?.spec?.volumes ?? []).flatMap((v: any) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
+    for (const name of mounted) expect(name).toMatch(/-dev$/);
+  });
+
+  it.each(["overlays/dev", "overlays/dev/local-path", "overlays/dev/dev-claims"])("every object of every %s build belongs to a Tilt resource of that storage mode", async (dir) => {
     const localPath = dir.endsWith("local-path");
+    const devClaims = dir.endsWith("dev-claims");
     for (const ns of EXAMPLE_NAMESPACES) {
       const m = model(ns);
       const objects = await build(path.join(EXAMPLE_ROOT, ns, dir));
       const resources = m.resources.filter((r) => localPath || !r.localPathOnly);
-      const owned = new Set(resources.flatMap((r) => [...r.objects, ...(localPath ? r.localPathObjects : []), ...(r.workload ? [`${r.workload}`] : [])]));
+      const claims = (r: (typeof resources)[number]) => r.claims.map((c) => `${localPath ? c.name : c.devName}:persistentvolumeclaim`);
+      const owned = new Set(resources.flatMap((r) => [...r.objects, ...(localPath ? r.localPathObjects : []), ...(localPath || devClaims ? claims(r) : []), ...(r.workload ? [`${r.workload}`] : [])]));
       const podLabels = objects.filter((o) => o.spec?.template).map((o) => o.spec.template.metadata?.labels ?? {});
       // Tilt attaches a Service to the workloads whose pod labels its selector matches.
       const selectsAWorkload = (o: Record<string, any>) =>

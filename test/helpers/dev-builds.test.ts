@@ -45,7 +45,7 @@ describe("deriveDevBuilds", () => {
     const builds = derive();
     expect(builds.liveExclusions.map((e) => e.ref)).not.toContain("shared:configmap");
     const web = builds.split({ name: "web", workload: "web", objects: ["shared:configmap", "data:persistentvolumeclaim"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
-    expect(web).toMatchObject({ objects: ["shared:configmap"], localPathObjects: ["data:persistentvolumeclaim"], localPathOnly: false });
+    expect(web).toMatchObject({ objects: ["shared:configmap"], localPathObjects: [], claims: [{ name: "data", devName: "data-dev" }], localPathOnly: false });
     const job = builds.split({ name: "migrate", workload: "migrate", objects: ["schema:configmap"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
     expect(job).toMatchObject({ objects: ["schema:configmap"], localPathOnly: true });
   });
@@ -53,8 +53,31 @@ describe("deriveDevBuilds", () => {
   it("never applies a SOPS-encrypted Secret, in either mode", () => {
     const builds = derive();
     expect(builds.sopsSecrets).toEqual(["token"]);
-    for (const build of [builds.live, builds.localPath]) expect(build.deletes).toContainEqual({ apiVersion: "v1", kind: "Secret", name: "token" });
+    for (const build of [builds.live, builds.localPath]) expect(build.deletes).toContainEqual({ apiVersion: "v1", kind: "Secret", name: "token", target: "token" });
     expect(builds.split({ name: "app-config", objects: ["token:secret"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })).toBeUndefined();
+  });
+
+  it("gives local-path storage on the Flux cluster claims of its own, but none for a Job's claim", () => {
+    const objects: KubeObject[] = [
+      ...OBJECTS,
+      { apiVersion: "batch/v1", kind: "Job", metadata: { name: "backup" }, spec: { template: { spec: { containers: [{ name: "c", image: "i" }], volumes: [{ name: "v", persistentVolumeClaim: { claimName: "scratch" } }] } } } },
+      { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "scratch" }, spec: { volumeName: "pv-1" } },
+    ];
+    const { devClaims } = derive(objects);
+    expect([devClaims.dir, devClaims.keepOnDown, devClaims.ownClaims]).toEqual(["overlays/dev/dev-claims", true, true]);
+    expect(devClaims.devClaims).toEqual([{ target: "data", rawDevName: "data-dev", bound: false }]);
+    expect(devClaims.deletes.map((d) => `${d.kind}/${d.name}`)).toContain("PersistentVolumeClaim/scratch");
+    expect(devClaims.deletes.map((d) => `${d.kind}/${d.name}`)).not.toContain("PersistentVolumeClaim/data");
+  });
+
+  it("targets kustomize patches at names before Flux substitutes them, matched exactly", () => {
+    const claim: KubeObject = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "open-webui" }, spec: { volumeName: "pv-1" } };
+    const raw = new Map([[claim, "${KOPIUR_CLAIM:-${APP}}"]]);
+    const workloads = findWorkloads([claim]);
+    const builds = deriveDevBuilds({ objects: [claim], workloads, services: [], groups: groupObjects([claim], workloads, [], "ai"), patches: [], folderInRepo: "app", fluxPath: "app/app", fluxComponents: [], localPathComponent: "app/overlays/storage/local-path", rawName: (o) => raw.get(o) ?? o.metadata.name });
+    expect(builds.live.deletes).toEqual([{ apiVersion: "v1", kind: "PersistentVolumeClaim", name: "${KOPIUR_CLAIM:-${APP}}", target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}" }]);
+    expect(builds.devClaims.devClaims).toEqual([{ target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}", rawDevName: "${KOPIUR_CLAIM:-${APP}}-dev", bound: true }]);
+    expect(builds.split({ name: "ai-storage", objects: ["open-webui:persistentvolumeclaim"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })!.claims).toEqual([{ name: "open-webui", devName: "open-webui-dev" }]);
   });
 
   it("annotates for tilt down only on the Flux cluster, where overlays/dev is the build", () => {

@@ -33,6 +33,7 @@ describe("devPatches", () => {
       {
         kind: "Deployment",
         name: "big",
+        target: "big",
         ops: [
           { op: "replace", path: "/spec/replicas", value: 1 },
           { op: "replace", path: "/spec/template/spec/containers/1/resources/limits/cpu", value: "1" },
@@ -43,6 +44,7 @@ describe("devPatches", () => {
       {
         kind: "CronJob",
         name: "nightly",
+        target: "nightly",
         ops: [{ op: "replace", path: "/spec/jobTemplate/spec/template/spec/containers/0/resources/limits/cpu", value: "1" }],
       },
     ]);

@@ -1,5 +1,6 @@
 // For every namespace folder of the example and of the real GitOps repositories: what Tilt
-// applies on the cluster Flux manages (overlays/dev, labelled as Tilt labels it) is accepted
+// applies on the cluster Flux manages (overlays/dev, and overlays/dev/dev-claims for
+// local-path storage there, labelled as Tilt labels them) is accepted
 // by a real kube-apiserver as an update of what Flux applied (`flux build`, applied
 // server-side as kustomize-controller does). Nothing there can make Tilt delete and re-create.
 import path from "node:path";
@@ -76,15 +77,17 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
       const root = await copyFixture(name);
       repos.push([name, root, await namespaceFoldersOf(root)]);
     }
-    const work = repos.flatMap(([label, root, namespaceFolders]) => namespaceFolders.map((folder) => ({ label: `${label}/${folder}`, dir: path.join(root, folder), root })));
-    await inParallel(work, 2, async ({ label, dir, root }) => {
-      try {
-        const { models } = await scaffold({ folders: [dir], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
-        folders.push({ label, model: models[0]! });
-      } catch (error) {
-        refused.push(`${label}: ${(error as Error).message}`);
+    // One run at a time: runs in one repository share its root Tiltfile and answers file.
+    for (const [label, root, namespaceFolders] of repos) {
+      for (const folder of namespaceFolders) {
+        try {
+          const { models } = await scaffold({ folders: [path.join(root, folder)], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+          folders.push({ label: `${label}/${folder}`, model: models[0]! });
+        } catch (error) {
+          refused.push(`${label}/${folder}: ${(error as Error).message}`);
+        }
       }
-    });
+    }
     // NAME SHORTNAMES APIVERSION NAMESPACED KIND, SHORTNAMES possibly empty: kinds by group.
     const { stdout } = await cluster.kubectl(["api-resources", "--no-headers"]);
     served = new Map(stdout.split("\n").filter(Boolean).map((line) => {
@@ -96,8 +99,8 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
   afterAll(async () => cluster?.stop());
 
   it("scaffolds every folder but those applied by several Kustomizations (not supported yet)", () => {
+    expect(refused.filter((line) => !/is applied by \d+ Flux Kustomizations with different paths/.test(line))).toEqual([]);
     expect(folders.length).toBeGreaterThan(40);
-    for (const line of refused) expect(line).toMatch(/is applied by \d+ Flux Kustomizations with different paths/);
   });
 
   /**
@@ -161,7 +164,7 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
     await cluster.kubectl(["wait", "--for=condition=Established", `crd/${name}`, "--timeout=30s"]);
   }
 
-  it("Tilt's overlays/dev updates every object of Flux's build in place, folder by folder", async () => {
+  it("Tilt's overlays/dev and overlays/dev/dev-claims update every object of Flux's build in place, folder by folder", async () => {
     const failures: string[] = [];
     await inParallel(folders, 3, async ({ label, model }) => {
       const refusal = await applyFluxBuild(model);
@@ -169,12 +172,14 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
         failures.push(`${label}: Flux's build was refused: ${refusal}`);
         return;
       }
-      const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(model.folder, model.devOverlay.live.dir)]);
-      const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
-      const text = model.flux.substitutes ? (await execa(toolPath("flux"), ["envsubst"], { input: built.stdout, env: variables, extendEnv: false })).stdout : built.stdout;
-      const dev = documents(text).map(labelledAsTilt);
-      const update = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: dev.map((o) => stringify(o)).join("---\n"), reject: false });
-      if (update.exitCode !== 0) failures.push(`${label}: ${update.stderr.split("\n").filter((l) => !l.startsWith("Warning:")).join(" ")}`);
+      for (const build of [model.devOverlay.live, model.devOverlay.devClaims]) {
+        const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(model.folder, build.dir)]);
+        const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
+        const text = model.flux.substitutes ? (await execa(toolPath("flux"), ["envsubst"], { input: built.stdout, env: variables, extendEnv: false })).stdout : built.stdout;
+        const dev = documents(text).map(labelledAsTilt);
+        const update = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: dev.map((o) => stringify(o)).join("---\n"), reject: false });
+        if (update.exitCode !== 0) failures.push(`${label}/${build.dir}: ${update.stderr.split("\n").filter((l) => !l.startsWith("Warning:")).join(" ")}`);
+      }
     });
     expect(failures).toEqual([]);
   });

@@ -146,6 +146,34 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     expect(await suspended("monitoring")).toBe(false);
   });
 
+  it("media with --storage=local-path: claims of Tilt's own beside Flux's, deleted by tilt down", async () => {
+    const before = await liveObjects(cluster, "media", PROTECTED_KINDS);
+    const up = tilt("media", ["up", "--stream", "--port", "0", "--", "--storage=local-path"]);
+    await until("Flux to be suspended", async () => ((await suspended("media")) ? true : undefined), 90);
+    const devClaims = await until("the dev claims to be applied", async () => {
+      const claims = await appliedByTilt("media", "persistentvolumeclaims");
+      return claims.length === 8 ? claims.sort() : undefined;
+    }, 90);
+    expect(devClaims.every((c) => c.endsWith("-dev"))).toBe(true);
+    const { stdout: classes } = await cluster.kubectl(["get", ...devClaims, "-n", "media", "-o", "jsonpath={.items[*].spec.storageClassName}"]);
+    expect(new Set(classes.split(" "))).toEqual(new Set(["local-path"]));
+    await until("sonarr to mount its dev claim", async () => {
+      const { stdout } = await cluster.kubectl(["get", "deployment", "sonarr", "-n", "media", "-o", "jsonpath={.spec.template.spec.volumes[*].persistentVolumeClaim.claimName}"]);
+      return stdout.split(" ").includes("sonarr-config-dev") ? true : undefined;
+    }, 60);
+    up.kill("SIGINT");
+    await up;
+    const down = await tilt("media", ["down", "--", "--storage=local-path"]);
+    expect(down.exitCode, down.all).toBe(0);
+    // Tilt deleted its own claims (no controller here removes their protection finalizer) …
+    const after = await liveObjects(cluster, "media", ["persistentvolumeclaims"]);
+    for (const claim of devClaims) expect(after[`PersistentVolumeClaim/${claim.split("/")[1]}`]?.deleting ?? true, claim).toBe(true);
+    // … and nothing of Flux's.
+    const now = await liveObjects(cluster, "media", PROTECTED_KINDS);
+    for (const [key, object] of Object.entries(before)) expect(now[key], key).toEqual(object);
+    expect(await suspended("media")).toBe(false);
+  });
+
   it("Tilt killed outright: the suspend process notices, resumes Flux and ends", async () => {
     const up = tilt("media", ["up", "--stream", "--port", "0"]);
     await until("Flux to be suspended", async () => ((await suspended("media")) ? true : undefined), 90);

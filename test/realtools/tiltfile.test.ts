@@ -11,6 +11,7 @@ import { scaffold } from "../../helpers/scaffold.ts";
 import { substituteVariables } from "../../helpers/flux.ts";
 import { communityLayout } from "../support/community-layout.ts";
 import { copyExample, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
+import { copyFixture } from "../support/fixtures.ts";
 import { toolPath } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 
@@ -66,8 +67,9 @@ function kubeconfig(current: "homelab" | "kind-dev"): string {
 }
 
 const MODES = [
-  { storage: "live", current: "homelab", dir: "overlays/dev" },
-  { storage: "local-path", current: "kind-dev", dir: "overlays/dev/local-path" },
+  { storage: "live", current: "homelab", args: [], dir: "overlays/dev" },
+  { storage: "local-path", current: "kind-dev", args: [], dir: "overlays/dev/local-path" },
+  { storage: "dev-claims", current: "homelab", args: ["--storage=local-path"], dir: "overlays/dev/dev-claims" },
 ] as const;
 
 describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
@@ -83,14 +85,16 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
 
   const cases = EXAMPLE_NAMESPACES.flatMap((ns) => MODES.map((mode) => ({ ns, ...mode })));
 
-  it.each(cases)("$ns, storage $storage: loads with one resource per model resource of that mode, nothing uncategorized", async ({ ns, storage, current }) => {
+  it.each(cases)("$ns, storage $storage: loads with one resource per model resource of that mode, nothing uncategorized", async ({ ns, storage, current, args }) => {
     const model = models.find((m) => m.folderInRepo === ns)!;
-    const { run, manifests } = await tiltfileResult(path.join(repo, ns), { KUBECONFIG: kubeconfig(current) });
+    const { run, manifests } = await tiltfileResult(path.join(repo, ns), { KUBECONFIG: kubeconfig(current) }, [...args]);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`tilt_lib: storage ${storage} on kube context ${current}`);
+    expect(run.stderr).toContain(`tilt_lib: storage ${storage === "dev-claims" ? "local-path" : storage} on kube context ${current}`);
     const names = manifests.map((m) => m.Name).sort();
-    const resources = model.resources.filter((r) => storage === "local-path" || !r.localPathOnly);
-    const suspends = storage === "live" && model.flux.toSuspend.length > 0;
+    // With live storage a resource holding only claims holds nothing, and Tilt gets none.
+    const holdsSomething = (r: NamespaceModel["resources"][number]) => storage !== "live" || r.workload || r.objects.length + r.localPathObjects.length > 0;
+    const resources = model.resources.filter((r) => (storage === "local-path" || !r.localPathOnly) && holdsSomething(r));
+    const suspends = storage !== "local-path" && model.flux.toSuspend.length > 0;
     expect(names).toEqual([...resources.map((r) => r.name), ...(suspends ? [model.suspendResource] : [])].sort());
     expect(names).not.toContain("uncategorized");
     for (const resource of resources) {
@@ -108,11 +112,14 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(serve).not.toContain("kustomization flux-system");
   });
 
-  it("refuses local-path storage on the cluster Flux manages, and an unknown storage mode", async () => {
+  it("gives local-path storage on the cluster Flux manages claims of its own, and refuses an unknown storage mode", async () => {
     const media = path.join(repo, "applications/media");
     const onFlux = await tiltfileResult(media, { KUBECONFIG: kubeconfig("homelab") }, ["--storage=local-path"]);
-    expect(onFlux.run.exitCode).not.toBe(0);
-    expect(onFlux.run.stderr).toContain("--storage=local-path on homelab, the cluster Flux manages, would replace its claims");
+    expect(onFlux.run.exitCode, onFlux.run.stderr).toBe(0);
+    expect(onFlux.run.stderr).toContain("storage local-path on kube context homelab (the cluster Flux manages): claims of Tilt's own, <claim>-dev; Flux's stay");
+    const jellyfin = onFlux.manifests.find((m) => m.Name === "jellyfin")!.DeployTarget!.yaml!;
+    expect(jellyfin).toContain("name: jellyfin-config-dev");
+    expect(jellyfin).not.toMatch(/name: jellyfin-config$/m);
     const unknown = await tiltfileResult(media, { KUBECONFIG: kubeconfig("kind-dev") }, ["--storage=nfs"]);
     expect(unknown.run.stderr).toContain("--storage=nfs: use one of live, local-path");
     const live = await tiltfileResult(media, { KUBECONFIG: kubeconfig("kind-dev") }, ["--storage=live"]);
@@ -129,10 +136,10 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(run.stderr).toContain("Flux keeps reconciling flux-system/media");
   });
 
-  it.each(cases)("$ns, storage $storage: Tilt applies what Flux would from $dir, for the same variables", async ({ ns, storage, current, dir }) => {
+  it.each(cases)("$ns, storage $storage: Tilt applies what Flux would from $dir, for the same variables", async ({ ns, storage, current, args, dir }) => {
     const model = models.find((m) => m.folderInRepo === ns)!;
     const folder = path.join(repo, ns);
-    const { manifests } = await tiltfileResult(folder, { KUBECONFIG: kubeconfig(current) });
+    const { manifests } = await tiltfileResult(folder, { KUBECONFIG: kubeconfig(current) }, [...args]);
     const applied = objectsOf(manifests.map((m) => m.DeployTarget?.yaml ?? "").join("\n---\n"));
     const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(folder, dir)]);
     const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
@@ -151,7 +158,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   });
 
   it("tilt_lib's flux_substitute agrees with `flux envsubst` on escapes, defaults and unset variables", async () => {
-    const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c", "${A}$${A}${A}"];
+    const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c", "${A}$${A}${A}", "${UNSET:-${A}}", "${A:-${UNSET}}", "${UNSET:=${EMPTY:-d}}", "x${UNSET:-${A}-y}z"];
     const text = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: cases", "data:", ...cases.map((c, i) => `  c${i}: '${c}'`)].join("\n");
     const vars = { A: "1", EMPTY: "" };
     const dir = path.join(copyExample(), "cases");
@@ -183,7 +190,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   });
 
   it("the generator's own substitution (for object names) agrees with `flux envsubst` too", async () => {
-    const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c"];
+    const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c", "${UNSET:-${A}}", "${A:-${UNSET}}", "${UNSET:=${EMPTY:-d}}", "x${UNSET:-${A}-y}z"];
     const text = cases.map((c, i) => `c${i}: '${c}'`).join("\n");
     const vars = { A: "1", EMPTY: "" };
     const flux = await execa(toolPath("flux"), ["envsubst"], { input: text, env: vars, extendEnv: false });
@@ -199,6 +206,27 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(manifests.map((m) => m.Name)).toEqual(["sonarr"]);
     expect(manifests[0]!.DeployTarget?.yaml).toContain("name: sonarr");
   });
+
+  it.each(["kubernetes/apps/ai/open-webui", "kubernetes/apps/downloads/bazarr", "kubernetes/apps/media/jellyfin"])(
+    "real repository: %s loads in every storage mode with nothing uncategorized",
+    async (folder) => {
+      const root = await copyFixture("bjw-s-home-ops");
+      const dir = path.join(root, folder);
+      const { models: [model] } = await scaffold({ folders: [dir], cwd: root, context: "homelab", env: { KUBECONFIG: kubeconfig("homelab") } });
+      expect(model!.resources.some((r) => r.claims.length > 0)).toBe(true);
+      for (const { storage, current, args } of MODES) {
+        const { run, manifests } = await tiltfileResult(dir, { KUBECONFIG: kubeconfig(current) }, [...args]);
+        expect(run.exitCode, `${storage}: ${run.stderr}`).toBe(0);
+        expect(manifests.map((m) => m.Name)).not.toContain("uncategorized");
+        const claims = objectsOf(manifests.map((m) => m.DeployTarget?.yaml ?? "").join("\n---\n")).filter((o) => o.kind === "PersistentVolumeClaim");
+        const names = claims.map((c) => c.metadata.name);
+        if (storage === "live") expect(names).toEqual([]);
+        else expect(names.length, storage).toBeGreaterThan(0);
+        if (storage === "dev-claims") for (const name of names) expect(name).toMatch(/^[a-z0-9-]+-dev$/);
+        for (const claim of claims) expect(claim.spec.storageClassName).toBe("local-path");
+      }
+    },
+  );
 
   describe("loading tilt_lib.star", () => {
     function media(repo: string) {
