@@ -71,13 +71,19 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
   return { folder, folderInRepo, own, ancestors, productionPath };
 }
 
+/** A namespace's model, and the objects of Flux's build it was derived from (substituted). */
+export interface InspectedNamespace {
+  model: NamespaceModel;
+  fluxObjects: KubeObject[];
+}
+
 /** Everything else: pure derivation from the build, the repository scan and the kube contexts. */
 export function inspectNamespace(
   { folder, folderInRepo, own, ancestors, productionPath, built }: BuiltNamespace,
   repo: Repository,
   contexts: KubeContexts,
   options: InspectOptions = {},
-): NamespaceModel {
+): InspectedNamespace {
   // Several Kustomizations for one folder: the first to define a variable wins.
   const variables = new Map<string, FluxVariable>();
   const unresolvedSources: string[] = [];
@@ -159,7 +165,7 @@ export function inspectNamespace(
     .map((k) => repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch)
     .find((b) => b !== undefined);
 
-  return {
+  const model: NamespaceModel = {
     generatorVersion: GENERATOR_VERSION,
     namespace,
     folder,
@@ -196,6 +202,7 @@ export function inspectNamespace(
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
   };
+  return { model, fluxObjects: objects };
 }
 
 /**

@@ -13,9 +13,7 @@ import { toPosix } from "./repo.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./root-tiltfile.ts";
 import { kustomizeBuildMany, unifiedDiff } from "./tools.ts";
-import { substituteKnown } from "./flux.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
-import { parseManifests } from "./manifests.ts";
 import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 
@@ -79,7 +77,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     for (const build of builds.filter((b) => b.repo === repo)) {
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
-      const model = inspectNamespace(build, repo, contexts, {
+      const { model, fluxObjects } = inspectNamespace(build, repo, contexts, {
         context: options.context ?? saved?.answers.context,
         forwards,
         previousPorts: saved?.ports,
@@ -90,7 +88,6 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       taken.push(...Object.values(ports));
       inRun.push({ name: model.namespace, folder: build.folder, ports });
       models.push(model);
-      const fluxObjects = parseManifests(substituteKnown(build.built, model.flux.substitutes, model.flux.variables), `kustomize build of ${model.flux.productionPath}`);
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
