@@ -15,7 +15,11 @@ export interface PlannedFile {
   content: string;
 }
 
-export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string }[]): Promise<(string | UserError)[]> {
+/**
+ * Builds each batch of targets with one kustomize run (a batch must not build one object twice:
+ * the dev builds of one namespace go in different batches), in one scratch tree.
+ */
+export async function buildPlanned(root: string, files: PlannedFile[], batches: { dir: string; label: string }[][]): Promise<(string | UserError)[][]> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-plan-"));
   try {
     const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
@@ -31,9 +35,13 @@ export async function buildPlanned(root: string, files: PlannedFile[], targets: 
       }
     }
     for (const file of files) await writeFile(inScratch(file.path), file.content);
-    const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label })));
-    // Errors name the repository's paths, not the scratch tree's.
-    return outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output));
+    const results: (string | UserError)[][] = [];
+    for (const targets of batches) {
+      const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label })));
+      // Errors name the repository's paths, not the scratch tree's.
+      results.push(outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output)));
+    }
+    return results;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -16,18 +16,24 @@ export interface DevBuildCheck {
 
 /** Throws a one-line UserError for the first overlay that fails to build or to agree. */
 export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
-  const targets = checks.flatMap(({ model }) =>
-    [model.devOverlay.live, model.devOverlay.localPath, model.devOverlay.devClaims].map((build) => ({ model, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) })),
+  // One kustomize run per kind of build: one namespace's builds hold the same objects.
+  const batches = (["live", "localPath", "devClaims"] as const).map((kind) =>
+    checks.map(({ model }) => {
+      const build = model.devOverlay[kind];
+      return { model, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) };
+    }),
   );
-  const outputs = await buildPlanned(root, files, targets);
+  const outputs = (await buildPlanned(root, files, batches)).flat();
+  const targets = batches.flat();
   for (const [index, { model, build, label }] of targets.entries()) {
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
     const objects = parseManifests(substituteKnown(output, model.flux.substitutes, model.flux.variables), `kustomize build of ${label}`);
-    const missing = tiltfileRefs(model, build).filter((ref) => !objects.some((o) => tiltObjectRef(o) === ref));
+    const built = new Set(objects.map(tiltObjectRef));
+    const missing = tiltfileRefs(model, build).filter((ref) => !built.has(ref));
     if (missing.length > 0) throw new UserError(`${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`);
     const leftOut = new Set([...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []), ...model.sopsSecrets.map((name) => `${name}:secret`)]);
-    const stillIn = objects.map(tiltObjectRef).filter((ref) => leftOut.has(ref));
+    const stillIn = [...built].filter((ref) => leftOut.has(ref));
     if (stillIn.length > 0) throw new UserError(`${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`);
     if (!build.keepOnDown) continue;
     const [violation] = inPlaceViolations(checks.find((c) => c.model === model)!.fluxObjects, objects, model.devOverlay.namespace);
