@@ -18,14 +18,14 @@ export interface DevBuildCheck {
 export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
   // One kustomize run per kind of build: one namespace's builds hold the same objects.
   const batches = (["live", "localPath", "devClaims"] as const).map((kind) =>
-    checks.map(({ model }) => {
+    checks.map(({ model, fluxObjects }) => {
       const build = model.devOverlay[kind];
-      return { model, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) };
+      return { model, fluxObjects, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) };
     }),
   );
   const outputs = (await buildPlanned(root, files, batches)).flat();
   const targets = batches.flat();
-  for (const [index, { model, build, label }] of targets.entries()) {
+  for (const [index, { model, fluxObjects, build, label }] of targets.entries()) {
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
     const objects = parseManifests(substituteKnown(output, model.flux.substitutes, model.flux.variables), `kustomize build of ${label}`);
@@ -36,7 +36,7 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
     const stillIn = [...built].filter((ref) => leftOut.has(ref));
     if (stillIn.length > 0) throw new UserError(`${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`);
     if (!build.keepOnDown) continue;
-    const [violation] = inPlaceViolations(checks.find((c) => c.model === model)!.fluxObjects, objects, model.devOverlay.namespace);
+    const [violation] = inPlaceViolations(fluxObjects, objects, model.devOverlay.namespace);
     if (violation) {
       throw new UserError(
         `${label} changes ${violation.field} of ${violation.object}, which the API server cannot update in place: Tilt would delete and re-create it on the cluster Flux manages`,
