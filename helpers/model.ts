@@ -10,8 +10,6 @@ export interface TiltResource {
   /** Set for a workload resource; groups and Helm releases use `new_name` + `objects`. */
   workload?: string;
   objects: string[];
-  /** Objects Tilt applies only with local-path storage on a local cluster (what only a Job uses). */
-  localPathObjects: string[];
   /** The claims this resource holds, and the dev claim Tilt applies for each on the Flux cluster. */
   claims: { name: string; devName: string }[];
   /** The resource exists only with local-path storage: on the Flux cluster Flux keeps all of it. */

@@ -53,7 +53,6 @@ function tiltfileRefs(model: NamespaceModel, build: DevBuild): string[] {
     .filter((r) => localPath || !r.localPathOnly)
     .flatMap((r) => [
       ...r.objects,
-      ...(localPath ? r.localPathObjects : []),
       ...(localPath ? r.claims.map((c) => claim(c.name)) : build.ownClaims ? r.claims.map((c) => claim(c.devName)) : []),
     ]);
 }

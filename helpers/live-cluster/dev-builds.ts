@@ -41,7 +41,7 @@ export interface DevBuilds {
    * Splits a resource's objects into those of both builds and those of local-path only;
    * undefined for a group left with nothing to apply.
    */
-  split(resource: Omit<TiltResource, "localPathObjects" | "localPathOnly" | "claims">): TiltResource | undefined;
+  split(resource: Omit<TiltResource, "localPathOnly" | "claims">): TiltResource | undefined;
 }
 
 function devClaimName(claim: KubeObject): string {
@@ -127,11 +127,10 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       if (!workload && applied.length === 0) return undefined;
       const others = applied.filter((ref) => !isClaimRef(ref));
       const onlyLocalPath = workload ? liveOut.has(tiltObjectRef(workload.object)) : others.length > 0 && others.every((ref) => liveOut.has(ref));
-      if (onlyLocalPath) return { ...resource, objects: applied, localPathObjects: [], claims: [], localPathOnly: true };
+      if (onlyLocalPath) return { ...resource, objects: applied, claims: [], localPathOnly: true };
       return {
         ...resource,
-        objects: others.filter((ref) => !liveOut.has(ref)),
-        localPathObjects: others.filter((ref) => liveOut.has(ref)),
+        objects: others,
         claims: applied.filter(isClaimRef).map((ref) => ({ name: byRef.get(ref)!.metadata.name, devName: devClaimName(byRef.get(ref)!) })),
         localPathOnly: false,
       };

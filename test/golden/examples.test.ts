@@ -109,7 +109,7 @@ describe("examples/homelab", () => {
       const objects = await build(path.join(EXAMPLE_ROOT, ns, dir));
       const resources = m.resources.filter((r) => localPath || !r.localPathOnly);
       const claims = (r: (typeof resources)[number]) => r.claims.map((c) => `${localPath ? c.name : c.devName}:persistentvolumeclaim`);
-      const owned = new Set(resources.flatMap((r) => [...r.objects, ...(localPath ? r.localPathObjects : []), ...(localPath || devClaims ? claims(r) : []), ...(r.workload ? [`${r.workload}`] : [])]));
+      const owned = new Set(resources.flatMap((r) => [...r.objects, ...(localPath || devClaims ? claims(r) : []), ...(r.workload ? [`${r.workload}`] : [])]));
       const podLabels = objects.filter((o) => o.spec?.template).map((o) => o.spec.template.metadata?.labels ?? {});
       // Tilt attaches a Service to the workloads whose pod labels its selector matches.
       const selectsAWorkload = (o: Record<string, any>) =>

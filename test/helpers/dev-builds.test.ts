@@ -45,7 +45,7 @@ describe("deriveDevBuilds", () => {
     const builds = derive();
     expect(builds.liveExclusions.map((e) => e.ref)).not.toContain("shared:configmap");
     const web = builds.split({ name: "web", workload: "web", objects: ["shared:configmap", "data:persistentvolumeclaim"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
-    expect(web).toMatchObject({ objects: ["shared:configmap"], localPathObjects: [], claims: [{ name: "data", devName: "data-dev" }], localPathOnly: false });
+    expect(web).toMatchObject({ objects: ["shared:configmap"], claims: [{ name: "data", devName: "data-dev" }], localPathOnly: false });
     const job = builds.split({ name: "migrate", workload: "migrate", objects: ["schema:configmap"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
     expect(job).toMatchObject({ objects: ["schema:configmap"], localPathOnly: true });
   });

@@ -92,7 +92,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(run.stderr).toContain(`tilt_lib: storage ${storage === "dev-claims" ? "local-path" : storage} on kube context ${current}`);
     const names = manifests.map((m) => m.Name).sort();
     // With live storage a resource holding only claims holds nothing, and Tilt gets none.
-    const holdsSomething = (r: NamespaceModel["resources"][number]) => storage !== "live" || r.workload || r.objects.length + r.localPathObjects.length > 0;
+    const holdsSomething = (r: NamespaceModel["resources"][number]) => storage !== "live" || r.workload || r.objects.length > 0;
     const resources = model.resources.filter((r) => (storage === "local-path" || !r.localPathOnly) && holdsSomething(r));
     const suspends = storage !== "local-path" && model.flux.toSuspend.length > 0;
     expect(names).toEqual([...resources.map((r) => r.name), ...(suspends ? [model.suspendResource] : [])].sort());
