@@ -81,7 +81,10 @@ describe.skipIf(!ready)("scripts against a real API server", { timeout: 180_000 
       await setSuspend("media", true);
       const withFlux = await run();
       expect(withFlux.stdout).toContain("!! flux-system/media is SUSPENDED: Flux is not applying applications/media.");
-      expect(withFlux.stdout).toContain("flux resume kustomization media -n flux-system");
+      expect(withFlux.stdout).toMatch(/flux resume kustomization media -n flux-system$/m);
+      // With a context named, the command resumes Flux on that cluster, whatever the current one.
+      const named = await runScript(dashboard, ["--context", "tilt-test"], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX });
+      expect(named.stdout).toContain("flux resume kustomization media -n flux-system --context tilt-test");
       const withoutFlux = await run({ PATH: PATH_WITHOUT_FLUX });
       expect(withoutFlux.stdout).toContain(`kubectl patch kustomizations.kustomize.toolkit.fluxcd.io media -n flux-system --type=merge -p '{"spec":{"suspend":false}}'`);
       await setSuspend("media", false);

@@ -226,8 +226,10 @@ def ingress_rows:
     | ([.spec.rules[]?.matches[]?.path.value] | first // "/") as $path
     | .spec.hostnames[]? | ["ok", url($tls; .; $path), "HTTPRoute \($r.metadata.name)"]);
 
-def resume($k): if $have_flux then "flux resume kustomization \($k.name) -n \($k.namespace)"
-  else "kubectl patch kustomizations.kustomize.toolkit.fluxcd.io \($k.name) -n \($k.namespace) --type=merge -p '{\"spec\":{\"suspend\":false}}'" end;
+# The command names the kube context shown, so it resumes Flux on this cluster, not the current one.
+def resume($k): (if $have_flux then "flux resume kustomization \($k.name) -n \($k.namespace)"
+  else "kubectl patch kustomizations.kustomize.toolkit.fluxcd.io \($k.name) -n \($k.namespace) --type=merge -p '{\"spec\":{\"suspend\":false}}'" end)
+  + (if $kube_context == "" then "" elif ($kube_context | test("^[A-Za-z0-9._@:/-]+$")) then " --context \($kube_context)" else " --context \($kube_context | @sh)" end);
 def banner($lines): ("!" * 78 | paint("1;31")), ($lines[] | ("!! " + .) | paint("1;31")), ("!" * 78 | paint("1;31"));
 def flux_section:
   "Flux" | heading,
@@ -306,7 +308,7 @@ render() {
   if use_colour; then colour=true; fi
   printf '%s\n%s\n' "${ns_json}" "${opt_json}" | jq -nr \
     --argjson facts "${FACTS}" --argjson colour "${colour}" --argjson have_flux "${have_flux}" \
-    --arg context "${context_label}" \
+    --arg context "${context_label}" --arg kube_context "${CONTEXT}" \
     "${RENDER_JQ}"
 }
 

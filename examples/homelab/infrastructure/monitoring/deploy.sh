@@ -292,7 +292,7 @@ check_flux_state() {
       warn "${namespace}/${name} is not in the cluster yet: its parent Kustomization creates it, so deploy.sh will not wait for it"
       continue
     elif [[ "$(jq -r '.spec.suspend // false' <<<"${live}")" == "true" ]]; then
-      die "${namespace}/${name} is suspended in the cluster (Tilt is running, or stopped without \`tilt down\`), so Flux would not apply this deploy: run \`tilt down\`, or resume it with \`flux resume kustomization ${name} -n ${namespace}\`"
+      die "${namespace}/${name} is suspended in the cluster (Tilt is running, or stopped without \`tilt down\`), so Flux would not apply this deploy: run \`tilt down\`, or resume it with \`flux resume kustomization ${name} -n ${namespace}${CONTEXT:+ --context ${CONTEXT}}\`"
     fi
     ACTIVE+=("${entry}")
   done
