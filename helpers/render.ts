@@ -14,13 +14,10 @@ const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
 handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
 
-// deploy.sh is long: its steps live in templates/namespace/deploy/*.sh.hbs, one partial each;
-// the Tiltfile's pieces live in templates/namespace/tilt/.
-for (const dir of ["deploy", "tilt"]) {
-  const partialsDir = path.join(TEMPLATES_DIR, "namespace", dir);
-  for (const file of readdirSync(partialsDir)) {
-    handlebars.registerPartial(`${dir}/${file.replace(/(\.sh)?\.hbs$/, "")}`, readFileSync(path.join(partialsDir, file), "utf8"));
-  }
+// deploy.sh is long: its steps live in templates/namespace/deploy/*.sh.hbs, one partial each.
+const partialsDir = path.join(TEMPLATES_DIR, "namespace", "deploy");
+for (const file of readdirSync(partialsDir)) {
+  handlebars.registerPartial(`deploy/${file.replace(/\.sh\.hbs$/, "")}`, readFileSync(path.join(partialsDir, file), "utf8"));
 }
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
