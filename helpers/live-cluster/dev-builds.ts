@@ -1,7 +1,8 @@
-// The two dev builds of a namespace and the Tilt resources that fit both. `live` is what Tilt
+// The three dev builds of a namespace and the Tilt resources that fit them. `live` is what Tilt
 // applies on the cluster Flux manages: Flux's build with in-place changes only, the claims and
 // what Tilt could only replace left out, everything annotated so `tilt down` keeps it.
 // `localPath` is for any other cluster, where nothing exists yet: claims come from local-path.
+// `devClaims` is `live` with claims of Tilt's own, for local-path storage on the Flux cluster.
 import path from "node:path";
 import type { WorkloadPatch } from "../dev-overlay.ts";
 import type { ObjectGroups } from "../grouping.ts";
@@ -38,8 +39,8 @@ export interface DevBuilds {
   liveExclusions: Exclusion[];
   sopsSecrets: string[];
   /**
-   * Splits a resource's objects into those of both builds and those of local-path only;
-   * undefined for a group left with nothing to apply.
+   * Sorts a resource's objects into its claims (applied by mode) and the rest, and marks one
+   * that exists on a local cluster only; undefined for a group left with nothing to apply.
    */
   split(resource: Omit<TiltResource, "localPathOnly" | "claims">): TiltResource | undefined;
 }
@@ -57,24 +58,24 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   const sops = objects.filter(isSopsEncrypted);
   const excluded = liveExclusions(objects);
   const excludedWorkloads = new Set(excluded.map((e) => e.ref));
+  const byRef = new Map(objects.map((object) => [tiltObjectRef(object), object]));
   // Claims that go with a Job: on the Flux cluster, with the Job left to Flux, nothing uses a dev copy.
   const jobClaims = new Set<string>();
   for (const workload of workloads.filter((w) => excludedWorkloads.has(tiltObjectRef(w.object)))) {
     const own = excluded.find((e) => e.ref === tiltObjectRef(workload.object))!;
     const refs = groups.byWorkload.get(workload.resource) ?? [];
     for (const ref of refs.filter(isClaimRef)) jobClaims.add(ref);
-    excluded.push(...excludeWithWorkload(own, refs, objects));
+    excluded.push(...excludeWithWorkload(own, refs, byRef));
     // Tilt attaches a Service to the workloads it selects: one selecting only excluded ones goes too.
     for (const service of services) {
       const selected = workloadsSelectedBy(service, workloads);
       if (selected.includes(workload) && selected.every((w) => excludedWorkloads.has(tiltObjectRef(w.object)))) {
-        excluded.push(...excludeWithWorkload(own, [tiltObjectRef(service.object)], objects));
+        excluded.push(...excludeWithWorkload(own, [tiltObjectRef(service.object)], byRef));
       }
     }
   }
   const liveOut = new Set(excluded.map((e) => e.ref));
   const neverApplied = new Set([...sops.map(tiltObjectRef), ...objects.filter((o) => o.kind === "PersistentVolume").map(tiltObjectRef)]);
-  const byRef = new Map(objects.map((object) => [tiltObjectRef(object), object]));
   const rawName = input.rawName ?? ((object: KubeObject) => object.metadata.name);
   const target = (ref: string) => {
     const object = byRef.get(ref)!;

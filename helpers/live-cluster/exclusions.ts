@@ -40,8 +40,7 @@ export function liveExclusions(objects: KubeObject[]): Exclusion[] {
 }
 
 /** Objects that only excluded workloads use go with them: `refs` are a workload resource's objects. */
-export function excludeWithWorkload(workload: Exclusion, refs: string[], objects: KubeObject[]): Exclusion[] {
-  const byRef = new Map(objects.map((object) => [tiltObjectRef(object), object]));
+export function excludeWithWorkload(workload: Exclusion, refs: string[], byRef: ReadonlyMap<string, KubeObject>): Exclusion[] {
   return refs
     .map((ref) => byRef.get(ref))
     .filter((object): object is KubeObject => object !== undefined && !STORAGE_KINDS.has(object.kind))
