@@ -2,8 +2,10 @@
 #
 # Builds the real tools that the test suites use as oracles, from the Go
 # module proxy, into .tools/ at the repository root:
-#   .tools/bin/    tilt, flux, kube-apiserver, etcd
+#   .tools/bin/    tilt, flux, etcd, kube-apiserver, kube-controller-manager,
+#                  kube-scheduler, kwok, source-controller, kustomize-controller
 #   .tools/crds/   Flux, Traefik and Argo CD CustomResourceDefinitions
+#   .tools/kwok/   kwok's default stages (node and pod lifecycles)
 # Versions come from tools/versions.env. A tool whose binary exists and whose
 # stamp in .tools/stamps/ matches its version is skipped, so a second run takes
 # seconds. A tool that the proxy refuses to serve is recorded in
@@ -21,6 +23,7 @@ readonly BIN_DIR="${TOOLS_DIR}/bin"
 readonly CRD_DIR="${TOOLS_DIR}/crds"
 readonly SRC_DIR="${TOOLS_DIR}/src"
 readonly STAMP_DIR="${TOOLS_DIR}/stamps"
+readonly KWOK_STAGE_DIR="${TOOLS_DIR}/kwok"
 readonly LOG_DIR="${TOOLS_DIR}/logs"
 readonly UNAVAILABLE_DIR="${TOOLS_DIR}/unavailable"
 readonly LDFLAGS_BASE='-s -w'
@@ -98,16 +101,18 @@ copy_module() {
   chmod -R u+w "${dest}"
 }
 
-# go_build DIR OUTPUT PACKAGE LDFLAGS LOGFILE: builds PACKAGE inside module
-# DIR. Files that a //go:embed pattern needs but the module zip lacks
+# go_build DIR OUTPUT PACKAGES LDFLAGS LOGFILE: builds PACKAGES (one, or
+# several separated by spaces, into the directory OUTPUT/) inside module DIR. Files that a //go:embed pattern needs but the module zip lacks
 # (generated web assets, bundled manifests) get an empty placeholder, since
 # the tests only use the CLI paths that do not read them.
 go_build() {
   local dir="$1" output="$2" pkg="$3" ldflags="$4" logfile="$5"
   local attempt missing file pattern target
+  local -a pkgs
+  read -ra pkgs <<<"${pkg}"
   for attempt in 1 2 3 4 5 6; do
     if (cd "${dir}" && CGO_ENABLED="${CGO:-0}" "${GO}" build -trimpath \
-      -ldflags="${ldflags}" -o "${output}" "${pkg}") >>"${logfile}" 2>&1; then
+      -ldflags="${ldflags}" -o "${output}" "${pkgs[@]}") >>"${logfile}" 2>&1; then
       return 0
     fi
     # e.g. "cmd/flux/manifests.embed.go:27:12: pattern manifests/*.yaml:
@@ -130,19 +135,21 @@ go_build() {
   return 1
 }
 
-# wrapper_module DIR MODULE@VERSION TOOLPKG LOGFILE [REPLACE...]: a module
-# that requires MODULE and declares TOOLPKG as a tool, tidied so go.sum
+# wrapper_module DIR MODULE@VERSION TOOLPKGS LOGFILE [REPLACE...]: a module
+# that requires MODULE and declares each of TOOLPKGS (space-separated) a tool, tidied so go.sum
 # holds verified checksums. Used where a module's own go.mod points at local
 # paths that are not in its zip (etcd, kubernetes).
 wrapper_module() {
-  local dir="$1" modver="$2" toolpkg="$3" logfile="$4"
+  local dir="$1" modver="$2" toolpkgs="$3" logfile="$4" pkg
+  local -a tools=()
   shift 4
+  for pkg in ${toolpkgs}; do tools+=("-tool=${pkg}"); done
   rm -rf "${dir}"
   mkdir -p "${dir}"
   (
     cd "${dir}"
     "${GO}" mod init "local.invalid/tools/${dir##*/}"
-    "${GO}" mod edit -require="${modver}" -tool="${toolpkg}" "$@"
+    "${GO}" mod edit -require="${modver}" "${tools[@]}" "$@"
     "${GO}" mod tidy
   ) >>"${logfile}" 2>&1
 }
@@ -156,32 +163,77 @@ build_etcd() {
     "${LDFLAGS_BASE}" "${logfile}" || fail_build etcd "${logfile}"
 }
 
-build_kube_apiserver() {
-  local logfile="${LOG_DIR}/kube-apiserver.log" dir="${SRC_DIR}/kube-apiserver"
+# kube-apiserver, kube-controller-manager and kube-scheduler in one go build,
+# so the packages they share compile once.
+build_kubernetes() {
+  local logfile="${LOG_DIR}/kubernetes.log" dir="${SRC_DIR}/kubernetes"
   local kmod="k8s.io/kubernetes@${KUBERNETES_VERSION}"
   # v1.33.13 -> v0.33.13: the version of every k8s.io/* staging module.
   local staging="v0.${KUBERNETES_VERSION#v1.}" minor gomod mod
+  local cmds="k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler"
   local -a replaces=()
   minor="${KUBERNETES_VERSION#v1.}"
   minor="${minor%%.*}"
   : >"${logfile}"
   gomod="$("${GO}" mod download -json "${kmod}" 2>>"${logfile}" |
     sed -nE 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p')" ||
-    fail_build kube-apiserver "${logfile}"
+    fail_build kubernetes "${logfile}"
   # kubernetes' go.mod replaces each staging module with ./staging/src/...,
   # which the module zip lacks: pin each one to its published version.
   while read -r mod; do
     replaces+=("-replace=${mod}=${mod}@${staging}")
   done < <(sed -nE 's#^[[:space:]]*(k8s\.io/[^ ]+) => \./staging/.*#\1#p' "${gomod}")
   ((${#replaces[@]} > 0)) || die "no staging replaces found in ${gomod}"
-  wrapper_module "${dir}" "${kmod}" k8s.io/kubernetes/cmd/kube-apiserver \
-    "${logfile}" "${replaces[@]}" || fail_build kube-apiserver "${logfile}"
-  # Without these the server reports v0.0.0-master.
+  wrapper_module "${dir}" "${kmod}" "${cmds}" "${logfile}" "${replaces[@]}" ||
+    fail_build kubernetes "${logfile}"
+  # Without these the servers report v0.0.0-master.
   local v='k8s.io/component-base/version'
-  go_build "${dir}" "${BIN_DIR}/kube-apiserver" \
-    k8s.io/kubernetes/cmd/kube-apiserver \
+  go_build "${dir}" "${BIN_DIR}/" "${cmds}" \
     "${LDFLAGS_BASE} -X ${v}.gitVersion=${KUBERNETES_VERSION} -X ${v}.gitMajor=1 -X ${v}.gitMinor=${minor} -X ${v}.gitTreeState=clean" \
-    "${logfile}" || fail_build kube-apiserver "${logfile}"
+    "${logfile}" || fail_build kubernetes "${logfile}"
+}
+
+# kwok: simulated nodes that run pods without containers. Its default stages
+# (what a kubelet would report) are data files in the module; kwokctl embeds
+# them, the bare kwok binary reads them from --config.
+build_kwok() {
+  local logfile="${LOG_DIR}/kwok.log" dir="${SRC_DIR}/kwok" stages="${KWOK_STAGE_DIR}.new"
+  : >"${logfile}"
+  copy_module "sigs.k8s.io/kwok@${KWOK_VERSION}" "${dir}" "${logfile}" ||
+    fail_build kwok "${logfile}"
+  go_build "${dir}" "${BIN_DIR}/kwok" ./cmd/kwok \
+    "${LDFLAGS_BASE}" "${logfile}" ||
+    fail_build kwok "${logfile}"
+  rm -rf "${stages}"
+  mkdir -p "${stages}"
+  cp "${dir}"/kustomize/stage/node/fast/node-initialize.yaml \
+    "${dir}"/kustomize/stage/node/heartbeat/node-heartbeat.yaml \
+    "${dir}"/kustomize/stage/pod/fast/pod-{ready,complete,delete}.yaml "${stages}/"
+  rm -rf "${KWOK_STAGE_DIR}"
+  mv "${stages}" "${KWOK_STAGE_DIR}"
+}
+
+# flux_controller NAME VERSION: one of Flux's controllers. Its go.mod says
+# `replace .../api => ./api`, and the module zip has no ./api: build in a
+# writable copy, with the replace pointed at the published api module.
+flux_controller() {
+  local name="$1" version="$2"
+  local logfile="${LOG_DIR}/${name}.log" dir="${SRC_DIR}/${name}"
+  local module="github.com/fluxcd/${name}"
+  : >"${logfile}"
+  copy_module "${module}@${version}" "${dir}" "${logfile}" || fail_build "${name}" "${logfile}"
+  (cd "${dir}" && "${GO}" mod edit -replace="${module}/api=${module}/api@${version}") \
+    >>"${logfile}" 2>&1 || fail_build "${name}" "${logfile}"
+  GOFLAGS="${GOFLAGS} -mod=mod" go_build "${dir}" "${BIN_DIR}/${name}" . \
+    "${LDFLAGS_BASE}" "${logfile}" || fail_build "${name}" "${logfile}"
+}
+
+build_source_controller() {
+  flux_controller source-controller "${SOURCE_CONTROLLER_VERSION}"
+}
+
+build_kustomize_controller() {
+  flux_controller kustomize-controller "${KUSTOMIZE_CONTROLLER_VERSION}"
 }
 
 build_flux() {
@@ -314,8 +366,13 @@ main() {
   ensure crds "${crd_versions}" "${CRD_DIR}" build_crds
   ensure etcd "${ETCD_VERSION}" "${BIN_DIR}/etcd" build_etcd
   ensure flux "${FLUX_VERSION}" "${BIN_DIR}/flux" build_flux
-  ensure kube-apiserver "${KUBERNETES_VERSION}" "${BIN_DIR}/kube-apiserver" \
-    build_kube_apiserver
+  ensure kubernetes "${KUBERNETES_VERSION}" "${BIN_DIR}/kube-scheduler" \
+    build_kubernetes
+  ensure kwok "${KWOK_VERSION}" "${KWOK_STAGE_DIR}" build_kwok
+  ensure source-controller "${SOURCE_CONTROLLER_VERSION}" \
+    "${BIN_DIR}/source-controller" build_source_controller
+  ensure kustomize-controller "${KUSTOMIZE_CONTROLLER_VERSION}" \
+    "${BIN_DIR}/kustomize-controller" build_kustomize_controller
   ensure tilt "${TILT_VERSION}" "${BIN_DIR}/tilt" build_tilt
   log "done in $((SECONDS - start))s: $(du -sh "${TOOLS_DIR}" | cut -f1) in .tools/"
 }
