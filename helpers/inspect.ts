@@ -140,9 +140,10 @@ export function inspectNamespace(
       portForwards: forwards.filter((f) => f.resource === w.resource),
       extraPodSelectors: [],
       resourceDeps: [],
+      ...(w.replicas === 0 ? { podReadiness: "ignore" as const } : {}),
       notes: [
         ...(w.hostNetwork ? [`${w.name} uses hostNetwork: its ports are the node's too`] : []),
-        ...(w.replicas === 0 ? [`${w.name} has replicas: 0 and starts no pod`] : []),
+        ...(w.replicas === 0 ? [`${w.name} has replicas: 0 and starts no pod: Tilt waits for none`] : []),
       ],
     })),
     ...groups.helmReleases.map((release) => ({

@@ -19,6 +19,8 @@ export interface TiltResource {
   extraPodSelectors: Record<string, string>[];
   /** Resources Tilt must apply first (the one holding the Namespace object). */
   resourceDeps: string[];
+  /** "ignore" for a workload that runs no pod (replicas: 0): Tilt would wait for one forever. */
+  podReadiness?: "ignore";
   notes: string[];
 }
 
