@@ -3,7 +3,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { haveTools, runningPodStatus, startTestCluster } from "../test/support/cluster.ts";
+import { haveTools, kwokNodeName, startTestCluster } from "../test/support/cluster.ts";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MEDIA = path.join(ROOT, "examples", "homelab", "applications", "media");
@@ -16,20 +16,21 @@ function pod(index: number): string {
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: `sonarr-${index}`, namespace: "media", labels: { "app.kubernetes.io/name": "sonarr" } },
-    spec: { containers: [{ name: "sonarr", image: "lscr.io/linuxserver/sonarr:4.0.11" }] },
+    spec: { nodeName: kwokNodeName, containers: [{ name: "sonarr", image: "lscr.io/linuxserver/sonarr:4.0.11" }] },
   });
 }
 
 export async function dashboardBenchmarks(alternate: Alternate) {
-  if (!haveTools()) throw new Error("no kube-apiserver in .tools/bin: run `npm run tools`");
-  const cluster = await startTestCluster();
+  if (!haveTools({ controllers: true })) throw new Error("no kube-apiserver or kwok in .tools/bin: run `npm run tools`");
+  const cluster = await startTestCluster({ controllers: true });
   try {
     await cluster.kubectl(["create", "namespace", "flux-system"]);
     await cluster.kubectl(["apply", "-f", path.join(ROOT, "examples/homelab/clusters/homelab/apps.yaml")]);
     const built = await execa("kubectl", ["kustomize", path.join(MEDIA, "overlays/dev")]);
     await cluster.kubectl(["apply", "-f", "-"], { input: built.stdout });
     await cluster.kubectl(["apply", "-f", "-"], { input: Array.from({ length: PODS }, (_, i) => pod(i)).join("\n") });
-    for (let i = 0; i < PODS; i++) await cluster.setPodStatus("media", `sonarr-${i}`, runningPodStatus("sonarr"));
+    // kwok's node runs them: Running and Ready, as a kubelet reports.
+    await cluster.kubectl(["wait", "--for=condition=Ready", "pod", "--all", "-n", "media", "--timeout=120s"]);
     const env = { KUBECONFIG: cluster.kubeconfig, NO_COLOR: "1" };
     const [ours, baseline] = await alternate(
       () => execa(path.join(MEDIA, "dashboard.sh"), [], { env }),

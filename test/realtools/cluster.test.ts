@@ -1,17 +1,18 @@
 // The real tools as oracles: a real API server with the Flux CRDs, the real
-// flux CLI, and tilt. Needs `npm run tools`; without it the suite skips
-// locally and fails in CI (CI=true), so a missing build step cannot pass
-// silently.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// controllers, kwok's simulated node and Flux's own controllers, the flux CLI,
+// and tilt. Needs `npm run tools`; without it the suite skips locally and
+// fails in CI (CI=true), so a missing build step cannot pass silently.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGitServer, type GitServer } from '../support/git-server.ts';
+import { until } from '../support/until.ts';
 import {
-  crashLoopPodStatus,
   haveTool,
   haveTools,
-  runningPodStatus,
+  missingTools,
   startTestCluster,
   toolPath,
   toolsDir,
@@ -20,7 +21,8 @@ import {
 } from '../support/cluster.ts';
 
 const inCI = Boolean(process.env.CI);
-const ready = haveTools();
+const FULL = { controllers: true, flux: true };
+const ready = haveTools(FULL);
 const tiltSkipReason = haveTool('tilt') ? undefined : toolUnavailable('tilt') ?? (inCI ? undefined : 'not built');
 
 if (!ready && !inCI) {
@@ -28,7 +30,7 @@ if (!ready && !inCI) {
     [
       '',
       '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!! SKIPPING test/realtools: etcd/kube-apiserver/flux/CRDs not in ${toolsDir}`,
+      `!! SKIPPING test/realtools: ${missingTools(FULL).join(', ')} not in ${toolsDir}`,
       '!! Run `npm run tools` (Go builds, ~15 min cold) to enable these tests.',
       '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
       '',
@@ -41,7 +43,7 @@ if (ready && tiltSkipReason) {
 
 describe.runIf(!ready && inCI)('real tools in CI', () => {
   it('are built by `npm run tools`', () => {
-    expect.fail(`CI is set but etcd/kube-apiserver/flux/CRDs are missing in ${toolsDir}: run \`npm run tools\` first`);
+    expect.fail(`CI is set but ${missingTools(FULL).join(', ')} are missing in ${toolsDir}: run \`npm run tools\` first`);
   });
 });
 
@@ -56,9 +58,38 @@ const kustomization = (name: string, spec: Record<string, unknown>) =>
 const validSpec = {
   interval: '10m',
   path: './apps',
+  wait: true,
   prune: true,
   sourceRef: { kind: 'GitRepository', name: 'flux-system' },
 };
+
+interface Pod {
+  status: {
+    phase: string;
+    conditions?: { type: string; status: string; reason?: string }[];
+    containerStatuses?: { state?: { waiting?: { reason: string } } }[];
+  };
+}
+
+/** A Deployment of `replicas` pods labelled `app: name` (plus `labels`), optionally with a claim. */
+function manifests(name: string, replicas: number, labels: Record<string, string>, claim?: string, nodeSelector?: Record<string, string>): string {
+  const volumes = claim ? [{ name: 'data', persistentVolumeClaim: { claimName: claim } }] : [];
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name, ...labels } },
+        spec: { nodeSelector, volumes, containers: [{ name: 'app', image: 'example.invalid/app:1' }] },
+      },
+    },
+  };
+  const pvc = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim, namespace: 'default' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'nfs-client', resources: { requests: { storage: '1Gi' } } } };
+  return [JSON.stringify(deployment), ...(claim ? [JSON.stringify(pvc)] : [])].join('\n');
+}
 
 describe.skipIf(!ready)('real tools: test cluster', { timeout: 120_000 }, () => {
   let cluster: TestCluster;
@@ -66,7 +97,7 @@ describe.skipIf(!ready)('real tools: test cluster', { timeout: 120_000 }, () => 
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'realtools-'));
-    cluster = await startTestCluster();
+    cluster = await startTestCluster(FULL);
     await cluster.kubectl(['create', 'namespace', 'flux-system']);
   }, 120_000);
 
@@ -91,44 +122,95 @@ describe.skipIf(!ready)('real tools: test cluster', { timeout: 120_000 }, () => 
     expect(bad.stderr).toMatch(/spec\.sourceRef: Required value/);
   });
 
-  it('lets a test set a pod to Running and then CrashLoopBackOff', async () => {
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web', namespace: 'default' },
-      spec: { containers: [{ name: 'app', image: 'example.invalid/image:test' }] },
-    };
-    await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+  const podStates = async (selector: string) => {
+    const { stdout } = await cluster.kubectl(['get', 'pods', '-l', selector, '-o', 'json']);
+    return (JSON.parse(stdout).items as Pod[]).map((pod) => ({
+      phase: pod.status.phase,
+      ready: pod.status.conditions?.find((c) => c.type === 'Ready')?.status,
+      waiting: pod.status.containerStatuses?.[0]?.state?.waiting?.reason,
+      unschedulable: pod.status.conditions?.find((c) => c.type === 'PodScheduled')?.reason,
+    }));
+  };
 
-    await cluster.setPodStatus('default', 'web', runningPodStatus('app'));
-    const running = await cluster.kubectl(['get', 'pod', 'web', '-n', 'default', '-o', 'json']);
-    const runningStatus = JSON.parse(running.stdout).status;
-    expect(runningStatus.phase).toBe('Running');
-    expect(runningStatus.containerStatuses[0].ready).toBe(true);
-
-    await cluster.setPodStatus('default', 'web', crashLoopPodStatus('app', 3));
-    const crashing = await cluster.kubectl([
-      'get', 'pod', 'web', '-n', 'default',
-      '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].restartCount}',
+  it('runs a Deployment: the real controllers make its pods, kwok runs them Ready on its node, claims are bound', async () => {
+    await cluster.kubectl(['apply', '-f', '-'], { input: manifests('web', 2, {}, 'data') });
+    await cluster.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+    expect(await podStates('app=web')).toEqual([
+      { phase: 'Running', ready: 'True', waiting: undefined, unschedulable: undefined },
+      { phase: 'Running', ready: 'True', waiting: undefined, unschedulable: undefined },
     ]);
-    expect(crashing.stdout).toBe('CrashLoopBackOff 3');
+    const { stdout } = await cluster.kubectl(['get', 'pvc', 'data', '-o', 'jsonpath={.status.phase}']);
+    expect(stdout).toBe('Bound');
   });
 
-  it('flux suspend/resume flip spec.suspend on a real Kustomization', async () => {
-    await cluster.kubectl(['apply', '-f', '-'], { input: kustomization('infra', validSpec) });
+  it('crash-loops a pod labelled for it, and leaves one no node fits Pending and Unschedulable', async () => {
+    await cluster.kubectl(['apply', '-f', '-'], { input: manifests('crashing', 1, { 'kwok.test.invalid/pod': 'crash-loop' }) });
+    await cluster.kubectl(['apply', '-f', '-'], { input: manifests('nowhere', 1, {}, undefined, { disktype: 'none-has-it' }) });
+    await until('the pods to settle', async () => {
+      const [crashing] = await podStates('app=crashing');
+      const [nowhere] = await podStates('app=nowhere');
+      return crashing?.waiting === 'CrashLoopBackOff' && nowhere?.unschedulable === 'Unschedulable';
+    });
+    expect(await podStates('app=crashing')).toEqual([{ phase: 'Running', ready: 'False', waiting: 'CrashLoopBackOff', unschedulable: undefined }]);
+    expect(await podStates('app=nowhere')).toEqual([{ phase: 'Pending', ready: undefined, waiting: undefined, unschedulable: 'Unschedulable' }]);
+  });
+
+  describe('Flux', () => {
+    let git: GitServer;
     const flux = (args: string[]) =>
-      execa(toolPath('flux'), [...args, '--kubeconfig', cluster.kubeconfig, '--context', cluster.context]);
-    const suspended = () =>
-      cluster.kubectl(['get', 'kustomization', 'infra', '-n', 'flux-system', '-o', 'jsonpath={.spec.suspend}']);
+      execa(toolPath('flux'), [...args, '--kubeconfig', cluster.kubeconfig, '--context', cluster.context], { all: true });
+    const status = async () => {
+      const { stdout } = await cluster.kubectl(['get', 'kustomization', 'infra', '-n', 'flux-system', '-o', 'json']);
+      const live = JSON.parse(stdout);
+      return { suspend: live.spec.suspend ?? false, applied: live.status?.lastAppliedRevision };
+    };
 
-    await flux(['suspend', 'kustomization', 'infra', '-n', 'flux-system']);
-    expect((await suspended()).stdout).toBe('true');
+    beforeAll(async () => {
+      // A repository of one ConfigMap, served as Flux's GitRepository source.
+      const remote = join(workDir, 'git', 'infra.git');
+      const work = join(workDir, 'infra');
+      const runGit = (args: string[], cwd = workDir) =>
+        execa('git', args, { cwd, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' } });
+      await runGit(['init', '--quiet', '--bare', '--initial-branch=main', remote]);
+      await runGit(['init', '--quiet', '--initial-branch=main', work]);
+      mkdirSync(join(work, 'apps'));
+      writeFileSync(join(work, 'apps', 'settings.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  greeting: hi\n');
+      await runGit(['add', '--all'], work);
+      await runGit(['commit', '--quiet', '-m', 'settings'], work);
+      await runGit(['push', '--quiet', remote, 'main'], work);
+      revision = `main@sha1:${(await runGit(['rev-parse', 'HEAD'], work)).stdout.trim()}`;
+      git = await startGitServer(join(workDir, 'git'));
+      await cluster.kubectl(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'GitRepository',
+          metadata: { name: 'flux-system', namespace: 'flux-system' },
+          spec: { interval: '10m', url: `${git.url}/infra.git`, ref: { branch: 'main' } },
+        }),
+      });
+      await cluster.kubectl(['apply', '-f', '-'], { input: kustomization('infra', validSpec) });
+    });
+    afterAll(async () => git?.stop());
+    let revision = '';
 
-    // No kustomize-controller runs here: --wait=false returns right after
-    // the patch instead of waiting for a reconciliation that never comes.
-    await flux(['resume', 'kustomization', 'infra', '-n', 'flux-system', '--wait=false']);
-    // flux writes suspend=false, which the omitempty field drops.
-    expect((await suspended()).stdout).toMatch(/^(false)?$/);
+    it('the real kustomize-controller applies a GitRepository from the local git server', async () => {
+      await cluster.kubectl(['wait', '--for=condition=Ready', 'kustomization/infra', '-n', 'flux-system', '--timeout=90s']);
+      expect((await status()).applied).toBe(revision);
+      const { stdout } = await cluster.kubectl(['get', 'configmap', 'settings', '-o', 'jsonpath={.data.greeting}']);
+      expect(stdout).toBe('hi');
+    });
+
+    it('flux suspend stops it; flux resume waits for the controller to reconcile again', async () => {
+      await flux(['suspend', 'kustomization', 'infra', '-n', 'flux-system']);
+      expect((await status()).suspend).toBe(true);
+      // The controller applies nothing while suspended: a deleted object stays deleted.
+      await cluster.kubectl(['delete', 'configmap', 'settings']);
+      const resumed = await flux(['resume', 'kustomization', 'infra', '-n', 'flux-system', '--timeout=60s']);
+      expect(resumed.all).toContain(`applied revision ${revision}`);
+      expect(await status()).toEqual({ suspend: false, applied: revision });
+      const { stdout } = await cluster.kubectl(['get', 'configmap', 'settings', '-o', 'jsonpath={.data.greeting}']);
+      expect(stdout).toBe('hi');
+    });
   });
 
   it.skipIf(Boolean(tiltSkipReason))('tilt alpha tiltfile-result prints JSON for a Tiltfile', async () => {

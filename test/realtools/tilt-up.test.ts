@@ -1,7 +1,10 @@
-// The real Tilt against a real API server, starting from the state Flux leaves a namespace in:
-// `tilt up`, an edit, Ctrl-C while Tilt applies, `tilt up` again, `tilt down`. Nothing Flux made
-// may be deleted, marked for deletion or re-created, and Flux gets the namespace back. Then the
-// same Tiltfile on a fresh local cluster, where storage is local-path and `tilt down` deletes.
+// The real Tilt against a cluster Flux manages (real controllers, a kwok node running the pods,
+// the real source- and kustomize-controller syncing from a local git server): `tilt up`, an
+// edit, Ctrl-C while Tilt applies, `tilt up` again, `tilt down`. Nothing Flux made may be
+// deleted, marked for deletion or re-created, Tilt's resources turn ok on the pods the
+// controllers make, and after the resume Flux reconciles the namespace back to its revision.
+// Then the same Tiltfile on a fresh local cluster, where storage is local-path and `tilt down`
+// deletes.
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,12 +12,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NamespaceModel } from "../../helpers/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
-import { copyExample } from "../support/example.ts";
-import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
-import { applyFluxState, asLocalCluster, liveObjects } from "../support/flux-state.ts";
+import { freePort, startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
+import { asLocalCluster, liveObjects } from "../support/flux-state.ts";
+import { syncWithFlux, type FluxSync } from "../support/flux-sync.ts";
 import { requireRealTools } from "../support/real-tools.ts";
+import { gitFixture } from "../scripts/support.ts";
+import { until } from "../support/until.ts";
 
-const ready = requireRealTools("tilt up suite", ["tilt", "flux", "etcd", "kube-apiserver"]);
+const ready = requireRealTools("tilt up suite", ["tilt", "flux", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "source-controller", "kustomize-controller"]);
 
 /** What holds data or would take data with it: none of these may be deleted or re-created. */
 const PROTECTED_KINDS = ["persistentvolumeclaims", "persistentvolumes", "statefulsets", "jobs", "helmreleases.helm.toolkit.fluxcd.io", "deployments", "secrets", "configmaps"];
@@ -29,16 +34,6 @@ function fluxRecorder(): { bin: string; calls: () => string[] } {
   return { bin, calls: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []) };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, seconds = 60): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
-
 /** Processes of ours still running: the suspend loop names itself in its command line. */
 async function suspendProcesses(): Promise<string[]> {
   const { stdout } = await execa("pgrep", ["-f", SUSPEND_PROCESS], { reject: false });
@@ -47,27 +42,35 @@ async function suspendProcesses(): Promise<string[]> {
 
 describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeout: 300_000 }, () => {
   let cluster: TestCluster;
+  let sync: FluxSync;
   let repo: string;
   let models: Record<string, NamespaceModel>;
   const flux = fluxRecorder();
   const logs: string[] = [];
+  // One HOME for every Tilt run of the suite: `tilt get` finds a running `tilt up` by its port there.
+  const home = mkdtempSync(path.join(os.tmpdir(), "tilt-home-"));
 
   beforeAll(async () => {
-    cluster = await startTestCluster();
-    repo = copyExample();
+    cluster = await startTestCluster({ controllers: true, flux: true });
+    const fixture = await gitFixture();
+    repo = fixture.work;
+    sync = await syncWithFlux(cluster, fixture);
+    await sync.waitReady(["monitoring", "media"], 240);
     const folders = ["applications/media", "infrastructure/monitoring"].map((ns) => path.join(repo, ns));
     const result = await scaffold({ folders, cwd: repo, context: cluster.context, env: { KUBECONFIG: cluster.kubeconfig } });
     models = Object.fromEntries(result.models.map((m) => [m.namespace, m]));
-    for (const model of result.models) await applyFluxState(cluster, model);
+  }, 360_000);
+  afterAll(async () => {
+    await sync?.stop();
+    await cluster?.stop();
   });
-  afterAll(async () => cluster?.stop());
 
   function tilt(ns: string, args: string[], env: Record<string, string> = {}) {
     const run = execa(toolPath("tilt"), args, {
       all: true,
       cwd: models[ns]!.folder,
       reject: false,
-      env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}`, HOME: mkdtempSync(path.join(os.tmpdir(), "tilt-home-")), ...env },
+      env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}`, HOME: home, ...env },
     });
     void run.then((r) => logs.push(String(r.all)));
     return run;
@@ -84,6 +87,14 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     return stdout.split("\n").filter(Boolean);
   }
 
+  /** Tilt's own view, from its API: each resource's runtime status, by name. */
+  async function tiltStatuses(ns: string, port: number): Promise<Record<string, string>> {
+    const { stdout, exitCode } = await tilt(ns, ["get", "uiresources", "-o", "json", "--port", String(port)]);
+    if (exitCode !== 0) return {};
+    const items = (JSON.parse(stdout) as { items: { metadata: { name: string }; status: { runtimeStatus?: string; updateStatus?: string } }[] }).items;
+    return Object.fromEntries(items.map((r) => [r.metadata.name, `${r.status.updateStatus}/${r.status.runtimeStatus}`]));
+  }
+
   async function image(ns: string, deployment: string): Promise<string> {
     const { stdout } = await cluster.kubectl(["get", "deployment", deployment, "-n", ns, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
     return stdout;
@@ -91,15 +102,24 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
 
   it("media: up, edit, Ctrl-C while applying, up again, down: every claim, StatefulSet, Job and workload keeps its UID", async () => {
     const before = await liveObjects(cluster, "media", PROTECTED_KINDS);
-    expect(Object.keys(before).filter((k) => k.startsWith("PersistentVolumeClaim/"))).toHaveLength(8);
+    // Eight claims of Flux's and the one postgres' claim template made.
+    expect(Object.keys(before).filter((k) => k.startsWith("PersistentVolumeClaim/"))).toHaveLength(9);
     expect(before["StatefulSet/postgres"]).toBeDefined();
     expect(before["Job/media-db-migrate"]).toBeDefined();
     const deployment = path.join(models.media!.folder, "base/sonarr/deployment.yaml");
     const edit = (from: string, to: string) => writeFileSync(deployment, readFileSync(deployment, "utf8").replace(`sonarr:${from}`, `sonarr:${to}`));
 
-    const first = tilt("media", ["up", "--stream", "--port", "0"]);
+    const port = await freePort();
+    const first = tilt("media", ["up", "--stream", "--port", String(port)]);
     await until("Flux to be suspended", async () => ((await suspended("media")) ? true : undefined), 90);
     await until("Tilt to apply every Deployment", async () => ((await appliedByTilt("media", "deployments")).length === 8 ? true : undefined), 90);
+    // Every workload's pods, made by the real controllers from what Tilt applied, run Ready.
+    const workloads = ["homepage", "jellyfin", "lidarr", "postgres", "qbittorrent", "radarr", "sabnzbd", "sonarr", "tautulli"];
+    const statuses = await until("Tilt to report every workload ok", async () => {
+      const all = await tiltStatuses("media", port);
+      return workloads.every((w) => all[w] === "ok/ok") ? all : undefined;
+    }, 120);
+    expect(Object.keys(statuses)).toEqual(expect.arrayContaining(workloads));
     // An edit makes Tilt reload and apply again; the suspend does not run again.
     edit("4.0.11", "4.0.12");
     await until("the edit to be applied", async () => ((await image("media", "sonarr")).endsWith(":4.0.12") ? true : undefined), 60);
@@ -111,6 +131,8 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     await first;
     await until("Ctrl-C to resume Flux", async () => ((await suspended("media")) ? undefined : true), 30);
     await until("the suspend process to end with Tilt", async () => ((await suspendProcesses()).length === 0 ? true : undefined), 10);
+    // Resumed, Flux reconciles at once and applies its own sonarr image over Tilt's edit.
+    await until("Flux to take sonarr back after Ctrl-C", async () => ((await image("media", "sonarr")).endsWith(":4.0.11") ? true : undefined), 60);
 
     const second = tilt("media", ["up", "--stream", "--port", "0"]);
     await until("Flux to be suspended again", async () => ((await suspended("media")) ? true : undefined), 90);
@@ -122,6 +144,9 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
 
     expect(await suspended("media")).toBe(false);
     expect(await liveObjects(cluster, "media", PROTECTED_KINDS)).toEqual(before);
+    // Flux has the namespace back: it reconciles Tilt's edit away, Ready at the same revision.
+    await until("Flux to apply its sonarr image again", async () => ((await image("media", "sonarr")).endsWith(":4.0.11") ? true : undefined), 90);
+    await sync.waitReady(["media"], 90);
     // Live storage: the claims and the Job are Flux's, never Tilt's.
     expect(await appliedByTilt("media", "persistentvolumeclaims")).toEqual([]);
     expect(await appliedByTilt("media", "jobs")).toEqual([]);
@@ -165,9 +190,8 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     await up;
     const down = await tilt("media", ["down", "--", "--storage=local-path"]);
     expect(down.exitCode, down.all).toBe(0);
-    // Tilt deleted its own claims (no controller here removes their protection finalizer) …
-    const after = await liveObjects(cluster, "media", ["persistentvolumeclaims"]);
-    for (const claim of devClaims) expect(after[`PersistentVolumeClaim/${claim.split("/")[1]}`]?.deleting ?? true, claim).toBe(true);
+    // Tilt deleted its own claims (the controller-manager lets them go once no pod uses them) …
+    await until("the dev claims to be gone", async () => ((await appliedByTilt("media", "persistentvolumeclaims")).length === 0 ? true : undefined), 60);
     // … and nothing of Flux's.
     const now = await liveObjects(cluster, "media", PROTECTED_KINDS);
     for (const [key, object] of Object.entries(before)) expect(now[key], key).toEqual(object);

@@ -1,10 +1,16 @@
-// A throwaway Kubernetes API server for tests: etcd + kube-apiserver built by
-// `npm run tools` into .tools/bin, with the CRDs from .tools/crds installed.
-// There is no scheduler, kubelet or controller-manager: objects are stored
-// and validated, nothing reconciles them. Tests play the kubelet by writing
-// pod status through the status subresource (setPodStatus).
+// A throwaway Kubernetes cluster for tests, of plain processes built by
+// `npm run tools` into .tools/bin: etcd and kube-apiserver with the CRDs from
+// .tools/crds, and on request
+//   controllers: kube-controller-manager, kube-scheduler and kwok, whose one
+//     simulated node runs pods without containers (they become Running and
+//     Ready; test/support/kwok/stages.yaml has the unhappy paths and binds
+//     every claim), and
+//   flux: Flux's source-controller and kustomize-controller.
+// helm-controller is not among them (the Go module proxy does not serve
+// it): HelmReleases are stored and validated, never installed.
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,9 +21,19 @@ import { execa, type ResultPromise } from 'execa';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const toolsDir = join(repoRoot, '.tools');
 export const crdsDir = join(toolsDir, 'crds');
+/** kwok's default stages (copied by tools/build.sh) and the tests' own. */
+const kwokStagesDir = join(toolsDir, 'kwok');
+const testStages = join(repoRoot, 'test/support/kwok/stages.yaml');
+/** The annotation by which kwok knows the nodes it plays the kubelet for. */
+const KWOK_NODE = 'kwok.x-k8s.io/node';
+/** The name of the one node a cluster with controllers has. */
+export const kwokNodeName = 'kwok-node-0';
 
 /** Binaries that every cluster test needs; tilt is optional (see toolUnavailable). */
 const requiredTools = ['etcd', 'kube-apiserver', 'flux'] as const;
+/** What each optional part of a cluster runs. */
+const controllerTools = ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+const fluxTools = ['source-controller', 'kustomize-controller'] as const;
 
 /** Path of a tool built into .tools/bin; kubectl comes from PATH if not there. */
 export function toolPath(name: string): string {
@@ -29,9 +45,27 @@ export function haveTool(name: string): boolean {
   return existsSync(toolPath(name));
 }
 
-/** True when etcd, kube-apiserver, flux and the CRDs are built. */
-export function haveTools(): boolean {
-  return requiredTools.every(haveTool) && existsSync(crdsDir);
+/** True when etcd, kube-apiserver, flux and the CRDs are built, and what `options` asks for. */
+export function haveTools(options: ClusterOptions = {}): boolean {
+  return missingTools(options).length === 0;
+}
+
+/** The tools `startTestCluster(options)` needs that are not built. */
+export function missingTools(options: ClusterOptions = {}): string[] {
+  const tools: string[] = [...requiredTools];
+  if (options.controllers) tools.push(...controllerTools);
+  if (options.flux) tools.push(...fluxTools);
+  const missing = tools.filter((tool) => !haveTool(tool));
+  if (!existsSync(crdsDir)) missing.push('crds');
+  if (options.controllers && !existsSync(kwokStagesDir)) missing.push('kwok stages');
+  return missing;
+}
+
+export interface ClusterOptions {
+  /** kube-controller-manager, kube-scheduler and a kwok node: workloads get Running, Ready pods. */
+  controllers?: boolean;
+  /** Flux's source-controller and kustomize-controller, watching every namespace. */
+  flux?: boolean;
 }
 
 /**
@@ -60,56 +94,16 @@ export interface TestCluster {
   server: string;
   /** Runs kubectl against this cluster (rejects on a non-zero exit, like execa). */
   kubectl(args: string[], opts?: KubectlOptions): ResultPromise<KubectlOptions>;
-  /** Merges `status` into a pod's status through the status subresource. */
-  setPodStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void>;
-  /** Kills both processes and removes the temp dir; safe to call twice. */
+  /** The last lines each component printed, for a failing test's message. */
+  logs(): string;
+  /** Kills every process it started and removes the temp dir; safe to call twice. */
   stop(): Promise<void>;
 }
 
 export const contextName = 'tilt-test';
 
-/** Pod status as a kubelet would report a running, ready container. */
-export function runningPodStatus(container: string): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    phase: 'Running',
-    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }],
-    containerStatuses: [
-      {
-        name: container,
-        image: 'example.invalid/image:test',
-        imageID: '',
-        ready: true,
-        restartCount: 0,
-        started: true,
-        state: { running: { startedAt: now } },
-      },
-    ],
-  };
-}
-
-/** Pod status of a container that keeps crashing. */
-export function crashLoopPodStatus(container: string, restartCount = 5): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    phase: 'Running',
-    conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now }],
-    containerStatuses: [
-      {
-        name: container,
-        image: 'example.invalid/image:test',
-        imageID: '',
-        ready: false,
-        restartCount,
-        started: false,
-        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off restarting failed container' } },
-        lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now } },
-      },
-    ],
-  };
-}
-
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -176,30 +170,74 @@ async function stopProcess(proc: ResultPromise): Promise<void> {
   }
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
-  if (!haveTools()) {
-    throw new Error(`etcd/kube-apiserver/flux/CRDs missing in ${toolsDir}: run \`npm run tools\``);
+/** GET http://ADDRESS/readyz of a controller's health endpoint. */
+function healthy(address: string): Promise<boolean> {
+  return new Promise((resolveReady) => {
+    const req = httpRequest(`http://${address}/readyz`, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolveReady(res.statusCode === 200);
+    });
+    req.on('error', () => resolveReady(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** The one simulated node: big enough for every namespace of a test. */
+function kwokNode(name: string): string {
+  const resources = { cpu: '64', memory: '256Gi', pods: '500' };
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { [KWOK_NODE]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+    },
+    status: { allocatable: resources, capacity: resources },
+  });
+}
+
+export async function startTestCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const missing = missingTools(options);
+  if (missing.length > 0) {
+    throw new Error(`${missing.join(', ')} missing in ${toolsDir}: run \`npm run tools\``);
   }
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'tilt-test-cluster-'));
   const entry = { procs: [] as ResultPromise[], dir };
   live.add(entry);
-  // Keep the last lines of each server's output for error messages.
-  const logs: Record<string, string> = { etcd: '', 'kube-apiserver': '' };
-  const spawn = (name: 'etcd' | 'kube-apiserver', args: string[]): ResultPromise => {
-    const proc = execa(toolPath(name), args, { all: true, buffer: false, cleanup: true, reject: false });
+  // The last lines of each component's output, for error messages.
+  const logs = new Map<string, string>();
+  const started: [string, ResultPromise][] = [];
+  const spawn = (name: string, args: string[], env: Record<string, string> = {}): ResultPromise => {
+    const proc = execa(toolPath(name), args, { all: true, buffer: false, cleanup: true, reject: false, env });
+    logs.set(name, '');
     proc.all?.on('data', (chunk: Buffer) => {
-      logs[name] = (logs[name] + chunk.toString()).slice(-4000);
+      logs.set(name, (logs.get(name) + chunk.toString()).slice(-6000));
     });
     entry.procs.push(proc);
+    started.push([name, proc]);
     return proc;
+  };
+  const allLogs = () => [...logs].map(([name, log]) => `--- ${name}:\n${log.trim()}`).join('\n');
+  /** Waits for `check`, failing early with its log when a component exits. */
+  const waitFor = async (what: string, check: () => Promise<boolean>, seconds = 90) => {
+    const deadline = Date.now() + seconds * 1000;
+    while (!(await check())) {
+      for (const [name, proc] of started) {
+        if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${logs.get(name)}`);
+      }
+      if (Date.now() > deadline) throw new Error(`${what} after ${seconds}s:\n${allLogs()}`);
+      await sleep(250);
+    }
   };
 
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    // API server first, so it does not log etcd connection errors meanwhile.
+    // Newest first: the API server goes after its clients and before etcd.
     for (const proc of [...entry.procs].reverse()) await stopProcess(proc);
     rmSync(dir, { recursive: true, force: true });
     live.delete(entry);
@@ -209,7 +247,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const peerUrl = `http://127.0.0.1:${etcdPeer}`;
-    const etcd = spawn('etcd', [
+    spawn('etcd', [
       '--name=test',
       `--data-dir=${join(dir, 'etcd')}`,
       `--listen-client-urls=${etcdUrl}`,
@@ -232,7 +270,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = spawn('kube-apiserver', [
+    spawn('kube-apiserver', [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -245,8 +283,8 @@ export async function startTestCluster(): Promise<TestCluster> {
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       '--service-cluster-ip-range=10.0.0.0/24',
-      // No controller-manager creates the "default" service account, and the
-      // ServiceAccount admission plugin would reject every pod without it.
+      // Pods run no containers, so none needs a service-account token, and
+      // without a controller-manager nothing would create the "default" one.
       '--disable-admission-plugins=ServiceAccount',
       // The "kubernetes" Service endpoints would point at a loopback address.
       '--endpoint-reconciler-type=none',
@@ -255,19 +293,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       // Real repositories scale apps to zero with an HPA (minReplicas: 0), an alpha feature.
       '--feature-gates=HPAScaleToZero=true',
     ]);
-
-    const deadline = Date.now() + 90_000;
-    while (!(await readyz(server, token))) {
-      for (const [name, proc] of [['etcd', etcd], ['kube-apiserver', apiserver]] as const) {
-        if (proc.exitCode !== null) {
-          throw new Error(`${name} exited with ${proc.exitCode}:\n${logs[name]}`);
-        }
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`kube-apiserver not ready after 90s:\n${logs['kube-apiserver']}`);
-      }
-      await sleep(250);
-    }
+    await waitFor('kube-apiserver not ready', () => readyz(server, token));
 
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(
@@ -302,19 +328,60 @@ export async function startTestCluster(): Promise<TestCluster> {
     await kubectl(['apply', '--server-side', '-f', crdsDir]);
     await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
 
-    return {
-      kubeconfig,
-      context: contextName,
-      server,
-      kubectl,
-      async setPodStatus(namespace, name, status) {
-        await kubectl([
-          'patch', 'pod', name, '-n', namespace,
-          '--subresource=status', '--type=merge', '-p', JSON.stringify({ status }),
-        ]);
-      },
-      stop,
-    };
+    const clientEnv = { KUBECONFIG: kubeconfig };
+    if (options.controllers) {
+      spawn('kube-controller-manager', [
+        `--kubeconfig=${kubeconfig}`,
+        '--leader-elect=false',
+        // No port to collide with the next suite's cluster.
+        '--secure-port=0',
+        `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+      ]);
+      spawn('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0']);
+      const stages = readdirSync(kwokStagesDir).filter((f) => f.endsWith('.yaml')).map((f) => join(kwokStagesDir, f));
+      spawn('kwok', [
+        `--kubeconfig=${kubeconfig}`,
+        `--config=${[...stages, testStages].join(',')}`,
+        '--manage-all-nodes=false',
+        `--manage-nodes-with-annotation-selector=${KWOK_NODE}=fake`,
+        `--server-address=127.0.0.1:${await freePort()}`,
+        '--cidr=10.244.0.0/16',
+        '--node-ip=127.0.0.1',
+      ]);
+      await kubectl(['create', '-f', '-'], { input: kwokNode(kwokNodeName) });
+      await waitFor('the kwok node not Ready', async () => {
+        const { stdout } = await kubectl(['get', 'node', kwokNodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+        return stdout === 'True';
+      });
+    }
+
+    if (options.flux) {
+      // Outside the cluster, as their Deployments would run them inside it.
+      const fluxEnv = { ...clientEnv, RUNTIME_NAMESPACE: 'flux-system' };
+      const storage = `127.0.0.1:${await freePort()}`;
+      const sourceHealth = `127.0.0.1:${await freePort()}`;
+      const kustomizeHealth = `127.0.0.1:${await freePort()}`;
+      mkdirSync(join(dir, 'artifacts'));
+      const common = ['--enable-leader-election=false', '--metrics-addr=0', '--log-level=info', '--log-encoding=console'];
+      spawn('source-controller', [
+        ...common,
+        `--health-addr=${sourceHealth}`,
+        `--storage-path=${join(dir, 'artifacts')}`,
+        `--storage-addr=${storage}`,
+        // kustomize-controller fetches artifacts from the address in their status.
+        `--storage-adv-addr=${storage}`,
+      ], fluxEnv);
+      spawn('kustomize-controller', [
+        ...common,
+        `--health-addr=${kustomizeHealth}`,
+        // A dependency that turns Ready is noticed in seconds, not the default 30s.
+        '--requeue-dependency=2s',
+      ], fluxEnv);
+      await waitFor('source-controller not ready', () => healthy(sourceHealth));
+      await waitFor('kustomize-controller not ready', () => healthy(kustomizeHealth));
+    }
+
+    return { kubeconfig, context: contextName, server, kubectl, logs: allLogs, stop };
   } catch (error) {
     await stop();
     throw error;

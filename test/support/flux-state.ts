@@ -1,22 +1,8 @@
-// A namespace in the state Flux leaves it: its Flux build, substituted as Flux does and applied
-// server-side by kustomize-controller's field manager, and the Kustomizations that apply it.
+// What a test reads of the state Flux leaves a namespace in, and a kubeconfig that makes the
+// same API server look like a local cluster.
 import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { execa } from "execa";
 import { parse, stringify } from "yaml";
-import type { NamespaceModel } from "../../helpers/model.ts";
-import { toolPath, type TestCluster } from "./cluster.ts";
-
-export async function applyFluxState(cluster: TestCluster, model: NamespaceModel): Promise<void> {
-  const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(model.folder, model.flux.productionPath)]);
-  const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
-  const manifests = model.flux.substitutes ? (await execa(toolPath("flux"), ["envsubst"], { input: built.stdout, env: variables, extendEnv: false })).stdout : built.stdout;
-  await cluster.kubectl(["create", "namespace", "flux-system"], { reject: false });
-  await cluster.kubectl(["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"], { input: manifests });
-  for (const file of new Set(model.flux.kustomizations.map((k) => k.file))) {
-    await cluster.kubectl(["apply", "--server-side", "--field-manager=flux", "-f", path.join(model.repoRoot, file)]);
-  }
-}
+import type { TestCluster } from "./cluster.ts";
 
 export interface LiveObject {
   uid: string;
