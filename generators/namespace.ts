@@ -13,6 +13,7 @@ const OPTIONS = {
   folder: { type: "string" },
   context: { type: "string" },
   forward: { type: "string", multiple: true },
+  tilt: { type: "string" },
   mode: { type: "string" },
   force: { type: "boolean" },
 } as const;
@@ -23,6 +24,7 @@ interface NamespaceAnswers {
   folders: string[];
   context?: string;
   forwards?: string[];
+  tilt?: string;
   mode: string;
   force: boolean;
 }
@@ -62,13 +64,14 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         folders,
         context: named.context as string | undefined,
         forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
+        tilt: named.tilt as string | undefined,
         mode: (named.mode as string | undefined) ?? "write",
         force: named.force === true,
       };
     },
     actions: [
       async (answers) => {
-        const { error, folders, context, forwards, mode, force } = answers as NamespaceAnswers;
+        const { error, folders, context, forwards, tilt, mode, force } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
         const [{ assertMode, diffPlan, scaffold }, { formatReport }] = await Promise.all([
@@ -77,7 +80,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         ]);
         try {
           if (error) throw new UserError(error);
-          const result = await scaffold({ folders, cwd: process.cwd(), context, forwards, mode: assertMode(mode), force });
+          const result = await scaffold({ folders, cwd: process.cwd(), context, forwards, tilt, mode: assertMode(mode), force });
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const title = result.models.map((m) => m.namespace).join(", ");
           const root = result.models[0]?.repoRoot ?? process.cwd();

@@ -11,7 +11,7 @@ export interface SavedAnswers {
   generator: string;
   /** The Kubernetes namespace of a namespace folder; absent in the repository's own file. */
   namespace?: string;
-  answers: { context?: string; forwards?: string[] };
+  answers: { context?: string; forwards?: string[]; tilt?: string };
   /** Local port of each forward, by forward key, so ports stay put across runs. */
   ports: Record<string, number>;
   /** Folder-relative path → sha256 of the content generated there. */

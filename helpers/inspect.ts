@@ -32,7 +32,12 @@ export interface InspectOptions {
   ownsLocalPath?: boolean;
   /** Extra forwards, `RESOURCE:CONTAINER_PORT[:NAME]`, e.g. for a HelmRelease's chart. */
   forwards?: string[];
+  /** `observe`: attach to what Flux runs instead of applying the dev build. */
+  tilt?: TiltMode;
 }
+
+export const TILT_MODES = ["develop", "observe"] as const;
+export type TiltMode = (typeof TILT_MODES)[number];
 
 /** A namespace folder located in its repository: which Kustomizations apply it, and what Flux builds. */
 export interface LocatedNamespace {
@@ -136,6 +141,7 @@ export function inspectNamespace(
     ...workloads.map((w) => ({
       name: w.resource,
       workload: w.resource,
+      attach: [`${w.kind.toLowerCase()}/${w.name}`],
       objects: groups.byWorkload.get(w.resource) ?? [],
       portForwards: forwards.filter((f) => f.resource === w.resource),
       extraPodSelectors: [],
@@ -148,19 +154,21 @@ export function inspectNamespace(
     })),
     ...groups.helmReleases.map((release) => ({
       name: release.name,
+      attach: [`helmrelease/${release.name}`],
       objects: release.objects,
       portForwards: forwards.filter((f) => f.resource === release.name),
       extraPodSelectors: [{ "app.kubernetes.io/instance": release.name }],
       resourceDeps: [],
       notes: [],
     })),
-    ...groups.groups.map((group) => ({ name: group.name, objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
+    ...groups.groups.map((group) => ({ name: group.name, attach: [], objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
   ]
     .map(dev.split)
     .filter((r): r is TiltResource => r !== undefined);
   // Tilt applies resources side by side: everything waits for the one that creates the namespace.
   const namespaceResource = resources.find((r) => r.objects.some((ref) => ref.endsWith(":namespace")));
   for (const resource of resources) resource.resourceDeps = namespaceResource && resource !== namespaceResource ? [namespaceResource.name] : [];
+  const observe = options.tilt === "observe";
 
   const branch = own
     .map((k) => repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch)
@@ -196,8 +204,11 @@ export function inspectNamespace(
       usedByFlux: storageOverlaysUsedBy(folder, path.join(folder, productionPath), storageOverlays),
       localPath: !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined,
     },
-    resources,
+    observe,
+    // Observe mode applies nothing: it attaches to what runs pods, and names no object to apply.
+    resources: observe ? resources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], claims: [], localPathOnly: false, resourceDeps: [] })) : resources,
     suspendResource: `${namespace}-flux-suspend`,
+    fluxResource: `${namespace}-flux`,
     skippedPorts: skipped,
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,

@@ -9,6 +9,8 @@ export interface TiltResource {
   name: string;
   /** Set for a workload resource; groups and Helm releases use `new_name` + `objects`. */
   workload?: string;
+  /** kubectl references of the live objects observe mode attaches to, e.g. `deployment/jellyfin`. */
+  attach: string[];
   objects: string[];
   /** The claims this resource holds, and the dev claim Tilt applies for each on the Flux cluster. */
   claims: { name: string; devName: string }[];
@@ -51,6 +53,8 @@ export interface NamespaceModel {
   repoRoot: string;
   /** Kube context the Tiltfile allows; undefined leaves Tilt's own guard (local clusters only). */
   context?: string;
+  /** Observe mode: the Tiltfile attaches to what Flux runs, applies nothing, suspends nothing. */
+  observe: boolean;
   flux: {
     /** Kustomizations that apply this folder: Tilt suspends these. */
     kustomizations: FluxKustomization[];
@@ -104,6 +108,8 @@ export interface NamespaceModel {
   resources: TiltResource[];
   /** Name of the local_resource that keeps Flux suspended: unique across namespaces. */
   suspendResource: string;
+  /** Name of the local_resource that shows Flux's state and holds the namespace's buttons. */
+  fluxResource: string;
   skippedPorts: SkippedPort[];
   /** Where the Tiltfile looks for tilt_lib.star first: a local copy, then the repository's. */
   tiltLibPaths: string[];

@@ -4,7 +4,7 @@ import path from "node:path";
 import { kustomizationsMissingInCluster } from "./cluster-check.ts";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
 import { UserError } from "./errors.ts";
-import { inspectNamespace, locateNamespace, type BuiltNamespace } from "./inspect.ts";
+import { inspectNamespace, locateNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./inspect.ts";
 import { readKubeContexts } from "./kubeconfig.ts";
 import type { NamespaceModel } from "./model.ts";
 import { forwardKey } from "./ports.ts";
@@ -26,6 +26,8 @@ export interface ScaffoldOptions {
   context?: string;
   /** Extra forwards, `RESOURCE:CONTAINER_PORT[:NAME]`; replace the remembered ones when given. */
   forwards?: string[];
+  /** `develop` (apply the dev build) or `observe` (attach to what Flux runs); remembered. */
+  tilt?: string;
   mode?: Mode;
   force?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -60,7 +62,14 @@ class Output {
   }
 }
 
+/** The Tiltfile mode asked for: a known one, or a one-line error. */
+function tiltMode(answer: string | undefined): TiltMode | undefined {
+  if (answer === undefined || (TILT_MODES as readonly string[]).includes(answer)) return answer as TiltMode | undefined;
+  throw new UserError(`--tilt ${answer}: use ${TILT_MODES.join(" or ")}`);
+}
+
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
+  const asked = tiltMode(options.tilt);
   const repos = new Map<string, Repository>();
   const folders = await resolveFolders(options, repos);
   const contexts = await readKubeContexts(options.env);
@@ -77,12 +86,14 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     for (const build of builds.filter((b) => b.repo === repo)) {
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
+      const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
       const { model, fluxObjects } = inspectNamespace(build, repo, contexts, {
         context: options.context ?? saved?.answers.context,
         forwards,
         previousPorts: saved?.ports,
         takenPorts: [...taken],
         ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
+        tilt,
       });
       const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
       taken.push(...Object.values(ports));
@@ -92,7 +103,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
-        answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }) },
+        answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
       });
     }

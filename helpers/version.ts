@@ -8,4 +8,4 @@ const pkg = require("../package.json") as { version: string };
 export const GENERATOR_VERSION: string = pkg.version;
 
 /** Version of templates/tilt-lib/tilt_lib.star; generated Tiltfiles need at least this one. */
-export const TILT_LIB_VERSION = "1.1.0";
+export const TILT_LIB_VERSION = "1.2.0";

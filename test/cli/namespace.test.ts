@@ -52,6 +52,18 @@ describe("npx plop namespace", () => {
     expect(readFileSync(`${tiltfile}.new`, "utf8")).not.toContain("# my own addition");
   });
 
+  it("--tilt observe is remembered, and --tilt develop switches back", async () => {
+    const repo = copyExample();
+    const tiltfile = path.join(repo, "applications/media/Tiltfile");
+    expect((await plop(repo, ["applications/media", "--", "--tilt", "observe"])).exitCode).toBe(0);
+    expect(readFileSync(tiltfile, "utf8")).toContain('lib["attach"](');
+    expect(readFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "utf8")).toMatch(/^  tilt: observe$/m);
+    expect((await plop(repo, ["applications/media", "--", "--mode", "check"])).exitCode).toBe(0);
+    expect((await plop(repo, ["applications/media", "--", "--tilt", "develop"])).exitCode).toBe(0);
+    expect(readFileSync(tiltfile, "utf8")).not.toContain('lib["attach"](');
+    expect(readFileSync(tiltfile, "utf8")).toContain('lib["suspend_flux"](');
+  });
+
   it("check mode fails on stale tooling and passes once updated", async () => {
     const repo = copyExample();
     writeFileSync(path.join(repo, "applications/media/base/legacy-nzbget/service.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: legacy-nzbget\nspec:\n  selector:\n    app.kubernetes.io/name: sonarr\n  ports:\n    - port: 6789\n      targetPort: http\n");
@@ -73,6 +85,7 @@ describe("npx plop namespace", () => {
     ["a kustomization listing a missing file", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - missing.yaml\n"), ["applications/media"]), "missing.yaml: no such file or directory"],
     ["an unknown mode", () => ["applications/media", "--", "--mode", "yolo"], 'unknown mode "yolo": use write, dry-run or check'],
     ["an unknown option", () => ["applications/media", "--", "--colour", "red"], "Unknown option '--colour'"],
+    ["an unknown Tilt mode", () => ["applications/media", "--", "--tilt", "watch"], "--tilt watch: use develop or observe"],
     ["a kube context the kubeconfig lacks", (repo) => {
       writeFileSync(path.join(repo, "kubeconfig"), "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n");
       return ["applications/media", "--", "--context", "prod"];

@@ -44,9 +44,9 @@ describe("deriveDevBuilds", () => {
   it("keeps an object a Job shares with a Deployment: it goes with the Deployment", () => {
     const builds = derive();
     expect(builds.liveExclusions.map((e) => e.ref)).not.toContain("shared:configmap");
-    const web = builds.split({ name: "web", workload: "web", objects: ["shared:configmap", "data:persistentvolumeclaim"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
+    const web = builds.split({ name: "web", workload: "web", objects: ["shared:configmap", "data:persistentvolumeclaim"], attach: [], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
     expect(web).toMatchObject({ objects: ["shared:configmap"], claims: [{ name: "data", devName: "data-dev" }], localPathOnly: false });
-    const job = builds.split({ name: "migrate", workload: "migrate", objects: ["schema:configmap"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
+    const job = builds.split({ name: "migrate", workload: "migrate", objects: ["schema:configmap"], attach: [], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
     expect(job).toMatchObject({ objects: ["schema:configmap"], localPathOnly: true });
   });
 
@@ -54,7 +54,7 @@ describe("deriveDevBuilds", () => {
     const builds = derive();
     expect(builds.sopsSecrets).toEqual(["token"]);
     for (const build of [builds.live, builds.localPath]) expect(build.deletes).toContainEqual({ apiVersion: "v1", kind: "Secret", name: "token", target: "token" });
-    expect(builds.split({ name: "app-config", objects: ["token:secret"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })).toBeUndefined();
+    expect(builds.split({ name: "app-config", objects: ["token:secret"], attach: [], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })).toBeUndefined();
   });
 
   it("gives local-path storage on the Flux cluster claims of its own, but none for a Job's claim", () => {
@@ -77,7 +77,7 @@ describe("deriveDevBuilds", () => {
     const builds = deriveDevBuilds({ objects: [claim], workloads, services: [], groups: groupObjects([claim], workloads, [], "ai"), patches: [], folderInRepo: "app", fluxPath: "app/app", fluxComponents: [], localPathComponent: "app/overlays/storage/local-path", rawName: (o) => raw.get(o) ?? o.metadata.name });
     expect(builds.live.deletes).toEqual([{ apiVersion: "v1", kind: "PersistentVolumeClaim", name: "${KOPIUR_CLAIM:-${APP}}", target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}" }]);
     expect(builds.devClaims.devClaims).toEqual([{ target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}", rawDevName: "${KOPIUR_CLAIM:-${APP}}-dev", bound: true }]);
-    expect(builds.split({ name: "ai-storage", objects: ["open-webui:persistentvolumeclaim"], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })!.claims).toEqual([{ name: "open-webui", devName: "open-webui-dev" }]);
+    expect(builds.split({ name: "ai-storage", objects: ["open-webui:persistentvolumeclaim"], attach: [], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })!.claims).toEqual([{ name: "open-webui", devName: "open-webui-dev" }]);
   });
 
   it("annotates for tilt down only on the Flux cluster, where overlays/dev is the build", () => {

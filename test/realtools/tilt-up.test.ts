@@ -17,6 +17,7 @@ import { asLocalCluster, liveObjects } from "../support/flux-state.ts";
 import { syncWithFlux, type FluxSync } from "../support/flux-sync.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { gitFixture } from "../scripts/support.ts";
+import { copyExample } from "../support/example.ts";
 import { until } from "../support/until.ts";
 
 const ready = requireRealTools("tilt up suite", ["tilt", "flux", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "source-controller", "kustomize-controller"]);
@@ -70,7 +71,8 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
       all: true,
       cwd: models[ns]!.folder,
       reject: false,
-      env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}`, HOME: home, ...env },
+      // tilt on PATH too, as for a user: the hand-back button runs `tilt disable`.
+      env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}:${path.dirname(toolPath("tilt"))}`, HOME: home, ...env },
     });
     void run.then((r) => logs.push(String(r.all)));
     return run;
@@ -123,7 +125,7 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     // An edit makes Tilt reload and apply again; the suspend does not run again.
     edit("4.0.11", "4.0.12");
     await until("the edit to be applied", async () => ((await image("media", "sonarr")).endsWith(":4.0.12") ? true : undefined), 60);
-    expect(flux.calls().filter((c) => c.startsWith("suspend"))).toEqual(["suspend kustomization media --namespace flux-system --context tilt-test"]);
+    expect(flux.calls().filter((c) => c.startsWith("suspend"))).toEqual(["suspend kustomization media -n flux-system --context tilt-test"]);
     // Ctrl-C while Tilt is applying the next edit.
     edit("4.0.12", "4.0.13");
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -214,8 +216,90 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     await until("Tilt to apply", async () => ((await appliedByTilt("media", "deployments")).length === 8 ? true : undefined), 90);
     up.kill("SIGINT");
     await up;
-    expect(flux.calls().slice(calls)).toEqual([]);
+    // The flux_status resource only reads Flux's state.
+    expect(flux.calls().slice(calls).filter((c) => !c.startsWith("get "))).toEqual([]);
     expect(await suspended("media")).toBe(false);
+  });
+
+  it("the hand-back button resumes Flux while Tilt runs on, and deletes nothing of Flux's", async () => {
+    const before = await liveObjects(cluster, "media", PROTECTED_KINDS);
+    const port = await freePort();
+    const up = tilt("media", ["up", "--stream", "--port", String(port)]);
+    await until("Flux to be suspended", async () => ((await suspended("media")) ? true : undefined), 90);
+    await until("the buttons", async () => ((await tiltStatuses("media", port))["media-flux"] ? true : undefined), 60);
+    await press(port, "media-flux-hand-back");
+    await until("Flux to be resumed", async () => ((await suspended("media")) ? undefined : true), 60);
+    const statuses = await tiltStatuses("media", port);
+    expect(statuses.sonarr).toBeDefined();
+    expect(up.exitCode).toBeNull();
+    up.kill("SIGINT");
+    await up;
+    // Disabling Tilt's resources would have deleted Flux's objects: the button disables none.
+    expect(await liveObjects(cluster, "media", PROTECTED_KINDS)).toEqual(before);
+  });
+
+  /** `uid@resourceVersion` of every object in the namespace (events aside), by `kind/name`. */
+  async function namespaceState(ns: string): Promise<Record<string, string>> {
+    const kinds = (await cluster.kubectl(["api-resources", "--verbs=list", "--namespaced", "-o", "name"])).stdout.split("\n").filter((k) => k && !k.startsWith("events"));
+    const { stdout } = await cluster.kubectl(["get", kinds.join(","), "-n", ns, "-o", "json"]);
+    const items = (JSON.parse(stdout) as { items: { kind: string; metadata: { name: string; uid: string; resourceVersion: string } }[] }).items;
+    return Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, `${o.metadata.uid}@${o.metadata.resourceVersion}`]));
+  }
+
+  /** Presses a button as Tilt's web UI does: a PUT of its status with a new lastClickedAt. */
+  async function press(port: number, name: string): Promise<void> {
+    const url = `http://localhost:${port}/proxy/apis/tilt.dev/v1alpha1/uibuttons/${name}`;
+    const button = (await (await fetch(url)).json()) as { metadata: object; status?: object };
+    // A MicroTime: six digits of fraction.
+    const lastClickedAt = new Date().toISOString().replace("Z", "000Z");
+    const response = await fetch(`${url}/status`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ metadata: button.metadata, status: { ...button.status, lastClickedAt } }),
+    });
+    expect(response.status, await response.text()).toBe(200);
+  }
+
+  it("observe mode: attaches to what Flux runs and writes nothing; its buttons suspend and resume Flux", async () => {
+    const observed = await scaffold({ folders: [path.join(copyExample(), "applications/media")], cwd: repo, context: cluster.context, tilt: "observe", env: { KUBECONFIG: cluster.kubeconfig } });
+    const folder = observed.models[0]!.folder;
+    // What Flux runs, settled: the same two seconds apart.
+    let before: Record<string, string> = {};
+    await until("the namespace to settle", async () => {
+      const [first, second] = [await namespaceState("media"), await new Promise((r) => setTimeout(r, 2000)).then(() => namespaceState("media"))];
+      before = second;
+      return JSON.stringify(first) === JSON.stringify(second);
+    }, 120);
+    const calls = flux.calls().length;
+    const port = await freePort();
+    const observe = (args: string[]) => execa(toolPath("tilt"), args, { all: true, cwd: folder, reject: false, env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}`, HOME: home } });
+    const up = observe(["up", "--stream", "--port", String(port)]);
+    const workloads = ["homepage", "jellyfin", "lidarr", "media-db-migrate", "postgres", "qbittorrent", "radarr", "sabnzbd", "sonarr", "tautulli"];
+    await until("Tilt to report every attached workload ok", async () => {
+      const all = await tiltStatuses("media", port);
+      return workloads.every((w) => all[w] === "ok/ok") ? all : undefined;
+    }, 120);
+    const { stdout } = await observe(["get", "uibuttons", "-o", "json", "--port", String(port)]);
+    // Ours, beside the stop and disable buttons Tilt gives every resource.
+    const buttons = (JSON.parse(stdout) as { items: { metadata: { name: string } }[] }).items.map((b) => b.metadata.name).filter((n) => n.startsWith("media-flux-") && !n.endsWith("-stopbuild")).sort();
+    expect(buttons).toEqual(["media-flux-dashboard", "media-flux-deploy-dry-run", "media-flux-reconcile", "media-flux-resume", "media-flux-suspend"]);
+    // Watching asks Flux only for its state.
+    expect(flux.calls().slice(calls).filter((c) => !c.startsWith("get "))).toEqual([]);
+
+    await press(port, "media-flux-suspend");
+    await until("the button to suspend Flux", async () => ((await suspended("media")) ? true : undefined), 60);
+    await press(port, "media-flux-resume");
+    await until("the button to resume Flux", async () => ((await suspended("media")) ? undefined : true), 60);
+    expect(flux.calls().slice(calls).filter((c) => !c.startsWith("get "))).toEqual([
+      "suspend kustomization media -n flux-system --context tilt-test",
+      "resume kustomization media -n flux-system --context tilt-test",
+    ]);
+    up.kill("SIGINT");
+    await up;
+    const down = await observe(["down"]);
+    expect(down.exitCode, down.all).toBe(0);
+    await sync.waitReady(["media"], 90);
+    expect(await namespaceState("media")).toEqual(before);
   });
 
   describe("a fresh local cluster", () => {

@@ -98,7 +98,7 @@ describe("deployBuilds", () => {
 });
 
 describe("dashboardKinds", () => {
-  const resource = (objects: string[]) => ({ name: "app", objects, claims: [], localPathOnly: false, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
+  const resource = (objects: string[]) => ({ name: "app", attach: [], objects, claims: [], localPathOnly: false, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] });
 
   it("asks only for the CRD kinds this folder uses: kubectl fails a whole call on an unserved kind", () => {
     expect(dashboardKinds(model())).toEqual([]);
@@ -145,8 +145,8 @@ describe("scriptFacts", () => {
     const facts = scriptFacts(
       model({}, {
         resources: [
-          { name: "jellyfin", workload: "jellyfin", objects: [], claims: [], localPathOnly: false, extraPodSelectors: [], resourceDeps: [], notes: [], portForwards: [{ ...forward, service: "jellyfin", localPort: 8096 }] },
-          { name: "homepage", workload: "homepage", objects: [], claims: [], localPathOnly: false, extraPodSelectors: [], resourceDeps: [], notes: [], portForwards: [{ ...forward, resource: "homepage", containerPort: 80, service: "homepage", localPort: 10080 }] },
+          { name: "jellyfin", workload: "jellyfin", attach: [], objects: [], claims: [], localPathOnly: false, extraPodSelectors: [], resourceDeps: [], notes: [], portForwards: [{ ...forward, service: "jellyfin", localPort: 8096 }] },
+          { name: "homepage", workload: "homepage", attach: [], objects: [], claims: [], localPathOnly: false, extraPodSelectors: [], resourceDeps: [], notes: [], portForwards: [{ ...forward, resource: "homepage", containerPort: 80, service: "homepage", localPort: 10080 }] },
         ],
       }),
     );
