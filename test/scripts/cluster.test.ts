@@ -3,6 +3,7 @@
 // syncing a git repository that a local git server serves (test/support/flux-sync.ts).
 // Needs `npm run tools`; without it this suite skips loudly, and fails when CI is set.
 import { appendFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,8 +61,16 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       await cluster.kubectl(["patch", "deployment", "sonarr", "-n", "media", "-p", template({}, { nodeSelector: { disktype: "none-has-it" } })]);
       await until("radarr to crash-loop and sonarr to wait for a node", async () => {
         const { stdout } = await run();
-        return /✖ radarr-\S+ +0\/1 +CrashLoopBackOff/.test(stdout) && /◐ sonarr-\S+ +0\/1 +Pending/.test(stdout);
+        return /✖ radarr-\S+ +0\/1 +CrashLoopBackOff/.test(stdout) && /◐ sonarr-\S+ +0\/1 +Unschedulable/.test(stdout);
       });
+      // Routes on Traefik's TLS entry point without a tls block of their own, and one on plain HTTP.
+      const route = (name: string, entryPoint: string) => ({
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "IngressRoute",
+        metadata: { name, namespace: "media" },
+        spec: { entryPoints: [entryPoint], routes: [{ kind: "Rule", match: `Host(\`${name}.lan.example\`)`, services: [{ name: "sonarr", port: 80 }] }] },
+      });
+      await cluster.kubectl(["apply", "-f", "-"], { input: [route("secure", "websecure"), route("plain", "web")].map((r) => JSON.stringify(r)).join("\n") });
     });
 
     it("shows the pods the controllers made, Services with Tilt's ports, ingress URLs and bound claims", async () => {
@@ -70,7 +79,10 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       expect(stdout).toMatch(/● jellyfin-[a-z0-9]+-[a-z0-9]+ +1\/1 +Running +0 /);
       expect(stdout).toMatch(/● postgres-0 +1\/1 +Running +0 /);
       expect(stdout).toMatch(/✖ radarr-[a-z0-9]+-[a-z0-9]+ +0\/1 +CrashLoopBackOff +7 /);
-      expect(stdout).toMatch(/◐ sonarr-[a-z0-9]+-[a-z0-9]+ +0\/1 +Pending +0 /);
+      expect(stdout).toMatch(/◐ sonarr-[a-z0-9]+-[a-z0-9]+ +0\/1 +Unschedulable +0 /);
+      expect(stdout).toMatch(/kubectl describe pod -n media sonarr-\S+ +why no node takes sonarr-/);
+      expect(stdout).toContain("https://secure.lan.example/");
+      expect(stdout).toContain("http://plain.lan.example/");
       expect(stdout).toMatch(/jellyfin +ClusterIP .* 80\/TCP +localhost:8096/);
       expect(stdout).toMatch(/homepage +ClusterIP .* localhost:10080/);
       expect(stdout).toContain("https://jellyfin.homelab.example/");
@@ -116,6 +128,21 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       const frames = stdout.split("\n").filter((line) => line.startsWith("media  applications/media  context")).length;
       expect(frames).toBeGreaterThanOrEqual(2);
       expect(await counter.calls()).toBeLessThanOrEqual(2 * frames + 2);
+    });
+
+    it("gives up on an API server that accepts connections and never answers, within 15s, in one line", async () => {
+      const silent = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      const kubeconfig = path.join(repo.work, "silent-kubeconfig");
+      const port = (silent.address() as AddressInfo).port;
+      writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: silent\n  cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}\ncontexts:\n- name: silent\n  context: {cluster: silent, user: silent}\nusers:\n- name: silent\n  user: {token: t}\ncurrent-context: silent\n`);
+      const started = Date.now();
+      const result = await run({ KUBECONFIG: kubeconfig });
+      silent.close();
+      rmSync(kubeconfig);
+      expect(result.exitCode).toBe(1);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(/cannot read namespace media .*the API server did not answer within 15s$/)]);
     });
 
     it("notes a route kind the cluster does not serve, and still shows the namespace", async () => {

@@ -42,6 +42,7 @@ readonly FACTS='{
     }
   ]
 }'
+readonly CALL_TIMEOUT_SECONDS=15
 readonly NAMESPACE_KINDS="pods,deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services,persistentvolumeclaims,ingresses.networking.k8s.io"
 # Listed cluster-wide by call 2. Only kinds this folder uses: kubectl fails a whole call on a
 # kind the cluster does not serve, and asking which kinds it serves would cost another call.
@@ -114,14 +115,23 @@ use_colour() {
 }
 
 # kubectl against the chosen context; stdout is JSON, stderr goes to the file named by $1.
+# --request-timeout bounds each request, not kubectl's retries of discovery against a server
+# that accepts and never answers: `timeout`, where there is one, bounds the whole call.
 kube_json() {
-  local err_file="$1"
+  local err_file="$1" rc=0
   shift
-  local -a args=(--request-timeout=10s)
+  local -a bound=() args=(--request-timeout=10s)
+  if command -v timeout >/dev/null 2>&1; then
+    bound=(timeout --kill-after=2 "${CALL_TIMEOUT_SECONDS}")
+  fi
   if [[ -n "${CONTEXT}" ]]; then
     args+=(--context "${CONTEXT}")
   fi
-  kubectl "${args[@]}" "$@" -o json 2>"${err_file}"
+  ${bound[@]+"${bound[@]}"} kubectl "${args[@]}" "$@" -o json 2>"${err_file}" || rc=$?
+  if ((rc == 124 || rc == 137)) && ((${#bound[@]} > 0)); then
+    printf 'the API server did not answer within %ss\n' "${CALL_TIMEOUT_SECONDS}" >>"${err_file}"
+  fi
+  return "${rc}"
 }
 
 # The last non-blank line of a file: kubectl's own one-line reason.
@@ -161,7 +171,9 @@ def pod_status:
           | select(. != "PodInitializing" and . != "Completed") | "Init:" + .]
         + [(.status.containerStatuses // [])[] | .state.waiting.reason // .state.terminated.reason // empty]) as $reasons
     | ([$reasons[] | select(test("BackOff|Err|Error|OOMKilled|Invalid"))] | first)
-      // $reasons[0] // .status.reason // .status.phase // "Unknown"
+      // $reasons[0]
+      // (if .status.phase == "Pending" then [.status.conditions[]? | select(.type == "PodScheduled" and .status == "False") | .reason] | first else null end)
+      // .status.reason // .status.phase // "Unknown"
   end;
 def pod_row:
   [(.status.containerStatuses // [])[] | select(.ready)] as $ready
@@ -191,7 +203,7 @@ def ingress_rows:
   (optional("IngressRoute")[] | . as $r | .spec.routes[]? | .match as $match
     | ([$match | scan("PathPrefix\\(`([^`]*)`") | .[0]] | first // "/") as $path
     | [$match | scan("Host\\(([^)]*)\\)") | .[0] | scan("`([^`]+)`") | .[0]][]
-    | ["ok", url($r.spec.tls != null; .; $path), "IngressRoute \($r.metadata.name)"]),
+    | ["ok", url($r.spec.tls != null or ([$r.spec.entryPoints[]? | test("websecure|https|tls"; "i")] | any); .; $path), "IngressRoute \($r.metadata.name)"]),
   (optional("HTTPRoute")[] | . as $r | ([.spec.parentRefs[]?.sectionName // "" | test("https|tls|secure")] | any) as $tls
     | ([.spec.rules[]?.matches[]?.path.value] | first // "/") as $path
     | .spec.hostnames[]? | ["ok", url($tls; .; $path), "HTTPRoute \($r.metadata.name)"]);
@@ -243,6 +255,8 @@ section("Storage"; ["CLAIM", "STATUS", "CAPACITY", "CLASS"]; [of("PersistentVolu
    ["tilt logs -f", "logs of everything Tilt runs"],
    ([$pods[] | select(.[0] == "bad") | .[1]] | first
      | if . then ["kubectl logs -n \($facts.namespace) \(.) --previous", "why \(.) crashed"] else empty end),
+   ([$pods[] | select(.[3] == "Unschedulable") | .[1]] | first
+     | if . then ["kubectl describe pod -n \($facts.namespace) \(.)", "why no node takes \(.)"] else empty end),
    ["./deploy.sh -m \"message\"", "validate, commit this folder, push, reconcile, health-check"],
    ["./dashboard.sh --watch", "this view, redrawn every 2s"] ]
  | ([.[][0] | length] | max) as $width | .[] | "  " + (.[0] | pad($width)) + "  " + (.[1] | paint("2")))
