@@ -4,6 +4,7 @@
 import path from "node:path";
 import type { FluxKustomization } from "./flux.ts";
 import type { NamespaceModel } from "./model.ts";
+import { UserError } from "./errors.ts";
 
 /** Flux rejects a postBuild variable whose name does not match this (kustomize-controller's varsubRegex). */
 export const FLUX_VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
@@ -61,8 +62,8 @@ export interface ScriptFacts {
   builds: ScriptBuild[];
   /** Variable names Flux would reject, with their source: deploy.sh fails validation on them. */
   invalidVariables: string[];
-  /** The branch the Flux source tracks, when the model knows it. */
-  branch?: string;
+  /** The branch the Flux source tracks, quoted for bash; `''` when the model does not know it. */
+  branch: string;
   /** The Flux source that tracks it, `namespace/name`. */
   source?: string;
   forwards: ScriptForward[];
@@ -78,7 +79,7 @@ export function shellQuote(value: string): string {
 }
 
 function assertShellSafe(value: string, what: string): string {
-  if (!SHELL_SAFE_PATH.test(value)) throw new Error(`${what} "${value}" has characters the generated scripts cannot carry unquoted`);
+  if (!SHELL_SAFE_PATH.test(value)) throw new UserError(`${what} "${value}" has characters the generated scripts cannot carry unquoted`);
   return value;
 }
 
@@ -168,8 +169,8 @@ export function scriptFacts(model: NamespaceModel): ScriptFacts {
   const folder = assertShellSafe(model.folderInRepo, "folder");
   const kustomizations = model.flux.kustomizations.map(scriptKustomization);
   const tracked = model.flux.kustomizations.find((k) => !k.suspend) ?? model.flux.kustomizations[0];
-  const branch = model.flux.branch;
-  if (branch !== undefined) assertShellSafe(branch, "branch");
+  // Any legal git branch name (rel@2024, feat/x+y): quoted, never refused.
+  const branch = shellQuote(model.flux.branch ?? "");
   const ancestors = model.flux.ancestors.map((k) => `${assertShellSafe(k.namespace, "namespace")}/${assertShellSafe(k.name, "name")}`);
   const forwards = model.resources
     .flatMap((r) => r.portForwards)

@@ -128,7 +128,16 @@ describe("scriptFacts", () => {
       ["media", "gitrepositories.source.toolkit.fluxcd.io/flux-system"],
       ["oci", "ocirepositories.source.toolkit.fluxcd.io/charts"],
     ]);
-    expect(facts).toMatchObject({ repoRootFromFolder: "../..", branch: "main", source: "flux-system/flux-system", folder: "apps/media" });
+    expect(facts).toMatchObject({ repoRootFromFolder: "../..", branch: "'main'", source: "flux-system/flux-system", folder: "apps/media" });
+  });
+
+  it("carries any legal branch name into deploy.sh, quoted as bash reads it back", async () => {
+    for (const branch of ["rel@2024", "feat/x+y", "it's"]) {
+      const quoted = scriptFacts(model({ branch })).branch;
+      const { stdout } = await execa("bash", ["-c", `readonly FLUX_BRANCH=${quoted}; printf %s "$FLUX_BRANCH"`]);
+      expect(stdout).toBe(branch);
+    }
+    expect(scriptFacts(model()).branch).toBe("''");
   });
 
   it("quotes the kube context and reports variable names Flux would reject", () => {

@@ -1,8 +1,6 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../helpers/errors.ts";
-import { TEMPLATES_DIR, tiltLibSource } from "../../helpers/render.ts";
+import { tiltLibSource } from "../../helpers/render.ts";
 import { FIXED_DEFAULTS, isRepoUrl, parseList, validateAnswers, type TiltLibAnswers } from "../../helpers/tilt-lib-answers.ts";
 import { readLibraryVersion } from "../../helpers/tilt-lib-package.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
@@ -57,7 +55,7 @@ describe("tilt-lib answers", () => {
 
   it("reads VERSION from tilt_lib.star, and it is the version generated Tiltfiles need", () => {
     expect(readLibraryVersion(tiltLibSource(), "tilt_lib.star")).toBe(TILT_LIB_VERSION);
-    expect(readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", "tilt_lib.star"), "utf8")).toBe(tiltLibSource());
+    expect(readLibraryVersion('# a library\nVERSION = "2.3.4"\n', "x.star")).toBe("2.3.4");
     expect(() => readLibraryVersion('VERSION = "1.x"\n', "x.star")).toThrow(/x\.star: invalid version/);
     expect(() => readLibraryVersion("# no version\n", "x.star")).toThrow(UserError);
   });

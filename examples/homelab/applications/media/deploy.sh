@@ -11,7 +11,7 @@ readonly NAMESPACE="media"
 readonly FOLDER_IN_REPO="applications/media"
 readonly DEFAULT_CONTEXT=''
 # The branch Flux's source (flux-system/flux-system) tracks; empty when the generator found none.
-readonly FLUX_BRANCH="main"
+readonly FLUX_BRANCH='main'
 FOLDER="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 readonly FOLDER
 REPO_ROOT="$(cd "${FOLDER}/../.." && pwd -P)"
