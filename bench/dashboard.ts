@@ -15,7 +15,8 @@ function pod(index: number): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: `sonarr-${index}`, namespace: "media", labels: { "app.kubernetes.io/name": "sonarr" } },
+    // A label no workload selects: the real ReplicaSet controller would adopt and delete them.
+    metadata: { name: `sonarr-${index}`, namespace: "media", labels: { "app.kubernetes.io/name": "bench" } },
     spec: { nodeName: kwokNodeName, containers: [{ name: "sonarr", image: "lscr.io/linuxserver/sonarr:4.0.11" }] },
   });
 }
@@ -30,7 +31,7 @@ export async function dashboardBenchmarks(alternate: Alternate) {
     await cluster.kubectl(["apply", "-f", "-"], { input: built.stdout });
     await cluster.kubectl(["apply", "-f", "-"], { input: Array.from({ length: PODS }, (_, i) => pod(i)).join("\n") });
     // kwok's node runs them: Running and Ready, as a kubelet reports.
-    await cluster.kubectl(["wait", "--for=condition=Ready", "pod", "--all", "-n", "media", "--timeout=120s"]);
+    await cluster.kubectl(["wait", "--for=condition=Ready", "pod", "-l", "app.kubernetes.io/name=bench", "-n", "media", "--timeout=120s"]);
     const env = { KUBECONFIG: cluster.kubeconfig, NO_COLOR: "1" };
     const [ours, baseline] = await alternate(
       () => execa(path.join(MEDIA, "dashboard.sh"), [], { env }),
