@@ -66,10 +66,11 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     await cluster?.stop();
   });
 
-  function tilt(ns: string, args: string[], env: Record<string, string> = {}) {
+  /** The real tilt in namespace `ns`'s folder, or in `folder` (another copy of it). */
+  function tilt(ns: string, args: string[], env: Record<string, string> = {}, folder = models[ns]!.folder) {
     const run = execa(toolPath("tilt"), args, {
       all: true,
-      cwd: models[ns]!.folder,
+      cwd: folder,
       reject: false,
       // tilt on PATH too, as for a user: the hand-back button runs `tilt disable`.
       env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}:${path.dirname(toolPath("tilt"))}`, HOME: home, ...env },
@@ -272,7 +273,7 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     }, 120);
     const calls = flux.calls().length;
     const port = await freePort();
-    const observe = (args: string[]) => execa(toolPath("tilt"), args, { all: true, cwd: folder, reject: false, env: { KUBECONFIG: cluster.kubeconfig, PATH: `${flux.bin}:${process.env.PATH}`, HOME: home } });
+    const observe = (args: string[]) => tilt("media", args, {}, folder);
     const up = observe(["up", "--stream", "--port", String(port)]);
     const workloads = ["homepage", "jellyfin", "lidarr", "media-db-migrate", "postgres", "qbittorrent", "radarr", "sabnzbd", "sonarr", "tautulli"];
     await until("Tilt to report every attached workload ok", async () => {

@@ -115,17 +115,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** GET https://127.0.0.1:port/readyz; the serving cert is self-signed. */
-function readyz(server: string, token: string): Promise<boolean> {
+/**
+ * True when GET `url` answers 200: kube-apiserver's /readyz (https, self-signed serving cert,
+ * a bearer token) or a Flux controller's health endpoint (plain http).
+ */
+function ready(url: string, token?: string): Promise<boolean> {
+  const get = url.startsWith('https:') ? request : httpRequest;
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
   return new Promise((resolveReady) => {
-    const req = request(
-      `${server}/readyz`,
-      { headers: { Authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2000 },
-      (res) => {
-        res.resume();
-        resolveReady(res.statusCode === 200);
-      },
-    );
+    const req = get(url, { headers, rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolveReady(res.statusCode === 200);
+    });
     req.on('error', () => resolveReady(false));
     req.on('timeout', () => req.destroy());
     req.end();
@@ -168,19 +169,6 @@ async function stopProcess(proc: ResultPromise): Promise<void> {
     proc.kill('SIGKILL');
     await proc.catch(() => undefined);
   }
-}
-
-/** GET http://ADDRESS/readyz of a controller's health endpoint. */
-function healthy(address: string): Promise<boolean> {
-  return new Promise((resolveReady) => {
-    const req = httpRequest(`http://${address}/readyz`, { timeout: 2000 }, (res) => {
-      res.resume();
-      resolveReady(res.statusCode === 200);
-    });
-    req.on('error', () => resolveReady(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
 }
 
 /** The one simulated node: big enough for every namespace of a test. */
@@ -293,7 +281,7 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
       // Real repositories scale apps to zero with an HPA (minReplicas: 0), an alpha feature.
       '--feature-gates=HPAScaleToZero=true',
     ]);
-    await waitFor('kube-apiserver not ready', () => readyz(server, token));
+    await waitFor('kube-apiserver not ready', () => ready(`${server}/readyz`, token));
 
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(
@@ -377,8 +365,8 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
         // A dependency that turns Ready is noticed in seconds, not the default 30s.
         '--requeue-dependency=2s',
       ], fluxEnv);
-      await waitFor('source-controller not ready', () => healthy(sourceHealth));
-      await waitFor('kustomize-controller not ready', () => healthy(kustomizeHealth));
+      await waitFor('source-controller not ready', () => ready(`http://${sourceHealth}/readyz`));
+      await waitFor('kustomize-controller not ready', () => ready(`http://${kustomizeHealth}/readyz`));
     }
 
     return { kubeconfig, context: contextName, server, kubectl, logs: allLogs, stop };
