@@ -4,11 +4,12 @@
 // fails in CI (CI=true), so a missing build step cannot pass silently.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type GitServer } from '../support/git-server.ts';
 import { until } from '../support/until.ts';
+import { gitFixture } from '../scripts/support.ts';
 import {
   haveTool,
   haveTools,
@@ -167,25 +168,19 @@ describe.skipIf(!ready)('real tools: test cluster', { timeout: 120_000 }, () => 
 
     beforeAll(async () => {
       // A repository of one ConfigMap, served as Flux's GitRepository source.
-      const remote = join(workDir, 'git', 'infra.git');
       const work = join(workDir, 'infra');
-      const runGit = (args: string[], cwd = workDir) =>
-        execa('git', args, { cwd, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' } });
-      await runGit(['init', '--quiet', '--bare', '--initial-branch=main', remote]);
-      await runGit(['init', '--quiet', '--initial-branch=main', work]);
-      mkdirSync(join(work, 'apps'));
+      mkdirSync(join(work, 'apps'), { recursive: true });
       writeFileSync(join(work, 'apps', 'settings.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  greeting: hi\n');
-      await runGit(['add', '--all'], work);
-      await runGit(['commit', '--quiet', '-m', 'settings'], work);
-      await runGit(['push', '--quiet', remote, 'main'], work);
-      revision = `main@sha1:${(await runGit(['rev-parse', 'HEAD'], work)).stdout.trim()}`;
-      git = await startGitServer(join(workDir, 'git'));
+      const repo = await gitFixture(work);
+      revision = `main@sha1:${(await repo.git(['rev-parse', 'HEAD'])).trim()}`;
+      git = await startGitServer(dirname(repo.remote));
+      const url = `${git.url}/${basename(repo.remote)}`;
       await cluster.kubectl(['apply', '-f', '-'], {
         input: JSON.stringify({
           apiVersion: 'source.toolkit.fluxcd.io/v1',
           kind: 'GitRepository',
           metadata: { name: 'flux-system', namespace: 'flux-system' },
-          spec: { interval: '10m', url: `${git.url}/infra.git`, ref: { branch: 'main' } },
+          spec: { interval: '10m', url, ref: { branch: 'main' } },
         }),
       });
       await cluster.kubectl(['apply', '-f', '-'], { input: kustomization('infra', validSpec) });

@@ -17,7 +17,7 @@ export const PATH_WITH_FLUX = `${TOOLS_BIN}:${PATH_WITHOUT_FLUX}`;
 const HOME = mkdtempSync(path.join(os.tmpdir(), "scripts-home-"));
 
 export interface GitFixture {
-  /** The work tree: a copy of examples/homelab with `main` tracking origin/main. */
+  /** The work tree (a copy of examples/homelab unless given) with `main` tracking origin/main. */
   work: string;
   /** The bare remote. */
   remote: string;
@@ -36,8 +36,8 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: "1",
 };
 
-export async function gitFixture(): Promise<GitFixture> {
-  const work = copyExample();
+/** `work` (by default a copy of the example) as a git work tree whose `main` tracks a bare remote. */
+export async function gitFixture(work = copyExample()): Promise<GitFixture> {
   const remote = path.join(mkdtempSync(path.join(os.tmpdir(), "deploy-remote-")), "homelab.git");
   const git = async (args: string[], cwd = work) => (await execa("git", args, { cwd, env: { ...GIT_ENV, HOME } })).stdout;
   await git(["init", "--quiet", "--bare", "--initial-branch=main", remote], os.tmpdir());
