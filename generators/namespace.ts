@@ -31,13 +31,13 @@ interface NamespaceAnswers {
 
 /** Folders to scaffold: the answer, or every namespace folder of the embedded example. */
 async function defaultFolders(): Promise<string[]> {
-  const { scanRepository } = await import("../helpers/repository.ts");
+  const { scanRepository } = await import("../helpers/repository/scan.ts");
   const repo = await scanRepository(path.join(EMBEDDED_EXAMPLE, "clusters"));
   return repo.namespaceFolders.map((folder) => path.join(repo.root, folder));
 }
 
 async function askFolder(inquirer: { prompt: (q: object) => Promise<Record<string, unknown>> }): Promise<string[]> {
-  const { scanRepository } = await import("../helpers/repository.ts");
+  const { scanRepository } = await import("../helpers/repository/scan.ts");
   const repo = await scanRepository(process.cwd()).catch(() => undefined);
   const choices = repo?.namespaceFolders.map((folder) => ({ name: folder, value: path.join(repo.root, folder) })) ?? [];
   if (choices.length === 0) return defaultFolders();
@@ -74,9 +74,10 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         const { error, folders, context, forwards, tilt, mode, force } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
-        const [{ assertMode, diffPlan, scaffold }, { formatReport }] = await Promise.all([
+        const [{ scaffold }, { assertMode, diffPlan }, { formatReport }] = await Promise.all([
           import("../helpers/scaffold.ts"),
-          import("../helpers/report.ts"),
+          import("../helpers/plan/write-plan.ts"),
+          import("../helpers/plan/report.ts"),
         ]);
         try {
           if (error) throw new UserError(error);

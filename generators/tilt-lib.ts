@@ -1,10 +1,10 @@
-// `plop tilt-lib [dir]`: prompts and wiring only; the work is in helpers/tilt-lib-package.ts.
+// `plop tilt-lib [dir]`: prompts and wiring only; the work is in helpers/tilt-lib/package.ts.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
-import { ANSWERS_FILE, parseList, type TiltLibAnswers } from "../helpers/tilt-lib-answers.ts";
-import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib-target.ts";
+import { ANSWERS_FILE, parseList, type TiltLibAnswers } from "../helpers/tilt-lib/answers.ts";
+import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib/target.ts";
 import { readCommandLine } from "./args.ts";
 import { EMBEDDED_EXAMPLE } from "./namespace.ts";
 
@@ -66,7 +66,7 @@ function givenAnswers(named: Record<string, string | boolean | string[] | undefi
 /** On a terminal: the package folder, offering `<repository root>/tilt-lib` of where you are. */
 async function askDir(inquirer: Inquirer): Promise<string> {
   // Without git, look only below where you are: that is the repository root or nothing.
-  const { scanRepository } = await import("../helpers/repository.ts");
+  const { scanRepository } = await import("../helpers/repository/scan.ts");
   const repo = await scanRepository(process.cwd(), process.cwd()).catch(() => undefined);
   const suggested = repo && repo.namespaceFolders.length > 0 ? path.join(repo.root, DEFAULT_PACKAGE_DIR) : EXAMPLE_PACKAGE;
   const { dir } = await inquirer.prompt({ type: "input", name: "dir", message: "Package folder", default: suggested });
@@ -110,9 +110,9 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
           if (error) throw new UserError(error);
           // Loaded here, not at start-up: `plop namespace` needs none of it.
           const [{ assertMode }, { generateTiltLibPackage }, { formatReport }] = await Promise.all([
-            import("../helpers/scaffold.ts"),
-            import("../helpers/tilt-lib-package.ts"),
-            import("../helpers/report.ts"),
+            import("../helpers/plan/write-plan.ts"),
+            import("../helpers/tilt-lib/package.ts"),
+            import("../helpers/plan/report.ts"),
           ]);
           const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
           const title = `tilt-lib ${result.model.version} in ${result.model.dirInRepo}`;

@@ -1,23 +1,22 @@
 // One run of the namespace generator: folders in, a plan of writes out, applied or previewed.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { kustomizationsMissingInCluster } from "./cluster-check.ts";
-import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
+import { kustomizationsMissingInCluster } from "./live-cluster/missing-kustomizations.ts";
+import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./plan/answers-file.ts";
 import { UserError } from "./errors.ts";
-import { inspectNamespace, locateNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./inspect.ts";
-import { readKubeContexts } from "./kubeconfig.ts";
-import type { NamespaceModel } from "./model.ts";
-import { forwardKey } from "./ports.ts";
-import { renderNamespace, renderRepoTiltLib, renderRootTiltfile, type RenderedFile } from "./render.ts";
-import { toPosix } from "./repo.ts";
-import { checkFolder, scanRepository, type Repository } from "./repository.ts";
-import { rootTiltfileModel, type ScaffoldedNamespace } from "./root-tiltfile.ts";
-import { kustomizeBuildMany, unifiedDiff } from "./tools.ts";
+import { inspectNamespace, locateNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./namespace/inspect.ts";
+import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
+import type { NamespaceModel } from "./namespace/model.ts";
+import { forwardKey } from "./namespace/ports.ts";
+import { renderNamespace, renderRepoTiltLib, renderRootTiltfile } from "./namespace/render.ts";
+import type { RenderedFile } from "./templates.ts";
+import { toPosix } from "./repository/files.ts";
+import { checkFolder, scanRepository, type Repository } from "./repository/scan.ts";
+import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
+import { kustomizeBuildMany } from "./repository/tools.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
-import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
+import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
 import { GENERATOR_VERSION } from "./version.ts";
-
-export type Mode = "write" | "dry-run" | "check";
 
 export interface ScaffoldOptions {
   /** Namespace folders, absolute or relative to `cwd`; `all` for every one scaffolded before. */
@@ -187,20 +186,4 @@ async function repositoryFor(folder: string, repos: Map<string, Repository>): Pr
 
 function relative(folder: string, file: string): string {
   return toPosix(path.relative(folder, file));
-}
-
-/** Unified diffs of every write a plan would make, for `--mode dry-run`. */
-export async function diffPlan(plan: PlannedWrite[]): Promise<string[]> {
-  return Promise.all(
-    planChanges(plan).map((write) => {
-      const target = write.beside ?? write.path;
-      const current = write.beside ? undefined : write.current;
-      return unifiedDiff(current, write.content, path.relative(process.cwd(), target));
-    }),
-  );
-}
-
-export function assertMode(mode: string): Mode {
-  if (mode === "write" || mode === "dry-run" || mode === "check") return mode;
-  throw new UserError(`unknown mode "${mode}": use write, dry-run or check`);
 }

@@ -2,10 +2,10 @@
 // and held to what the Tiltfile says and to what the API server updates in place.
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { substituteKnown } from "../flux.ts";
-import { parseManifests, tiltObjectRef, type KubeObject } from "../manifests.ts";
-import type { DevBuild, NamespaceModel } from "../model.ts";
-import { buildPlanned, type PlannedFile } from "../planned-build.ts";
+import { substituteKnown } from "../repository/flux.ts";
+import { parseManifests, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import type { DevBuild, NamespaceModel } from "../namespace/model.ts";
+import { buildPlanned, type PlannedFile } from "../repository/planned-build.ts";
 import { inPlaceViolations } from "./in-place.ts";
 
 export interface DevBuildCheck {

@@ -4,11 +4,11 @@
 // `localPath` is for any other cluster, where nothing exists yet: claims come from local-path.
 // `devClaims` is `live` with claims of Tilt's own, for local-path storage on the Flux cluster.
 import path from "node:path";
-import type { WorkloadPatch } from "../dev-overlay.ts";
-import type { ObjectGroups } from "../grouping.ts";
-import { exactTarget, tiltObjectRef, type KubeObject } from "../manifests.ts";
-import type { DevBuild, TiltResource } from "../model.ts";
-import { workloadsSelectedBy, type Service, type Workload } from "../workloads.ts";
+import type { WorkloadPatch } from "../namespace/dev-patches.ts";
+import type { ObjectGroups } from "../namespace/grouping.ts";
+import { exactTarget, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import type { DevBuild, TiltResource } from "../namespace/model.ts";
+import { workloadsSelectedBy, type Service, type Workload } from "../namespace/workloads.ts";
 import { excludeWithWorkload, isSopsEncrypted, liveExclusions, type Exclusion } from "./exclusions.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";

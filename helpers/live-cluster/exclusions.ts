@@ -1,7 +1,7 @@
 // What Tilt leaves to Flux. On the cluster Flux manages, Tilt may only change what the API
 // server updates in place, and `tilt down` must not delete what Flux made: so the claims and
 // volumes holding data, and the objects Tilt could only replace, are not in what Tilt applies.
-import { tiltObjectRef, type KubeObject } from "../manifests.ts";
+import { tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import { IMMUTABLE_TEMPLATE_KINDS } from "./in-place.ts";
 
 export interface Exclusion {

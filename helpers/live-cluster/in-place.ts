@@ -3,7 +3,7 @@
 // cluster Flux manages, that is production data. Each rule follows kube-apiserver's update
 // validation for its kind; test/realtools/in-place.test.ts checks them against a real one.
 import { isDeepStrictEqual } from "node:util";
-import type { KubeObject } from "../manifests.ts";
+import type { KubeObject } from "../repository/manifests.ts";
 
 /** Spec fields an update may change, by kind; a kind not listed may change its whole spec. */
 const MUTABLE_SPEC_FIELDS: Record<string, readonly string[] | undefined> = {

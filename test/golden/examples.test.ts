@@ -5,7 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { NamespaceModel } from "../../helpers/model.ts";
+import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold, type ScaffoldResult } from "../../helpers/scaffold.ts";
 import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 

@@ -5,10 +5,10 @@ import { execa } from "execa";
 import { load, loadAll } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { deriveDevBuilds } from "../../helpers/live-cluster/dev-builds.ts";
-import { groupObjects } from "../../helpers/grouping.ts";
-import type { KubeObject } from "../../helpers/manifests.ts";
+import { groupObjects } from "../../helpers/namespace/grouping.ts";
+import type { KubeObject } from "../../helpers/repository/manifests.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
-import { findServices, findWorkloads } from "../../helpers/workloads.ts";
+import { findServices, findWorkloads } from "../../helpers/namespace/workloads.ts";
 import { copyExample } from "../support/example.ts";
 
 const podSpec = (env: Record<string, unknown>[]) => ({ containers: [{ name: "c", image: "i", env }] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { devPatches } from "../../helpers/dev-overlay.ts";
-import { findWorkloads } from "../../helpers/workloads.ts";
+import { devPatches } from "../../helpers/namespace/dev-patches.ts";
+import { findWorkloads } from "../../helpers/namespace/workloads.ts";
 
 describe("devPatches", () => {
   it("runs one replica, keeps 0, and caps only what is above the dev caps", () => {

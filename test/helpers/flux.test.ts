@@ -8,8 +8,8 @@ import {
   matchNamespaceKustomizations,
   missingVariables,
   resolveVariables,
-} from "../../helpers/flux.ts";
-import type { RepoObject } from "../../helpers/repo.ts";
+} from "../../helpers/repository/flux.ts";
+import type { RepoObject } from "../../helpers/repository/files.ts";
 
 function ks(name: string, spec: Record<string, unknown>, file = `clusters/c/${name}.yaml`): RepoObject {
   return {

@@ -1,7 +1,7 @@
 // The in-place rules on their own; test/realtools/in-place.test.ts holds them to a real API server.
 import { describe, expect, it } from "vitest";
 import { inPlaceViolations, inPlaceViolationsOf } from "../../helpers/live-cluster/in-place.ts";
-import type { KubeObject } from "../../helpers/manifests.ts";
+import type { KubeObject } from "../../helpers/repository/manifests.ts";
 import { IN_PLACE_CASES } from "../support/in-place-cases.ts";
 
 describe("inPlaceViolationsOf", () => {

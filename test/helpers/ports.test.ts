@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { KubeObject } from "../../helpers/manifests.ts";
-import { assignLocalPorts, forwardKey, resolveServicePorts } from "../../helpers/ports.ts";
-import { findServices, findWorkloads } from "../../helpers/workloads.ts";
+import type { KubeObject } from "../../helpers/repository/manifests.ts";
+import { assignLocalPorts, forwardKey, resolveServicePorts } from "../../helpers/namespace/ports.ts";
+import { findServices, findWorkloads } from "../../helpers/namespace/workloads.ts";
 
 function deployment(name: string, containers: object[], extra: Record<string, unknown> = {}, kind = "Deployment"): KubeObject {
   return {

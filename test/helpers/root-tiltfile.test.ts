@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../helpers/errors.ts";
-import { rootTiltfileModel } from "../../helpers/root-tiltfile.ts";
+import { rootTiltfileModel } from "../../helpers/namespace/root-tiltfile.ts";
 
 describe("rootTiltfileModel", () => {
   it("lists namespaces by name with their Tiltfiles relative to the root", () => {

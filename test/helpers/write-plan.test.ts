@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../helpers/errors.ts";
-import { applyPlan, planWrites, sha256 } from "../../helpers/write-plan.ts";
+import { applyPlan, planWrites, sha256 } from "../../helpers/plan/write-plan.ts";
 
 function tmp(): string {
   return mkdtempSync(path.join(os.tmpdir(), "plan-"));

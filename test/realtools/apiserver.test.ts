@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
-import type { NamespaceModel } from "../../helpers/model.ts";
+import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";

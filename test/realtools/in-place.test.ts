@@ -4,7 +4,7 @@
 // the rules call in place.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inPlaceViolationsOf } from "../../helpers/live-cluster/in-place.ts";
-import type { KubeObject } from "../../helpers/manifests.ts";
+import type { KubeObject } from "../../helpers/repository/manifests.ts";
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { IN_PLACE_CASES } from "../support/in-place-cases.ts";
 import { requireRealTools } from "../support/real-tools.ts";

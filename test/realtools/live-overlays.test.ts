@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { execa } from "execa";
 import { parseAllDocuments, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NamespaceModel } from "../../helpers/model.ts";
+import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample, EXAMPLE_NAMESPACES } from "../support/example.ts";
 import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";

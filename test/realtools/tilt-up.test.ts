@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NamespaceModel } from "../../helpers/model.ts";
+import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { freePort, startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
 import { asLocalCluster, liveObjects } from "../support/flux-state.ts";

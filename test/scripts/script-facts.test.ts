@@ -2,10 +2,10 @@
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { FluxKustomization } from "../../helpers/flux.ts";
-import type { NamespaceModel } from "../../helpers/model.ts";
+import type { FluxKustomization } from "../../helpers/repository/flux.ts";
+import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
-import { dashboardKinds, deployBuilds, scriptFacts, shellQuote } from "../../helpers/scripts.ts";
+import { dashboardKinds, deployBuilds, scriptFacts, shellQuote } from "../../helpers/namespace/script-facts.ts";
 import { EXAMPLE_ROOT } from "../support/example.ts";
 
 function kustomization(name: string, extra: Partial<FluxKustomization> = {}): FluxKustomization {

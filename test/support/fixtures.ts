@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from "node:fs"
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { scanRepository } from "../../helpers/repository.ts";
+import { scanRepository } from "../../helpers/repository/scan.ts";
 import { PROJECT_ROOT } from "./example.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");

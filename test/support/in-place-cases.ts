@@ -1,7 +1,7 @@
 // Updates the API server makes in place, and updates it refuses, one or more per rule of
 // helpers/live-cluster/in-place.ts. The unit test checks the rules say so; the real-tool test
 // checks a real kube-apiserver agrees, so a wrong rule fails one of them.
-import type { KubeObject } from "../../helpers/manifests.ts";
+import type { KubeObject } from "../../helpers/repository/manifests.ts";
 
 export interface InPlaceCase {
   name: string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../helpers/errors.ts";
-import { tiltLibSource } from "../../helpers/render.ts";
-import { FIXED_DEFAULTS, isRepoUrl, parseList, validateAnswers, type TiltLibAnswers } from "../../helpers/tilt-lib-answers.ts";
-import { readLibraryVersion } from "../../helpers/tilt-lib-package.ts";
+import { tiltLibSource } from "../../helpers/templates.ts";
+import { FIXED_DEFAULTS, isRepoUrl, parseList, validateAnswers, type TiltLibAnswers } from "../../helpers/tilt-lib/answers.ts";
+import { readLibraryVersion } from "../../helpers/tilt-lib/package.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
 
 const GOOD: TiltLibAnswers = { ...FIXED_DEFAULTS, repoUrl: "https://github.com/org/platform.git", path: "tilt-lib", revision: "main" };

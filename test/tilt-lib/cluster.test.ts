@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { generateTiltLibPackage } from "../../helpers/tilt-lib-package.ts";
+import { generateTiltLibPackage } from "../../helpers/tilt-lib/package.ts";
 import { haveTools, startTestCluster, toolsDir, type TestCluster } from "../support/cluster.ts";
 import { copyExample, EXAMPLE_ROOT } from "../support/example.ts";
 import { kustomize, writeWorkspaces } from "./support.ts";

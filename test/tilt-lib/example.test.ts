@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tiltLibSource } from "../../helpers/render.ts";
-import { generateTiltLibPackage, type TiltLibResult } from "../../helpers/tilt-lib-package.ts";
+import { tiltLibSource } from "../../helpers/templates.ts";
+import { generateTiltLibPackage, type TiltLibResult } from "../../helpers/tilt-lib/package.ts";
 import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 import { kustomize } from "./support.ts";
 

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { tiltLibSource } from "../../helpers/render.ts";
-import { generateTiltLibPackage, type TiltLibOptions } from "../../helpers/tilt-lib-package.ts";
+import { tiltLibSource } from "../../helpers/templates.ts";
+import { generateTiltLibPackage, type TiltLibOptions } from "../../helpers/tilt-lib/package.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
 import { copyExampleWithoutPackage as copyExample, kustomize, snapshot, writeWorkspaces, type KubeDoc } from "./support.ts";
 

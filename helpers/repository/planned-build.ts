@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 import { kustomizeBuildMany } from "./tools.ts";
 
 export interface PlannedFile {

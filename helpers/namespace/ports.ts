@@ -1,5 +1,5 @@
 // Service ports → workload container ports → local ports Tilt forwards.
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 import { workloadsSelectedBy, type Service, type ServicePort, type Workload } from "./workloads.ts";
 
 export interface PortForward {

@@ -1,9 +1,9 @@
 // The GitOps repository around a namespace folder, scanned once per run.
 import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
-import { hasKustomization, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./repo.ts";
+import { hasKustomization, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
 import { gitTopLevel, gitYamlFiles } from "./tools.ts";
 
 export interface Repository {

@@ -1,10 +1,10 @@
 // Where `plop tilt-lib` writes: a folder inside a GitOps repository, which may not exist yet.
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { UserError } from "./errors.ts";
-import { hasKustomization, isWithin, toPosix } from "./repo.ts";
-import { checkFolder, scanRepository, type Repository } from "./repository.ts";
-import { gitTopLevel } from "./tools.ts";
+import { UserError } from "../errors.ts";
+import { hasKustomization, isWithin, toPosix } from "../repository/files.ts";
+import { checkFolder, scanRepository, type Repository } from "../repository/scan.ts";
+import { gitTopLevel } from "../repository/tools.ts";
 
 export const DEFAULT_PACKAGE_DIR = "tilt-lib";
 

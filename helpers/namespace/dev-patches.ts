@@ -1,6 +1,6 @@
 // What the dev overlay changes: one replica, resource limits and requests capped for a dev cluster.
 import { quantityToScalar } from "@kubernetes/client-node/dist/util.js";
-import { exactTarget, type KubeObject } from "./manifests.ts";
+import { exactTarget, type KubeObject } from "../repository/manifests.ts";
 import type { Workload } from "./workloads.ts";
 
 /** Caps for dev. A value above its cap is lowered to it; absent values stay absent. */

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { KubeObject } from "./manifests.ts";
-import { hasKustomization, isWithin, normaliseRepoPath, type RepoObject } from "./repo.ts";
+import { hasKustomization, isWithin, normaliseRepoPath, type RepoObject } from "./files.ts";
 
 export interface FluxKustomization {
   name: string;

@@ -3,8 +3,11 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { UserError } from "./errors.ts";
-import type { RenderedFile } from "./render.ts";
+import { UserError } from "../errors.ts";
+import { unifiedDiff } from "../repository/tools.ts";
+import type { RenderedFile } from "../templates.ts";
+
+export type Mode = "write" | "dry-run" | "check";
 
 export type Outcome =
   | "create" // not on disk yet
@@ -95,4 +98,20 @@ function makeDirs(dir: string): string[] {
   for (let d = dir; !existsSync(d); d = path.dirname(d)) missing.unshift(d);
   if (missing.length > 0) mkdirSync(dir, { recursive: true });
   return missing;
+}
+
+/** Unified diffs of every write a plan would make, for `--mode dry-run`. */
+export async function diffPlan(plan: PlannedWrite[]): Promise<string[]> {
+  return Promise.all(
+    planChanges(plan).map((write) => {
+      const target = write.beside ?? write.path;
+      const current = write.beside ? undefined : write.current;
+      return unifiedDiff(current, write.content, path.relative(process.cwd(), target));
+    }),
+  );
+}
+
+export function assertMode(mode: string): Mode {
+  if (mode === "write" || mode === "dry-run" || mode === "check") return mode;
+  throw new UserError(`unknown mode "${mode}": use write, dry-run or check`);
 }

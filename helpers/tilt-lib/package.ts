@@ -1,17 +1,15 @@
 // One run of `plop tilt-lib`: answers in, the platform package planned, then applied or previewed.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { UserError } from "./errors.ts";
-import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "./inspect.ts";
-import { tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "./render.ts";
-import type { Repository } from "./repository.ts";
-import type { Mode } from "./scaffold.ts";
-import { ANSWERS_FILE, FIXED_DEFAULTS, readSavedAnswers, renderSavedAnswers, validateAnswers, type TiltLibAnswers } from "./tilt-lib-answers.ts";
-import { renderTiltLibPackage, type PackagedFile, type TiltLibModel } from "./tilt-lib-render.ts";
-import { resolvePackageTarget, type PackageTarget } from "./tilt-lib-target.ts";
-import { applyPlan, planChanges, planWrites, sha256, type PlannedWrite } from "./write-plan.ts";
-import { toPosix } from "./repo.ts";
-import { GENERATOR_VERSION } from "./version.ts";
+import { UserError } from "../errors.ts";
+import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB, tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "../templates.ts";
+import type { Repository } from "../repository/scan.ts";
+import { ANSWERS_FILE, FIXED_DEFAULTS, readSavedAnswers, renderSavedAnswers, validateAnswers, type TiltLibAnswers } from "./answers.ts";
+import { renderTiltLibPackage, type PackagedFile, type TiltLibModel } from "./render.ts";
+import { resolvePackageTarget, type PackageTarget } from "./target.ts";
+import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "../plan/write-plan.ts";
+import { toPosix } from "../repository/files.ts";
+import { GENERATOR_VERSION } from "../version.ts";
 
 /** Where workspaces mount the library: where namespace Tiltfiles look for it. */
 export const LIBRARY_MOUNT = MOUNTED_TILT_LIB_DIR;

@@ -1,9 +1,9 @@
-// The few functions that run external tools. Everything else in helpers/ is pure.
+// The few functions that run external tools (git, kustomize, diff). Everything else is pure.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { UserError, firstLine } from "./errors.ts";
+import { UserError, firstLine } from "../errors.ts";
 
 /**
  * Builds a kustomization the way Flux's kustomize-controller does: no load restrictor

@@ -1,6 +1,6 @@
 // Kubernetes objects as plain data, and the few typed views the inspection needs.
 import { loadAll } from "js-yaml";
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 
 export interface KubeObject {
   apiVersion: string;

@@ -1,7 +1,7 @@
 // The one typed model of a namespace folder. Templates see this and nothing else.
-import type { FluxKustomization, FluxVariable } from "./flux.ts";
-import type { WorkloadPatch } from "./dev-overlay.ts";
-import type { Exclusion } from "./live-cluster/exclusions.ts";
+import type { FluxKustomization, FluxVariable } from "../repository/flux.ts";
+import type { WorkloadPatch } from "./dev-patches.ts";
+import type { Exclusion } from "../live-cluster/exclusions.ts";
 import type { PortForward, SkippedPort } from "./ports.ts";
 
 export interface TiltResource {

@@ -2,9 +2,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { load } from "js-yaml";
-import { UserError } from "./errors.ts";
-import type { KubeObject, PersistentVolumeClaimSpec } from "./manifests.ts";
-import { hasKustomization, KUSTOMIZATION_FILES } from "./repo.ts";
+import { UserError } from "../errors.ts";
+import type { KubeObject, PersistentVolumeClaimSpec } from "../repository/manifests.ts";
+import { hasKustomization, KUSTOMIZATION_FILES } from "../repository/files.ts";
 
 export const DEV_STORAGE_CLASS = "local-path";
 export const STORAGE_OVERLAYS_DIR = "overlays/storage";

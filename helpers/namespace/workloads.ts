@@ -1,5 +1,5 @@
 // Workloads and Services of a built namespace, and which Services reach which workloads.
-import { podTemplateOf, type Container, type KubeObject, type PodTemplate } from "./manifests.ts";
+import { podTemplateOf, type Container, type KubeObject, type PodTemplate } from "../repository/manifests.ts";
 
 export interface Workload {
   name: string;

@@ -1,14 +1,12 @@
 // Renders the templates of templates/ from a NamespaceModel: file path → content.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
-import { LOCAL_PATH_DIR, REPO_TILT_LIB } from "./inspect.ts";
-import { scriptFacts } from "./scripts.ts";
-
-export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
+import { REPO_TILT_LIB, TEMPLATES_DIR, tiltLibSource, type RenderedFile } from "../templates.ts";
+import { LOCAL_PATH_DIR } from "./inspect.ts";
+import { scriptFacts } from "./script-facts.ts";
 
 const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
@@ -28,17 +26,6 @@ function template(name: string): Handlebars.TemplateDelegate {
     compiled.set(name, render);
   }
   return render;
-}
-
-export function tiltLibSource(): string {
-  return readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", "tilt_lib.star"), "utf8");
-}
-
-export interface RenderedFile {
-  /** Absolute path. */
-  path: string;
-  content: string;
-  executable?: boolean;
 }
 
 /** Every file the namespace generator writes for one model. */

@@ -1,7 +1,7 @@
 // The repository's root Tiltfile: every scaffolded namespace, runnable together.
 import path from "node:path";
-import { UserError } from "./errors.ts";
-import { toPosix } from "./repo.ts";
+import { UserError } from "../errors.ts";
+import { toPosix } from "../repository/files.ts";
 
 export interface ScaffoldedNamespace {
   name: string;

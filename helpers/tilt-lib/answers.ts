@@ -1,7 +1,7 @@
 // The answers of `plop tilt-lib`: defaults, validation, and what the package's answers file keeps.
-import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./answers-file.ts";
-import { UserError } from "./errors.ts";
-import { GENERATOR_VERSION } from "./version.ts";
+import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "../plan/answers-file.ts";
+import { UserError } from "../errors.ts";
+import { GENERATOR_VERSION } from "../version.ts";
 
 export interface TiltLibAnswers {
   /** ArgoCD AppProject of the Application. */

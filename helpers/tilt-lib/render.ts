@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
-import { TEMPLATES_DIR, type RenderedFile } from "./render.ts";
-import type { TiltLibAnswers } from "./tilt-lib-answers.ts";
+import { TEMPLATES_DIR, type RenderedFile } from "../templates.ts";
+import type { TiltLibAnswers } from "./answers.ts";
 
 /** One ConfigMap built from one file of the package. */
 export interface PackagedFile {

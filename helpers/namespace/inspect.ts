@@ -1,24 +1,23 @@
 // Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
 import path from "node:path";
-import { UserError } from "./errors.ts";
-import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "./flux.ts";
-import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-overlay.ts";
+import { UserError } from "../errors.ts";
+import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "../repository/flux.ts";
+import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
-import { chooseContext, type KubeContexts } from "./kubeconfig.ts";
-import { parseManifests, rawNames, type KubeObject } from "./manifests.ts";
+import { chooseContext, type KubeContexts } from "../live-cluster/kubeconfig.ts";
+import { parseManifests, rawNames, type KubeObject } from "../repository/manifests.ts";
 import type { NamespaceModel, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, resolveServicePorts } from "./ports.ts";
-import { hasKustomization, toPosix } from "./repo.ts";
-import type { Repository } from "./repository.ts";
+import { hasKustomization, toPosix } from "../repository/files.ts";
+import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
-import { DEV_OVERLAY_DIR, deriveDevBuilds } from "./live-cluster/dev-builds.ts";
-import { GENERATOR_VERSION, TILT_LIB_VERSION } from "./version.ts";
+import { DEV_OVERLAY_DIR, deriveDevBuilds } from "../live-cluster/dev-builds.ts";
+import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
+import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
 
-export { DEV_OVERLAY_DIR, DEV_LOCAL_PATH_DIR } from "./live-cluster/dev-builds.ts";
+export { DEV_OVERLAY_DIR, DEV_LOCAL_PATH_DIR } from "../live-cluster/dev-builds.ts";
 export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
-export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";
-export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface InspectOptions {

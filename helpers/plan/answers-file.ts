@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { dump, load } from "js-yaml";
-import { UserError } from "./errors.ts";
-import { GENERATOR_VERSION } from "./version.ts";
+import { UserError } from "../errors.ts";
+import { GENERATOR_VERSION } from "../version.ts";
 
 export const ANSWERS_FILE = ".tilt-scaffold.yaml";
 

@@ -2,9 +2,9 @@
 // Everything here is already safe to print into bash: DNS-1123 names, repository paths,
 // identifiers, numbers, or a value quoted by shellQuote.
 import path from "node:path";
-import type { FluxKustomization } from "./flux.ts";
+import type { FluxKustomization } from "../repository/flux.ts";
 import type { NamespaceModel } from "./model.ts";
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 
 /** Flux rejects a postBuild variable whose name does not match this (kustomize-controller's varsubRegex). */
 export const FLUX_VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;

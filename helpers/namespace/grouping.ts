@@ -1,8 +1,8 @@
 // Every object of the dev build lands in a Tilt resource, so nothing is "uncategorized":
 // with the workload that uses it when one does, else in a named group of the namespace.
-import { tiltObjectRef, type KubeObject, type PodSpec } from "./manifests.ts";
+import { tiltObjectRef, type KubeObject, type PodSpec } from "../repository/manifests.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "./workloads.ts";
-import { IMMUTABLE_TEMPLATE_KINDS } from "./live-cluster/in-place.ts";
+import { IMMUTABLE_TEMPLATE_KINDS } from "../live-cluster/in-place.ts";
 
 export interface ObjectGroups {
   /** Tilt resource (workload) → objects it should also own. */

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { UserError } from "./errors.ts";
+import { UserError } from "../errors.ts";
 
 export interface KubeContexts {
   names: string[];

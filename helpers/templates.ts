@@ -1,0 +1,21 @@
+// Where the templates live, and the shape of a rendered file: shared by every generator.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
+
+/** Where a workspace finds tilt_lib.star: the platform's mount, else the repository's copy. */
+export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";
+export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";
+
+export function tiltLibSource(): string {
+  return readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", "tilt_lib.star"), "utf8");
+}
+
+export interface RenderedFile {
+  /** Absolute path. */
+  path: string;
+  content: string;
+  executable?: boolean;
+}
