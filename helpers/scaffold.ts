@@ -91,17 +91,20 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         forwards,
         previousPorts: saved?.ports,
         takenPorts: [...taken],
+        previousName: saved?.name,
+        takenNames: [...others, ...inRun].map((ns) => ns.name),
         ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
         tilt,
       });
       const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
       taken.push(...Object.values(ports));
-      inRun.push({ name: model.namespace, folder: build.folder, ports });
+      inRun.push({ name: model.name, folder: build.folder, ports });
       models.push(model);
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
+        name: model.name,
         answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
       });
@@ -151,23 +154,26 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
     const repo = await repositoryFor(folder, repos);
     located.push({ ...locateNamespace(folder, repo), repo });
   }
-  const outputs = await kustomizeBuildMany(
-    located.map((l) => ({
-      dir: path.join(l.folder, l.productionPath),
-      label: path.posix.join(l.folderInRepo, l.productionPath),
-      components: l.own.flatMap((k) => (k.components ?? []).map((c) => path.join(l.repo.root, k.path, c))),
+  const targets = located.flatMap((l) =>
+    l.units.map((unit) => ({
+      dir: path.join(l.folder, unit.path),
+      label: path.posix.join(l.folderInRepo, unit.path),
+      components: unit.components.map((c) => path.join(l.repo.root, c)),
     })),
   );
-  return located.map((l, index) => {
-    const built = outputs[index]!;
-    if (built instanceof UserError) throw built;
-    return { ...l, built };
+  const outputs = await kustomizeBuildMany(targets);
+  let next = 0;
+  return located.map((l) => {
+    const built = outputs.slice(next, (next += l.units.length));
+    const failed = built.find((b) => b instanceof UserError);
+    if (failed) throw failed;
+    return { ...l, built: built as string[] };
   });
 }
 
 function scaffoldedNamespace(folder: string): ScaffoldedNamespace {
   const saved = readAnswers(folder);
-  return { name: saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {} };
+  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {} };
 }
 
 async function scaffoldedFolders(repo: Repository): Promise<string[]> {

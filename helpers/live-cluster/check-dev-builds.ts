@@ -18,25 +18,37 @@ export interface DevBuildCheck {
 export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
   // One kustomize run per kind of build: one namespace's builds hold the same objects.
   const batches = (["live", "localPath", "devClaims"] as const).map((kind) =>
-    checks.map(({ model, fluxObjects }) => {
-      const build = model.devOverlay[kind];
-      return { model, fluxObjects, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) };
-    }),
+    checks.flatMap(({ model, fluxObjects }) =>
+      model.builds.map((unit) => {
+        const build = unit[kind];
+        return { model, unit, fluxObjects, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) };
+      }),
+    ),
   );
   const outputs = (await buildPlanned(root, files, batches)).flat();
   const targets = batches.flat();
-  for (const [index, { model, fluxObjects, build, label }] of targets.entries()) {
+  // What the Tiltfile names must be in one of the namespace's builds of each kind.
+  const builtByKind = new Map<string, Set<string>>();
+  const parsed = targets.map(({ model, unit, build, label }, index) => {
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
-    const objects = parseManifests(substituteKnown(output, model.flux.substitutes, model.flux.variables), `kustomize build of ${label}`);
+    const objects = parseManifests(substituteKnown(output, unit.substitutes, unit.variables), `kustomize build of ${label}`);
+    const key = `${model.folder}\0${build.keepOnDown}\0${build.ownClaims}`;
+    const built = builtByKind.get(key) ?? new Set<string>();
+    for (const object of objects) built.add(tiltObjectRef(object));
+    builtByKind.set(key, built);
+    return { objects, key };
+  });
+  for (const [index, { model, fluxObjects, build, label }] of targets.entries()) {
+    const { objects, key } = parsed[index]!;
     const built = new Set(objects.map(tiltObjectRef));
-    const missing = tiltfileRefs(model, build).filter((ref) => !built.has(ref));
+    const missing = tiltfileRefs(model, build).filter((ref) => !builtByKind.get(key)!.has(ref));
     if (missing.length > 0) throw new UserError(`${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`);
     const leftOut = new Set([...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []), ...model.sopsSecrets.map((name) => `${name}:secret`)]);
     const stillIn = [...built].filter((ref) => leftOut.has(ref));
     if (stillIn.length > 0) throw new UserError(`${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`);
     if (!build.keepOnDown) continue;
-    const [violation] = inPlaceViolations(fluxObjects, objects, model.devOverlay.namespace);
+    const [violation] = inPlaceViolations(fluxObjects, objects, build.namespace);
     if (violation) {
       throw new UserError(
         `${label} changes ${violation.field} of ${violation.object}, which the API server cannot update in place: Tilt would delete and re-create it on the cluster Flux manages`,

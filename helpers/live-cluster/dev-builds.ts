@@ -11,9 +11,6 @@ import type { DevBuild, TiltResource } from "../namespace/model.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "../namespace/workloads.ts";
 import { excludeWithWorkload, isSopsEncrypted, liveExclusions, type Exclusion } from "./exclusions.ts";
 
-export const DEV_OVERLAY_DIR = "overlays/dev";
-export const DEV_LOCAL_PATH_DIR = `${DEV_OVERLAY_DIR}/local-path`;
-export const DEV_CLAIMS_DIR = `${DEV_OVERLAY_DIR}/dev-claims`;
 /** On the Flux cluster, local-path storage gets claims of its own: `<claim>-dev`. */
 export const DEV_CLAIM_SUFFIX = "-dev";
 
@@ -23,19 +20,36 @@ export interface DevBuildInput {
   services: Service[];
   groups: ObjectGroups;
   patches: WorkloadPatch[];
-  /** Repository-relative: the namespace folder, the directory Flux builds, its Flux components. */
+  /** Repository-relative: the namespace folder and the local-path Component. */
   folderInRepo: string;
-  fluxPath: string;
-  fluxComponents: string[];
   localPathComponent: string;
+  /** The folder's Flux builds: `objects` holds all of theirs. */
+  units: DevUnitInput[];
   /** Names as kustomize sees them, before Flux substitution. */
   rawName?: (object: KubeObject) => string;
 }
 
-export interface DevBuilds {
+export interface DevUnitInput {
+  /** Namespace-relative directory of its live overlay; local-path and dev-claims sit below it. */
+  devDir: string;
+  /** Repository-relative: the directory Flux builds and its Flux components. */
+  fluxPath: string;
+  fluxComponents: string[];
+  targetNamespace?: string;
+  /** Tilt refs of the objects it builds. */
+  refs: Set<string>;
+}
+
+/** The three overlays of one Flux build. */
+export interface UnitDevBuilds {
   live: DevBuild;
   localPath: DevBuild;
   devClaims: DevBuild;
+}
+
+export interface DevBuilds {
+  /** One per unit of the input, in its order. */
+  units: UnitDevBuilds[];
   liveExclusions: Exclusion[];
   sopsSecrets: string[];
   /**
@@ -83,6 +97,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   };
 
   interface OverlayOptions {
+    unit: DevUnitInput;
     dir: string;
     components: string[];
     /** Refs of Flux's objects the overlay leaves out. */
@@ -91,13 +106,17 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
     /** For a build with claims of its own: the claims it renames to them. */
     devClaims?: KubeObject[];
   }
-  const overlay = ({ dir, components, deletes, keepOnDown, devClaims }: OverlayOptions): DevBuild => {
+  const overlay = ({ unit, dir, components, deletes: allDeletes, keepOnDown, devClaims: allDevClaims }: OverlayOptions): DevBuild => {
     const fromOverlay = (repoPath: string) => path.posix.relative(path.posix.join(input.folderInRepo, dir), repoPath);
+    const deletes = allDeletes.filter((ref) => unit.refs.has(ref));
+    const devClaims = allDevClaims?.filter((claim) => unit.refs.has(tiltObjectRef(claim)));
     const left = new Set(deletes);
-    const patches = input.patches.filter((p) => !left.has(`${p.name}:${p.kind.toLowerCase()}`));
+    const patches = input.patches.filter((p) => unit.refs.has(`${p.name}:${p.kind.toLowerCase()}`) && !left.has(`${p.name}:${p.kind.toLowerCase()}`));
     return {
       dir,
-      resources: [fromOverlay(input.fluxPath)],
+      fluxPath: path.posix.relative(input.folderInRepo, unit.fluxPath),
+      namespace: unit.targetNamespace,
+      resources: [fromOverlay(unit.fluxPath)],
       components: components.map(fromOverlay),
       deletes: deletes.map(target),
       keepOnDown,
@@ -116,10 +135,12 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   const devClaims = objects.filter((o) => o.kind === "PersistentVolumeClaim" && !jobClaims.has(tiltObjectRef(o)));
   const renamed = new Set(devClaims.map(tiltObjectRef));
   return {
-    live: overlay({ dir: DEV_OVERLAY_DIR, components: input.fluxComponents, deletes: liveDeletes, keepOnDown: true }),
-    localPath: overlay({ dir: DEV_LOCAL_PATH_DIR, components: [...input.fluxComponents, input.localPathComponent], deletes: sopsRefs, keepOnDown: false }),
-    // Local-path storage on the Flux cluster: live storage, but with claims of its own.
-    devClaims: overlay({ dir: DEV_CLAIMS_DIR, components: input.fluxComponents, deletes: liveDeletes.filter((ref) => !renamed.has(ref)), keepOnDown: true, devClaims }),
+    units: input.units.map((unit) => ({
+      live: overlay({ unit, dir: unit.devDir, components: unit.fluxComponents, deletes: liveDeletes, keepOnDown: true }),
+      localPath: overlay({ unit, dir: `${unit.devDir}/local-path`, components: [...unit.fluxComponents, input.localPathComponent], deletes: sopsRefs, keepOnDown: false }),
+      // Local-path storage on the Flux cluster: live storage, but with claims of its own.
+      devClaims: overlay({ unit, dir: `${unit.devDir}/dev-claims`, components: unit.fluxComponents, deletes: liveDeletes.filter((ref) => !renamed.has(ref)), keepOnDown: true, devClaims }),
+    })),
     liveExclusions: excluded,
     sopsSecrets: sops.map((s) => s.metadata.name),
     split(resource) {

@@ -116,7 +116,7 @@ export function groupObjects(objects: KubeObject[], workloads: Workload[], servi
       byWorkload.get(user.resource)!.push(tiltObjectRef(object));
       continue;
     }
-    const group = `${namespace}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux" : "resources")}`;
+    const group = `${namespace}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux-objects" : "resources")}`;
     groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
   }
   return {

@@ -5,18 +5,19 @@ import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, subs
 import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "../live-cluster/kubeconfig.ts";
-import { parseManifests, rawNames, type KubeObject } from "../repository/manifests.ts";
+import { parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { NamespaceModel, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, resolveServicePorts } from "./ports.ts";
 import { hasKustomization, toPosix } from "../repository/files.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
-import { DEV_OVERLAY_DIR, deriveDevBuilds } from "../live-cluster/dev-builds.ts";
+import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
+import { DEV_OVERLAY_DIR, locateUnits, type LocatedUnit } from "./units.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
 
-export { DEV_OVERLAY_DIR, DEV_LOCAL_PATH_DIR } from "../live-cluster/dev-builds.ts";
+export { DEV_OVERLAY_DIR } from "./units.ts";
 export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -31,6 +32,9 @@ export interface InspectOptions {
   ownsLocalPath?: boolean;
   /** Extra forwards, `RESOURCE:CONTAINER_PORT[:NAME]`, e.g. for a HelmRelease's chart. */
   forwards?: string[];
+  /** The folder's name from the last run, kept when still free, and the names other folders use. */
+  previousName?: string;
+  takenNames?: string[];
   /** `observe`: attach to what Flux runs instead of applying the dev build. */
   tilt?: TiltMode;
 }
@@ -44,13 +48,13 @@ export interface LocatedNamespace {
   folderInRepo: string;
   own: FluxKustomization[];
   ancestors: FluxKustomization[];
-  /** Namespace-relative directory Flux builds (overlays/prod, base, …). */
-  productionPath: string;
+  /** What Flux builds of it: one unit per distinct Kustomization spec. */
+  units: LocatedUnit[];
 }
 
-/** …and that directory built the way Flux builds it. */
+/** …and each unit built the way Flux builds it, in the same order. */
 export interface BuiltNamespace extends LocatedNamespace {
-  built: string;
+  built: string[];
 }
 
 export function locateNamespace(folder: string, repo: Repository): LocatedNamespace {
@@ -71,8 +75,7 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
         `so Flux takes in every folder below it; add a kustomization.yaml there that lists what Flux should apply`,
     );
   }
-  const productionPath = chooseProductionPath(folder, folderInRepo, own.map((k) => k.path));
-  return { folder, folderInRepo, own, ancestors, productionPath };
+  return { folder, folderInRepo, own, ancestors, units: locateUnits(folder, folderInRepo, own) };
 }
 
 /** A namespace's model, and the objects of Flux's build it was derived from (substituted). */
@@ -83,32 +86,33 @@ export interface InspectedNamespace {
 
 /** Everything else: pure derivation from the build, the repository scan and the kube contexts. */
 export function inspectNamespace(
-  { folder, folderInRepo, own, ancestors, productionPath, built }: BuiltNamespace,
+  { folder, folderInRepo, own, ancestors, units, built }: BuiltNamespace,
   repo: Repository,
   contexts: KubeContexts,
   options: InspectOptions = {},
 ): InspectedNamespace {
-  // Several Kustomizations for one folder: the first to define a variable wins.
-  const variables = new Map<string, FluxVariable>();
-  const unresolvedSources: string[] = [];
-  for (const k of own) {
-    const resolved = resolveVariables(k, repo.objects);
-    for (const variable of resolved.variables) if (!variables.has(variable.name)) variables.set(variable.name, variable);
-    unresolvedSources.push(...resolved.unresolved);
+  const parsed = units.map((unit, index) => parseUnit(unit, built[index]!, repo, folderInRepo));
+  const names = new Map<KubeObject, string>();
+  const builtBy = new Map<string, string>();
+  for (const [index, { objects, rawName }] of parsed.entries()) {
+    for (const object of objects) {
+      const ref = tiltObjectRef(object);
+      const other = builtBy.get(ref);
+      if (other !== undefined) throw new UserError(`${object.kind} ${object.metadata.name} is built by both ${other} and ${units[index]!.name}: Flux would apply it twice`);
+      builtBy.set(ref, units[index]!.name);
+      names.set(object, rawName(object));
+    }
   }
-  // Names as the cluster will see them (`name: ${APP}` is common), in a canonical order, so the
-  // output does not depend on how kustomize was run.
-  const substitutes = own.some((k) => k.postBuild !== undefined);
-  const source = `kustomize build of ${productionPath}`;
-  const unsorted = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), source);
-  // kustomize patches the build before Flux substitutes it: its targets need the raw names.
-  const rawName = rawNames(substitutes ? parseManifests(built, source) : unsorted, unsorted);
-  const objects = [...unsorted].sort(
+  const rawName = (object: KubeObject) => names.get(object) ?? object.metadata.name;
+  // In a canonical order, so the output does not depend on how kustomize was run.
+  const objects = parsed.flatMap((p) => p.objects).sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
   );
-  const targetNamespace = own.find((k) => k.targetNamespace)?.targetNamespace;
-  const namespace = targetNamespace ?? namespaceOf(objects) ?? path.basename(folder);
+  const targetNamespaces = [...new Set(units.map((u) => u.targetNamespace).filter((ns) => ns !== undefined))];
+  if (targetNamespaces.length > 1) throw new UserError(`${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace): scaffold each app folder on its own`);
+  const namespace = targetNamespaces[0] ?? namespaceOf(objects) ?? path.basename(folder);
   if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
+  const name = folderName(folderInRepo, namespace, options);
   for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
 
   const storageOverlays = findStorageOverlays(folder);
@@ -132,9 +136,14 @@ export function inspectNamespace(
     patches: devPatches(workloads, rawName),
     rawName,
     folderInRepo,
-    fluxPath: path.posix.join(folderInRepo, productionPath),
-    fluxComponents: own.flatMap((k) => (k.components ?? []).map((c) => path.posix.join(k.path, c))),
     localPathComponent: path.posix.join(folderInRepo, LOCAL_PATH_DIR),
+    units: units.map((unit, index) => ({
+      devDir: unit.devDir,
+      fluxPath: path.posix.join(folderInRepo, unit.path),
+      fluxComponents: unit.components,
+      targetNamespace: unit.targetNamespace,
+      refs: new Set(parsed[index]!.objects.map(tiltObjectRef)),
+    })),
   });
   const resources = [
     ...workloads.map((w) => ({
@@ -185,29 +194,25 @@ export function inspectNamespace(
       toSuspend: own.filter((k) => !k.suspend).map((k) => `${k.namespace}/${k.name}`),
       alreadySuspended: own.filter((k) => k.suspend),
       ancestors,
-      substitutes,
-      variables: [...variables.values()].sort((a, b) => a.name.localeCompare(b.name)),
-      missingVariables: substitutes ? missingVariables(built, new Set(variables.keys())) : [],
-      unresolvedSources,
-      productionPath,
       branch,
     },
+    builds: units.map((unit, index) => ({ ...parsed[index]!.facts, ...dev.units[index]! })),
     devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },
-    devOverlay: { namespace: targetNamespace, live: dev.live, localPath: dev.localPath, devClaims: dev.devClaims },
     liveExclusions: dev.liveExclusions,
     liveClaimTemplates: [...new Set(storageObjects.statefulSetTemplates.map((t) => t.name))],
     sopsSecrets: dev.sopsSecrets,
     storage: {
       classes: storageObjects.classes,
       overlays: storageOverlays,
-      usedByFlux: storageOverlaysUsedBy(folder, path.join(folder, productionPath), storageOverlays),
+      usedByFlux: [...new Set(units.flatMap((unit) => storageOverlaysUsedBy(folder, path.join(folder, unit.path), storageOverlays)))],
       localPath: !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined,
     },
     observe,
     // Observe mode applies nothing: it attaches to what runs pods, and names no object to apply.
     resources: observe ? resources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], claims: [], localPathOnly: false, resourceDeps: [] })) : resources,
-    suspendResource: `${namespace}-flux-suspend`,
-    fluxResource: `${namespace}-flux`,
+    name,
+    suspendResource: `${name}-flux-suspend`,
+    fluxResource: `${name}-flux`,
     skippedPorts: skipped,
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
@@ -216,31 +221,43 @@ export function inspectNamespace(
   return { model, fluxObjects: objects };
 }
 
+/** One unit's build, substituted with the variables its Kustomizations define (the first to define one wins). */
+function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInRepo: string) {
+  const variables = new Map<string, FluxVariable>();
+  const unresolvedSources: string[] = [];
+  for (const k of unit.kustomizations) {
+    const resolved = resolveVariables(k, repo.objects);
+    for (const variable of resolved.variables) if (!variables.has(variable.name)) variables.set(variable.name, variable);
+    unresolvedSources.push(...resolved.unresolved);
+  }
+  const substitutes = unit.kustomizations.some((k) => k.postBuild !== undefined);
+  const source = `kustomize build of ${path.posix.join(folderInRepo, unit.path)}`;
+  // Names as the cluster will see them (`name: ${APP}` is common).
+  const objects = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), source);
+  // kustomize patches the build before Flux substitutes it: its targets need the raw names.
+  const rawName = rawNames(substitutes ? parseManifests(built, source) : objects, objects);
+  const facts = {
+    name: unit.name,
+    path: unit.path,
+    components: unit.components.map((c) => path.posix.relative(folderInRepo, c) || "."),
+    kustomizations: unit.kustomizations.map((k) => `${k.namespace}/${k.name}`),
+    substitutes,
+    variables: [...variables.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    missingVariables: substitutes ? missingVariables(built, new Set(variables.keys())) : [],
+    unresolvedSources,
+  };
+  return { objects, rawName, facts };
+}
+
 /**
- * What dev builds on: the one path Flux applies when it is inside this folder (an overlay
- * such as overlays/prod, or base), else base/. Namespace-relative.
+ * The folder's name in the root Tiltfile and its Flux resources, unique across the repository:
+ * the one it had, else its own name (`media`), else with its parent's (`observability-grafana`).
  */
-function chooseProductionPath(folder: string, folderInRepo: string, fluxPaths: string[]): string {
-  const distinct = [...new Set(fluxPaths)].map((p) => path.posix.relative(folderInRepo, p) || ".");
-  if (distinct.length === 1 && distinct[0] === ".") {
-    // kustomize refuses a kustomization that builds on a folder holding it ("cycle detected").
-    throw new UserError(
-      `${folderInRepo} is itself the path Flux applies (its kustomization.yaml sits beside its manifests): an overlay inside it cannot build on it, and such flat folders are not supported yet`,
-    );
-  }
-  if (distinct.length === 1 && distinct[0] !== DEV_OVERLAY_DIR && hasKustomization(path.join(folder, distinct[0]!))) {
-    return distinct[0]!;
-  }
-  if (!hasKustomization(path.join(folder, "base"))) {
-    if (distinct.length > 1) {
-      // One dev overlay cannot carry each app's own Flux variables and components.
-      throw new UserError(
-        `${folderInRepo} is applied by ${distinct.length} Flux Kustomizations with different paths (${distinct.join(", ")}): scaffold each app folder on its own, e.g. ${path.posix.join(folderInRepo, path.posix.dirname(distinct[0]!))}`,
-      );
-    }
-    throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
-  }
-  return "base";
+function folderName(folderInRepo: string, namespace: string, { previousName, takenNames = [] }: InspectOptions): string {
+  const base = path.posix.basename(folderInRepo);
+  const candidates = [previousName, base, `${path.posix.basename(path.posix.dirname(folderInRepo))}-${base}`, namespace];
+  const free = candidates.filter((c): c is string => c !== undefined && DNS_1123_LABEL.test(c) && c.length <= 50);
+  return free.find((c) => !takenNames.includes(c)) ?? free.at(-1) ?? namespace;
 }
 
 /** The namespace most objects of the build name. */

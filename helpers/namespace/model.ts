@@ -28,8 +28,11 @@ export interface TiltResource {
 
 /** One dev overlay: what it builds on, and how it differs. Paths are relative to the overlay. */
 export interface DevBuild {
-  /** Namespace-relative directory of the overlay. */
+  /** Namespace-relative directory of the overlay, and of the Flux build it builds on. */
   dir: string;
+  fluxPath: string;
+  /** The Kustomization's targetNamespace, which the overlay sets as Flux does. */
+  namespace?: string;
   resources: string[];
   components: string[];
   /** Objects of Flux's build left out: `name` before Flux substitution, `target` kustomize's. */
@@ -41,6 +44,24 @@ export interface DevBuild {
   ownClaims: boolean;
   devClaims: { target: string; rawDevName: string; bound: boolean }[];
   hasPatches: boolean;
+}
+
+/** One Flux build of the folder: what Flux substitutes in it, and its dev overlays. */
+export interface FluxBuild {
+  name: string;
+  /** Namespace-relative directory Flux builds, e.g. `overlays/prod`, and its Flux-level components. */
+  path: string;
+  components: string[];
+  /** `namespace/name` of the Kustomizations that apply it. */
+  kustomizations: string[];
+  /** Flux applies postBuild substitution, so Tilt must too. */
+  substitutes: boolean;
+  variables: FluxVariable[];
+  missingVariables: string[];
+  unresolvedSources: string[];
+  live: DevBuild;
+  localPath: DevBuild;
+  devClaims: DevBuild;
 }
 
 export interface NamespaceModel {
@@ -63,30 +84,20 @@ export interface NamespaceModel {
     alreadySuspended: FluxKustomization[];
     /** Kustomizations whose path is an ancestor of the folder: they apply other namespaces too. */
     ancestors: FluxKustomization[];
-    /** Flux applies postBuild substitution, so Tilt must too. */
-    substitutes: boolean;
-    variables: FluxVariable[];
-    missingVariables: string[];
-    unresolvedSources: string[];
-    /** Namespace-relative directory Flux builds, e.g. `overlays/prod`. */
-    productionPath: string;
     branch?: string;
   };
+  /**
+   * The folder's Flux builds, each as Flux builds it (one for most folders; one per app when a
+   * folder's apps have Kustomizations of their own), and the dev overlays Tilt chooses from at
+   * `tilt up`: `live` on the Flux cluster (its claims stay, `tilt down` keeps what Flux applies),
+   * `localPath` on any other (claims on local-path), and `devClaims` for local-path storage on
+   * the Flux cluster (live, with claims of its own).
+   */
+  builds: FluxBuild[];
   devPolicy: {
     storageClass: string;
     limits: { cpu: string; memory: string };
     requests: { cpu: string; memory: string };
-  };
-  /**
-   * The builds Tilt chooses from at `tilt up`: `live` on the Flux cluster (its claims stay,
-   * `tilt down` keeps what Flux applies), `localPath` on any other (claims on local-path), and
-   * `devClaims` for local-path storage on the Flux cluster (live, with claims of its own).
-   */
-  devOverlay: {
-    namespace?: string;
-    live: DevBuild;
-    localPath: DevBuild;
-    devClaims: DevBuild;
   };
   /** What Flux applies that Tilt leaves alone on the Flux cluster, with why. */
   liveExclusions: Exclusion[];
@@ -106,7 +117,9 @@ export interface NamespaceModel {
     };
   };
   resources: TiltResource[];
-  /** Name of the local_resource that keeps Flux suspended: unique across namespaces. */
+  /** The folder's name in the root Tiltfile: its one Flux build's Kustomization, else the namespace. */
+  name: string;
+  /** Name of the local_resource that keeps Flux suspended: unique across the repository's folders. */
   suspendResource: string;
   /** Name of the local_resource that shows Flux's state and holds the namespace's buttons. */
   fluxResource: string;

@@ -33,7 +33,7 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
   const inFolder = (rel: string) => path.join(model.folder, rel);
   const files: RenderedFile[] = [
     { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")(model) },
-    ...[model.devOverlay.live, model.devOverlay.localPath, model.devOverlay.devClaims].map((build) => ({
+    ...model.builds.flatMap((unit) => [unit.live, unit.localPath, unit.devClaims]).map((build) => ({
       path: inFolder(`${build.dir}/kustomization.yaml`),
       content: template("namespace/dev-kustomization.yaml.hbs")({ ...model, build }),
     })),

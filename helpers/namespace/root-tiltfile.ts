@@ -22,7 +22,7 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
   const sorted = [...namespaces].sort((a, b) => a.name.localeCompare(b.name));
   for (const ns of sorted) {
     const names = sorted.filter((other) => other.name === ns.name);
-    if (names.length > 1) throw new UserError(`namespace ${ns.name} is scaffolded twice (${names.map((n) => path.relative(repoRoot, n.folder)).join(", ")})`);
+    if (names.length > 1) throw new UserError(`${ns.name} names two scaffolded folders (${names.map((n) => path.relative(repoRoot, n.folder)).join(", ")}): each needs a Flux Kustomization of its own`);
     for (const port of new Set(Object.values(ns.ports))) {
       const other = owner.get(port);
       if (other) {

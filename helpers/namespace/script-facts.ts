@@ -83,11 +83,6 @@ function assertShellSafe(value: string, what: string): string {
   return value;
 }
 
-/** `applications/media` + `applications/media/overlays/prod` → `overlays/prod`; the folder itself → `.`. */
-function inFolder(folderInRepo: string, repoPath: string): string {
-  return path.posix.relative(folderInRepo, repoPath) || ".";
-}
-
 const SOURCE_RESOURCES: Record<string, string> = {
   GitRepository: "gitrepositories.source.toolkit.fluxcd.io",
   OCIRepository: "ocirepositories.source.toolkit.fluxcd.io",
@@ -108,39 +103,31 @@ function scriptKustomization(k: FluxKustomization): ScriptKustomization {
 }
 
 /**
- * What deploy.sh validates: each distinct Flux path of this folder with that Kustomization's
- * components and variables, or the model's production path when no Kustomization applies it.
- * Variables: the model's (ConfigMaps and `substitute`, first Kustomization wins), with this
- * Kustomization's own `substitute` on top, newlines removed as kustomize-controller does.
+ * What deploy.sh validates: each Flux build of this folder that a Kustomization not suspended in
+ * git applies, with its components and variables (newlines removed from `substitute` values, as
+ * kustomize-controller does); the first build, unsubstituted, when no Kustomization applies it.
  */
 export function deployBuilds(model: NamespaceModel): ScriptBuild[] {
-  const valid = model.flux.variables.filter((v) => FLUX_VARIABLE_NAME.test(v.name));
-  const empty = model.flux.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name));
-  const byDir = new Map<string, ScriptBuild>();
-  for (const k of model.flux.kustomizations.filter((k) => !k.suspend)) {
-    const dir = assertShellSafe(inFolder(model.folderInRepo, k.path), "Flux path");
-    const existing = byDir.get(dir);
-    if (existing) {
-      existing.kustomizations.push(`${k.namespace}/${k.name}`);
-      continue;
-    }
-    const values = new Map(valid.filter((v) => !v.secret).map((v) => [v.name, v.value ?? ""]));
-    for (const [name, value] of Object.entries(k.postBuild?.substitute ?? {})) {
-      if (FLUX_VARIABLE_NAME.test(name)) values.set(name, value.replace(/\n/g, ""));
-    }
-    const substitutes = k.postBuild !== undefined;
-    byDir.set(dir, {
-      dir,
-      components: (k.components ?? []).map((c) => assertShellSafe(inFolder(model.folderInRepo, path.posix.join(k.path, c)), "component")),
-      kustomizations: [`${k.namespace}/${k.name}`],
-      substitutes,
-      assignments: substitutes ? [...values].sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => shellQuote(`${name}=${value}`)) : [],
-      secrets: substitutes ? valid.filter((v) => v.secret && !values.has(v.name)).map((v) => v.name) : [],
-      empty: substitutes ? empty.filter((name) => !values.has(name)) : [],
+  const suspended = new Set(model.flux.alreadySuspended.map((k) => `${k.namespace}/${k.name}`));
+  const builds = model.builds
+    .map((unit) => ({ unit, kustomizations: unit.kustomizations.filter((ref) => !suspended.has(ref)) }))
+    .filter(({ kustomizations }) => kustomizations.length > 0)
+    .map(({ unit, kustomizations }): ScriptBuild => {
+      const valid = unit.variables.filter((v) => FLUX_VARIABLE_NAME.test(v.name));
+      const values = valid.filter((v) => !v.secret).map((v) => [v.name, v.source === "substitute" ? v.value!.replace(/\n/g, "") : v.value!] as const);
+      return {
+        dir: assertShellSafe(unit.path, "Flux path"),
+        components: unit.components.map((c) => assertShellSafe(c, "component")),
+        kustomizations,
+        substitutes: unit.substitutes,
+        assignments: unit.substitutes ? values.map(([name, value]) => shellQuote(`${name}=${value}`)) : [],
+        secrets: unit.substitutes ? valid.filter((v) => v.secret).map((v) => v.name) : [],
+        empty: unit.substitutes ? unit.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name)) : [],
+      };
     });
-  }
-  if (byDir.size > 0) return [...byDir.values()];
-  return [{ dir: assertShellSafe(model.flux.productionPath, "production path"), components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] }];
+  if (builds.length > 0) return builds;
+  const [first] = model.builds;
+  return [{ dir: assertShellSafe(first!.path, "production path"), components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] }];
 }
 
 /** Route kinds of the namespace's manifests → the resource dashboard.sh lists for their URLs. */
@@ -193,7 +180,7 @@ export function scriptFacts(model: NamespaceModel): ScriptFacts {
     reconciled: kustomizations.filter((k) => !k.suspendedInGit),
     ancestors,
     builds: deployBuilds(model),
-    invalidVariables: model.flux.variables.filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => shellQuote(`${v.name} (${v.source})`)),
+    invalidVariables: [...new Set(model.builds.flatMap((b) => b.variables).filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => shellQuote(`${v.name} (${v.source})`)))],
     branch,
     source: tracked && `${tracked.sourceRef.namespace}/${tracked.sourceRef.name}`,
     forwards,

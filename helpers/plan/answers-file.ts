@@ -11,6 +11,8 @@ export interface SavedAnswers {
   generator: string;
   /** The Kubernetes namespace of a namespace folder; absent in the repository's own file. */
   namespace?: string;
+  /** The folder's name in the root Tiltfile and in its Flux resources (`<name>-flux`). */
+  name?: string;
   answers: { context?: string; forwards?: string[]; tilt?: string };
   /** Local port of each forward, by forward key, so ports stay put across runs. */
   ports: Record<string, number>;
@@ -38,7 +40,7 @@ export function readAnswers(folder: string): SavedAnswers | undefined {
   if (newer(generator, GENERATOR_VERSION)) {
     throw new UserError(`${file} was written by tilt-flux-scaffold ${generator}, newer than this one (${GENERATOR_VERSION}): update the generator`);
   }
-  return { generator, namespace: data.namespace, answers: data.answers ?? {}, ports: data.ports ?? {}, files: data.files ?? {} };
+  return { generator, namespace: data.namespace, name: data.name, answers: data.answers ?? {}, ports: data.ports ?? {}, files: data.files ?? {} };
 }
 
 export function renderAnswers(saved: SavedAnswers): string {

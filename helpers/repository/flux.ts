@@ -38,6 +38,7 @@ function isFluxKind(object: KubeObject, group: string, kind: string): boolean {
 }
 
 export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization[] {
+  const artifacts = findArtifactCopies(objects);
   return objects
     .filter(({ object }) => isFluxKind(object, FLUX_KUSTOMIZE_GROUP, "Kustomization"))
     .map(({ object, file }) => {
@@ -48,7 +49,7 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         name: object.metadata.name,
         namespace,
         file,
-        path: normaliseRepoPath(String(spec.path ?? "")),
+        path: repositoryPath(normaliseRepoPath(String(spec.path ?? "")), spec.sourceRef, namespace, file, artifacts),
         suspend: spec.suspend === true,
         dependsOn: ((spec.dependsOn ?? []) as { name: string }[]).map((dep) => dep.name),
         targetNamespace: typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined,
@@ -68,6 +69,50 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         },
       };
     });
+}
+
+/** Directory copies of an ArtifactGenerator's artifacts, by `namespace/name`: artifact dir → repository dir. */
+type ArtifactCopies = Map<string, { file: string; rules: { to: string; from: string }[] }[]>;
+
+/**
+ * Flux's ArtifactGenerator (source.extensions.fluxcd.io) copies folders of a GitRepository into
+ * an ExternalArtifact; a Kustomization's path is then inside the artifact. Only whole-folder copies
+ * (`@alias/dir/**` → `@artifact/dir/`) of Git sources map back to the repository.
+ */
+function findArtifactCopies(objects: RepoObject[]): ArtifactCopies {
+  const copies: ArtifactCopies = new Map();
+  for (const { object, file } of objects.filter(({ object }) => isFluxKind(object, "source.extensions.fluxcd.io", "ArtifactGenerator"))) {
+    const spec = (object.spec ?? {}) as Record<string, any>;
+    const git = new Set(((spec.sources ?? []) as Record<string, unknown>[]).filter((s) => s.kind === "GitRepository").map((s) => String(s.alias)));
+    for (const artifact of (spec.artifacts ?? []) as Record<string, any>[]) {
+      const rules = ((artifact.copy ?? []) as Record<string, unknown>[]).flatMap((rule) => {
+        const from = /^@([^/]+)\/(.*?)\/?\*\*$/.exec(String(rule.from ?? ""));
+        const to = /^@artifact\/?(.*)$/.exec(String(rule.to ?? ""));
+        return from && to && git.has(from[1]!) ? [{ from: normaliseRepoPath(from[2]!), to: normaliseRepoPath(to[1]!) }] : [];
+      });
+      const key = `${object.metadata.namespace ?? "flux-system"}/${artifact.name}`;
+      copies.set(key, [...(copies.get(key) ?? []), { file, rules }]);
+    }
+  }
+  return copies;
+}
+
+/** Each cluster folder defines its own generators: the one defined nearest the Kustomization counts. */
+function repositoryPath(artifactPath: string, sourceRef: Record<string, unknown> | undefined, namespace: string, file: string, copies: ArtifactCopies): string {
+  if (sourceRef?.kind !== "ExternalArtifact") return artifactPath;
+  const shared = (other: string) => commonDirDepth(other, file);
+  const generators = [...(copies.get(`${sourceRef.namespace ?? namespace}/${sourceRef.name}`) ?? [])].sort((a, b) => shared(b.file) - shared(a.file));
+  const rules = generators[0]?.rules ?? [];
+  const rule = rules.filter((r) => isWithin(artifactPath, r.to)).sort((a, b) => b.to.length - a.to.length)[0];
+  if (!rule) return artifactPath;
+  return normaliseRepoPath(path.posix.join(rule.from, path.posix.relative(rule.to, artifactPath)));
+}
+
+function commonDirDepth(a: string, b: string): number {
+  const [da, db] = [path.posix.dirname(a).split("/"), path.posix.dirname(b).split("/")];
+  let depth = 0;
+  while (depth < da.length && da[depth] === db[depth]) depth++;
+  return depth;
 }
 
 export function findGitRepositories(objects: RepoObject[]): FluxGitRepository[] {

@@ -3,7 +3,7 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
-import { hasKustomization, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
+import { hasKustomization, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
 import { gitTopLevel, gitYamlFiles } from "./tools.ts";
 
 export interface Repository {
@@ -77,18 +77,32 @@ function isInside(dir: string, top: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
-/** `x/base/kustomization.yaml` makes `x` a namespace folder; so does a Flux path `x/overlays/prod` or `x/base`. */
+/**
+ * The folders a user scaffolds: `x` for `x/base/kustomization.yaml` or a Flux path `x/base` or
+ * `x/overlays/prod`; for any other Flux path, the path itself, or the folder holding it when it is
+ * itself a Kustomization's whole build (`<app>/app` stands for `<app>`, whose ks.yaml applies it);
+ * and the folder holding such app folders (`kubernetes/apps/<ns>`), which runs them all.
+ */
 function namespaceFolders(root: string, files: string[], kustomizations: FluxKustomization[]): string[] {
   const folders = new Set<string>();
   for (const file of files) {
     const match = /^(.+)\/base\/kustomization\.ya?ml$/.exec(file);
     if (match) folders.add(match[1]!);
   }
+  const fluxPaths = new Set(kustomizations.map((k) => k.path));
   for (const k of kustomizations) {
-    const folder = k.path.replace(/\/(base|overlays\/[^/]+)$/, "");
-    // A folder that defines Flux Kustomizations itself is a cluster's entry point, not a namespace.
-    const definesFlux = kustomizations.some((other) => other.file.startsWith(`${folder}/`));
-    if (folder && hasKustomization(path.join(root, k.path)) && !definesFlux) folders.add(folder);
+    if (!k.path || !hasKustomization(path.join(root, k.path))) continue;
+    const overlay = /^(.+)\/(base|overlays\/[^/]+)$/.exec(k.path);
+    const parent = path.posix.dirname(k.path);
+    // An app folder holds the Kustomization that applies the path below it.
+    const appFolder = parent !== "." && !fluxPaths.has(parent) && isWithin(k.file, parent) ? parent : undefined;
+    const folder = overlay?.[1] ?? appFolder ?? k.path;
+    // A folder that defines Kustomizations of paths outside it is a cluster's entry point, not a namespace.
+    const entryPoint = kustomizations.some((other) => isWithin(other.file, folder) && !isWithin(other.path, folder));
+    if (entryPoint) continue;
+    folders.add(folder);
+    const namespace = path.posix.dirname(folder);
+    if (appFolder && namespace !== "." && hasKustomization(path.join(root, namespace)) && !fluxPaths.has(namespace)) folders.add(namespace);
   }
   return [...folders].filter((f) => !f.includes("/overlays/")).sort();
 }

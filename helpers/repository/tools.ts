@@ -76,7 +76,8 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
     const kustomization = { sortOptions: { order: "fifo" }, resources };
     await writeFile(path.join(work, "kustomization.yaml"), JSON.stringify(kustomization));
     const built = await kustomizeBuild(work, "").catch(() => undefined);
-    if (built === undefined) return Promise.all(dirs.map((dir, index) => one(dir, targets[index]!.label)));
+    // Builds that clash when combined (the same raw name in two of them) are built one by one.
+    if (built === undefined) return await Promise.all(dirs.map((dir, index) => one(dir, targets[index]!.label)));
     const parts: string[][] = dirs.map(() => []);
     let current = -1;
     for (const doc of built.split(/^---\n/m)) {

@@ -157,7 +157,7 @@ describe("npx plop namespace", () => {
       writeFileSync(apps, readFileSync(apps, "utf8").replace("applications/media/overlays/prod", "applications/media/base"));
       execaSync("git", ["init", "-q", repo]);
       return ["applications/media/base"];
-    }, "applications/media/base is itself the path Flux applies (its kustomization.yaml sits beside its manifests)"],
+    }, "applications/media/base is itself the path Flux Kustomization media applies: kustomize cannot build a dev overlay inside the folder it builds on; move its manifests to base/ and point Flux at it or at an overlay of it"],
   ];
 
   it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup, expected) => {

@@ -17,27 +17,56 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     expect(model!.flux.toSuspend).toEqual(["flux-system/sonarr"]);
     expect(model!.flux.ancestors.map((k) => k.name)).toEqual(["cluster-apps"]);
     expect(model!.resources.map((r) => [r.name, r.objects])).toEqual([["sonarr", ["sonarr:helmrelease", "app-template:ocirepository"]]]);
-    expect(model!.devOverlay).toMatchObject({
-      namespace: "media",
-      live: { resources: ["../../app"], components: ["../../../../../components/common"], keepOnDown: true },
-      localPath: { resources: ["../../../app"], components: ["../../../../../../components/common", "../../storage/local-path"], keepOnDown: false },
-    });
+    expect(model!.builds).toMatchObject([
+      {
+        path: "app",
+        live: { namespace: "media", resources: ["../../app"], components: ["../../../../../components/common"], keepOnDown: true },
+        localPath: { namespace: "media", resources: ["../../../app"], components: ["../../../../../../components/common", "../../storage/local-path"], keepOnDown: false },
+      },
+    ]);
     const dev = await execa("kubectl", ["kustomize", path.join(app, "overlays/dev")]);
     expect(dev.stdout).toContain("kind: OCIRepository");
     expect(dev.stdout.match(/namespace: media/g)?.length).toBe(2);
   });
 
-  it("refuses a namespace folder whose apps have Kustomizations of their own, and says which folder to scaffold", async () => {
-    const { root } = communityLayout();
-    const radarr = path.join(root, "kubernetes/apps/media/radarr");
-    mkdirSync(path.join(radarr, "app"), { recursive: true });
-    writeFileSync(path.join(radarr, "app/kustomization.yaml"), "resources: []\n");
-    const ks = readFileSync(path.join(root, "kubernetes/apps/media/sonarr/ks.yaml"), "utf8");
-    writeFileSync(path.join(radarr, "ks.yaml"), ks.replaceAll("sonarr", "radarr"));
+  it("gives a namespace folder whose apps have Kustomizations of their own one overlay per app, each Flux's build of it", async () => {
+    const { root, media } = withRadarr();
     await execa("git", ["init", "-q", root]);
-    const media = path.join(root, "kubernetes/apps/media");
-    await expect(scaffold({ folders: [media], cwd: root, env: { KUBECONFIG: "/nonexistent" } })).rejects.toThrow(
-      "kubernetes/apps/media is applied by 2 Flux Kustomizations with different paths (radarr/app, sonarr/app): scaffold each app folder on its own, e.g. kubernetes/apps/media/radarr",
+    const { models } = await scaffold({ folders: [media], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+    const [model] = models;
+    expect(model!.flux.toSuspend).toEqual(["flux-system/radarr", "flux-system/sonarr"]);
+    expect(model!.builds.map((b) => [b.name, b.path, b.live.dir, b.localPath.dir])).toEqual([
+      ["radarr", "radarr/app", "overlays/dev/radarr", "overlays/dev/radarr/local-path"],
+      ["sonarr", "sonarr/app", "overlays/dev/sonarr", "overlays/dev/sonarr/local-path"],
+    ]);
+    expect(model!.builds.map((b) => b.variables.map((v) => `${v.name}=${v.value}`))).toEqual([["APP=radarr"], ["APP=sonarr"]]);
+    expect(model!.resources.map((r) => r.name).sort()).toEqual(["radarr", "sonarr"]);
+    for (const build of model!.builds) {
+      const dev = await execa("kubectl", ["kustomize", path.join(media, build.live.dir)]);
+      const names = [...dev.stdout.matchAll(/^  name: (.+)$/gm)].map((m) => m[1]);
+      expect(names.sort()).toEqual(build.name === "sonarr" ? ["${APP}", "app-template"] : ["${APP}"]);
+    }
+  });
+
+  it("refuses a flat folder, the path Flux applies itself, and names the folder that holds it", async () => {
+    const { root, app } = communityLayout();
+    await execa("git", ["init", "-q", root]);
+    await expect(scaffold({ folders: [path.join(app, "app")], cwd: root, env: { KUBECONFIG: "/nonexistent" } })).rejects.toThrow(
+      "kubernetes/apps/media/sonarr/app is itself the path Flux Kustomization sonarr applies: kustomize cannot build a dev overlay inside the folder it builds on; scaffold kubernetes/apps/media/sonarr, which holds it and its ks.yaml",
     );
   });
 });
+
+/** The layout with a second app, radarr, whose Kustomization has no components. */
+function withRadarr() {
+  const { root } = communityLayout();
+  const radarr = path.join(root, "kubernetes/apps/media/radarr");
+  mkdirSync(path.join(radarr, "app"), { recursive: true });
+  const release = readFileSync(path.join(root, "kubernetes/apps/media/sonarr/app/helmrelease.yaml"), "utf8");
+  writeFileSync(path.join(radarr, "app/helmrelease.yaml"), release.replaceAll("sonarr", "radarr"));
+  writeFileSync(path.join(radarr, "app/kustomization.yaml"), "resources: [./helmrelease.yaml]\n");
+  const ks = readFileSync(path.join(root, "kubernetes/apps/media/sonarr/ks.yaml"), "utf8");
+  writeFileSync(path.join(radarr, "ks.yaml"), ks.replaceAll("sonarr", "radarr").replace(/  components: .*\n/, ""));
+  writeFileSync(path.join(root, "kubernetes/apps/media/kustomization.yaml"), "namespace: media\nresources: [./radarr/ks.yaml, ./sonarr/ks.yaml]\n");
+  return { root, media: path.join(root, "kubernetes/apps/media") };
+}

@@ -46,7 +46,7 @@ describe("examples/homelab", () => {
 
   it.each(EXAMPLE_NAMESPACES)("%s: overlays/dev leaves claims, volumes and Jobs to Flux and keeps the rest on tilt down", async (ns) => {
     const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
-    const flux = await build(path.join(EXAMPLE_ROOT, ns, model(ns).flux.productionPath));
+    const flux = await build(path.join(EXAMPLE_ROOT, ns, model(ns).builds[0]!.path));
     expect(objects.length).toBeGreaterThan(0);
     expect(objects.filter((o) => ["PersistentVolumeClaim", "PersistentVolume", "Job", "Pod"].includes(o.kind))).toEqual([]);
     for (const o of objects) expect(o.metadata.annotations?.["tilt.dev/down-policy"], `${o.kind}/${o.metadata.name}`).toBe("keep");
@@ -59,10 +59,10 @@ describe("examples/homelab", () => {
 
   it("media: dev builds on overlays/prod, which Flux applies, and suspends only its own Kustomization", () => {
     const media = model("applications/media");
-    expect(media.flux.productionPath).toBe("overlays/prod");
+    expect(media.builds.map((b) => b.path)).toEqual(["overlays/prod"]);
     expect(media.flux.toSuspend).toEqual(["flux-system/media"]);
-    expect(media.flux.variables.find((v) => v.name === "DOMAIN")?.value).toBe("homelab.example");
-    expect(media.flux.missingVariables).toEqual([]);
+    expect(media.builds[0]!.variables.find((v) => v.name === "DOMAIN")?.value).toBe("homelab.example");
+    expect(media.builds[0]!.missingVariables).toEqual([]);
     expect(readFileSync(path.join(EXAMPLE_ROOT, "applications/media/Tiltfile"), "utf8")).not.toContain("flux-system/flux-system");
   });
 
@@ -86,7 +86,7 @@ describe("examples/homelab", () => {
   it.each(EXAMPLE_NAMESPACES)("%s: overlays/dev/dev-claims is overlays/dev with claims of its own, which tilt down deletes", async (ns) => {
     const objects = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev/dev-claims"));
     const live = await build(path.join(EXAMPLE_ROOT, ns, "overlays/dev"));
-    const flux = await build(path.join(EXAMPLE_ROOT, ns, model(ns).flux.productionPath));
+    const flux = await build(path.join(EXAMPLE_ROOT, ns, model(ns).builds[0]!.path));
     const fluxClaims = flux.filter((o) => o.kind === "PersistentVolumeClaim").map((o) => o.metadata.name).sort();
     const claims = objects.filter((o) => o.kind === "PersistentVolumeClaim");
     expect(claims.map((o) => o.metadata.name).sort()).toEqual(fluxClaims.map((n) => `${n}-dev`));

@@ -6,7 +6,7 @@ import { load, loadAll } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { deriveDevBuilds } from "../../helpers/live-cluster/dev-builds.ts";
 import { groupObjects } from "../../helpers/namespace/grouping.ts";
-import type { KubeObject } from "../../helpers/repository/manifests.ts";
+import { tiltObjectRef, type KubeObject } from "../../helpers/repository/manifests.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { findServices, findWorkloads } from "../../helpers/namespace/workloads.ts";
 import { copyExample } from "../support/example.ts";
@@ -28,7 +28,12 @@ function derive(objects = OBJECTS) {
   const workloads = findWorkloads(objects);
   const services = findServices(objects);
   const groups = groupObjects(objects, workloads, services, "app");
-  return deriveDevBuilds({ objects, workloads, services, groups, patches: [], folderInRepo: "app", fluxPath: "app/base", fluxComponents: [], localPathComponent: "app/overlays/storage/local-path" });
+  const builds = deriveDevBuilds({ objects, workloads, services, groups, patches: [], folderInRepo: "app", localPathComponent: "app/overlays/storage/local-path", units: [oneUnit("app/base", objects)] });
+  return { ...builds, ...builds.units[0]! };
+}
+
+function oneUnit(fluxPath: string, objects: KubeObject[], devDir = "overlays/dev") {
+  return { devDir, fluxPath, fluxComponents: [], refs: new Set(objects.map(tiltObjectRef)) };
 }
 
 describe("deriveDevBuilds", () => {
@@ -74,9 +79,9 @@ describe("deriveDevBuilds", () => {
     const claim: KubeObject = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "open-webui" }, spec: { volumeName: "pv-1" } };
     const raw = new Map([[claim, "${KOPIUR_CLAIM:-${APP}}"]]);
     const workloads = findWorkloads([claim]);
-    const builds = deriveDevBuilds({ objects: [claim], workloads, services: [], groups: groupObjects([claim], workloads, [], "ai"), patches: [], folderInRepo: "app", fluxPath: "app/app", fluxComponents: [], localPathComponent: "app/overlays/storage/local-path", rawName: (o) => raw.get(o) ?? o.metadata.name });
-    expect(builds.live.deletes).toEqual([{ apiVersion: "v1", kind: "PersistentVolumeClaim", name: "${KOPIUR_CLAIM:-${APP}}", target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}" }]);
-    expect(builds.devClaims.devClaims).toEqual([{ target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}", rawDevName: "${KOPIUR_CLAIM:-${APP}}-dev", bound: true }]);
+    const builds = deriveDevBuilds({ objects: [claim], workloads, services: [], groups: groupObjects([claim], workloads, [], "ai"), patches: [], folderInRepo: "app", localPathComponent: "app/overlays/storage/local-path", units: [oneUnit("app/app", [claim])], rawName: (o) => raw.get(o) ?? o.metadata.name });
+    expect(builds.units[0]!.live.deletes).toEqual([{ apiVersion: "v1", kind: "PersistentVolumeClaim", name: "${KOPIUR_CLAIM:-${APP}}", target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}" }]);
+    expect(builds.units[0]!.devClaims.devClaims).toEqual([{ target: "\\$\\{KOPIUR_CLAIM:-\\$\\{APP\\}\\}", rawDevName: "${KOPIUR_CLAIM:-${APP}}-dev", bound: true }]);
     expect(builds.split({ name: "ai-storage", objects: ["open-webui:persistentvolumeclaim"], attach: [], portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })!.claims).toEqual([{ name: "open-webui", devName: "open-webui-dev" }]);
   });
 
@@ -84,6 +89,26 @@ describe("deriveDevBuilds", () => {
     const { live, localPath } = derive();
     expect([live.dir, live.keepOnDown, live.resources]).toEqual(["overlays/dev", true, ["../../base"]]);
     expect([localPath.dir, localPath.keepOnDown, localPath.resources, localPath.components]).toEqual(["overlays/dev/local-path", false, ["../../../base"], ["../../storage/local-path"]]);
+  });
+
+  it("gives each Flux build overlays of its own that change only that build's objects", () => {
+    const [web, migrate] = [OBJECTS.filter((o) => o.kind !== "Job"), OBJECTS.filter((o) => o.kind === "Job")];
+    const workloads = findWorkloads(OBJECTS);
+    const services = findServices(OBJECTS);
+    const builds = deriveDevBuilds({
+      objects: OBJECTS,
+      workloads,
+      services,
+      groups: groupObjects(OBJECTS, workloads, services, "app"),
+      patches: [],
+      folderInRepo: "app",
+      localPathComponent: "app/overlays/storage/local-path",
+      units: [oneUnit("app/web/app", web!, "overlays/dev/web"), oneUnit("app/migrate/app", migrate!, "overlays/dev/migrate")],
+    });
+    const [first, second] = builds.units;
+    expect([first!.live.dir, first!.live.resources, first!.localPath.dir, first!.localPath.resources]).toEqual(["overlays/dev/web", ["../../../web/app"], "overlays/dev/web/local-path", ["../../../../web/app"]]);
+    expect(first!.live.deletes.map((d) => d.name)).not.toContain("migrate");
+    expect(second!.live.deletes.map((d) => `${d.kind}/${d.name}`)).toEqual(["Job/migrate"]);
   });
 });
 

@@ -10,6 +10,8 @@ import {
   resolveVariables,
 } from "../../helpers/repository/flux.ts";
 import type { RepoObject } from "../../helpers/repository/files.ts";
+import { scanRepository } from "../../helpers/repository/scan.ts";
+import { FIXTURES_DIR, haveFixtures } from "../support/fixtures.ts";
 
 function ks(name: string, spec: Record<string, unknown>, file = `clusters/c/${name}.yaml`): RepoObject {
   return {
@@ -123,5 +125,20 @@ describe("missingVariables", () => {
   it("names unset variables but not escapes or ones with defaults", () => {
     const text = "a: ${DOMAIN}\nb: $${HOME}\nc: ${PORT:=80}\nd: ${MODE:-dev}\ne: ${UNSET}\nf: ${UNSET}";
     expect(missingVariables(text, new Set(["DOMAIN"]))).toEqual(["UNSET"]);
+  });
+});
+
+describe("Kustomizations of an ExternalArtifact", () => {
+  it.runIf(haveFixtures())("resolve to the repository folders their cluster's ArtifactGenerator copies (Flux's own example)", async () => {
+    const repo = await scanRepository(path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"), path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"));
+    expect(repo.kustomizations.map((k) => `${k.file} ${k.path}`)).toEqual([
+      "clusters/production/apps.yaml apps/production",
+      "clusters/production/infrastructure.yaml infrastructure/configs",
+      "clusters/production/infrastructure.yaml infrastructure/controllers",
+      "clusters/staging/apps.yaml apps/staging",
+      "clusters/staging/infrastructure.yaml infrastructure/configs",
+      "clusters/staging/infrastructure.yaml infrastructure/controllers",
+    ]);
+    expect(repo.root).toBe(path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"));
   });
 });

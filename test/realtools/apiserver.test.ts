@@ -8,6 +8,7 @@ import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
+import { buildAsFlux } from "../support/flux-build.ts";
 
 const ready = requireRealTools("API server suite", ["flux", "etcd", "kube-apiserver"]);
 
@@ -26,11 +27,7 @@ describe.runIf(ready)("generated overlays on a real API server", () => {
 
   it.each(EXAMPLE_NAMESPACES)("%s: overlays/dev is accepted by kubectl apply --dry-run=server", async (ns) => {
     const model = models.find((m) => m.folderInRepo === ns)!;
-    const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(EXAMPLE_ROOT, ns, "overlays/dev")]);
-    const variables = Object.fromEntries(model.flux.variables.map((v) => [v.name, v.value ?? ""]));
-    const manifests = model.flux.substitutes
-      ? (await execa(toolPath("flux"), ["envsubst", "--strict"], { input: built.stdout, env: variables, extendEnv: false })).stdout
-      : built.stdout;
+    const manifests = (await buildAsFlux(model, "live", { strict: true })).map((b) => b.text).join("\n---\n");
     const applied = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: manifests, reject: false });
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(applied.stdout.split("\n").filter(Boolean).length).toBe(manifests.split(/^kind: /m).length - 1);

@@ -3,7 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FluxKustomization } from "../../helpers/repository/flux.ts";
-import type { NamespaceModel } from "../../helpers/namespace/model.ts";
+import type { FluxBuild, NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { dashboardKinds, deployBuilds, scriptFacts, shellQuote } from "../../helpers/namespace/script-facts.ts";
 import { EXAMPLE_ROOT } from "../support/example.ts";
@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 
 function model(flux: Partial<NamespaceModel["flux"]> = {}, extra: Partial<NamespaceModel> = {}): NamespaceModel {
-  const none = { kustomizations: [], toSuspend: [], alreadySuspended: [], ancestors: [], substitutes: false, variables: [], missingVariables: [], unresolvedSources: [], branch: undefined };
+  const none = { kustomizations: [], toSuspend: [], alreadySuspended: [], ancestors: [], branch: undefined };
   return {
     ...media,
     folder: "/repo/apps/media",
@@ -37,9 +37,15 @@ function model(flux: Partial<NamespaceModel["flux"]> = {}, extra: Partial<Namesp
     repoRoot: "/repo",
     context: undefined,
     resources: [],
+    builds: [fluxBuild("media", "base")],
     ...extra,
-    flux: { ...media.flux, ...none, productionPath: "base", ...flux },
+    flux: { ...media.flux, ...none, ...flux },
   } as NamespaceModel;
+}
+
+/** One Flux build of the folder, with the example's overlays. */
+function fluxBuild(name: string, dir: string, extra: Partial<FluxBuild> = {}): FluxBuild {
+  return { ...media.builds[0]!, name, path: dir, components: [], kustomizations: [], substitutes: false, variables: [], missingVariables: [], unresolvedSources: [], ...extra };
 }
 
 /** What bash makes of a shell-quoted word. */
@@ -55,44 +61,53 @@ describe("shellQuote", () => {
 });
 
 describe("deployBuilds", () => {
-  it("validates the production path without substitution when no Kustomization applies the folder", () => {
-    expect(deployBuilds(model({ productionPath: "overlays/prod" }))).toEqual([
+  it("validates the first build without substitution when no Kustomization applies the folder", () => {
+    expect(deployBuilds(model({}, { builds: [fluxBuild("media", "overlays/prod")] }))).toEqual([
       { dir: "overlays/prod", components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] },
     ]);
   });
 
-  it("gives each Flux path its Kustomization's components and inline variables on top of the shared ones", () => {
+  it("gives each Flux build its components and variables, newlines removed from substitute values as Flux does", () => {
     const builds = deployBuilds(
-      model({
-        kustomizations: [
-          kustomization("sonarr", { path: "apps/media/sonarr/app", components: ["../../components/volsync"], postBuild: { substitute: { APP: "sonarr" }, substituteFrom: [] } }),
-          kustomization("radarr", { path: "apps/media/radarr/app", postBuild: { substitute: { APP: "radarr", NOTE: "two\nlines" }, substituteFrom: [] } }),
+      model({}, {
+        builds: [
+          fluxBuild("sonarr", "sonarr/app", { components: ["components/volsync"], kustomizations: ["flux-system/sonarr"], substitutes: true, variables: [{ name: "APP", value: "sonarr", secret: false, source: "substitute" }] }),
+          fluxBuild("radarr", "radarr/app", {
+            kustomizations: ["flux-system/radarr"],
+            substitutes: true,
+            variables: [
+              { name: "APP", value: "radarr", secret: false, source: "substitute" },
+              { name: "DOMAIN", value: "home.example", secret: false, source: "ConfigMap/cluster-settings" },
+              { name: "NOTE", value: "two\nlines", secret: false, source: "substitute" },
+              { name: "TOKEN", secret: true, source: "Secret/cluster-secrets" },
+            ],
+            missingVariables: ["UNSET"],
+          }),
         ],
-        variables: [
-          { name: "APP", value: "sonarr", secret: false, source: "substitute" },
-          { name: "DOMAIN", value: "home.example", secret: false, source: "ConfigMap/cluster-settings" },
-          { name: "TOKEN", secret: true, source: "Secret/cluster-secrets" },
-        ],
-        missingVariables: ["UNSET"],
-        substitutes: true,
       }),
     );
     expect(builds.map((b) => [b.dir, b.components, b.kustomizations])).toEqual([
       ["sonarr/app", ["components/volsync"], ["flux-system/sonarr"]],
       ["radarr/app", [], ["flux-system/radarr"]],
     ]);
+    expect(builds[0]!.assignments).toEqual(["'APP=sonarr'"]);
     expect(builds[1]!.assignments).toEqual(["'APP=radarr'", "'DOMAIN=home.example'", "'NOTE=twolines'"]);
     expect(builds[1]!.secrets).toEqual(["TOKEN"]);
     expect(builds[1]!.empty).toEqual(["UNSET"]);
   });
 
-  it("substitutes nothing for a Kustomization without postBuild, as Flux does", () => {
-    const [build] = deployBuilds(model({ kustomizations: [kustomization("media")], variables: [{ name: "X", value: "1", secret: false, source: "ConfigMap/c" }] }));
+  it("substitutes nothing for a build without postBuild, as Flux does", () => {
+    const [build] = deployBuilds(model({}, { builds: [fluxBuild("media", "overlays/prod", { kustomizations: ["flux-system/media"], variables: [{ name: "X", value: "1", secret: false, source: "ConfigMap/c" }] })] }));
     expect(build).toMatchObject({ substitutes: false, assignments: [], secrets: [], empty: [] });
   });
 
-  it("validates one build for two Kustomizations of the same path, and none for one suspended in git", () => {
-    const builds = deployBuilds(model({ kustomizations: [kustomization("a"), kustomization("b"), kustomization("c", { path: "apps/media/base", suspend: true })] }));
+  it("validates a build for the Kustomizations not suspended in git, and none whose Kustomizations all are", () => {
+    const builds = deployBuilds(
+      model(
+        { alreadySuspended: [kustomization("c", { suspend: true })] },
+        { builds: [fluxBuild("a", "overlays/prod", { kustomizations: ["flux-system/a", "flux-system/b"] }), fluxBuild("c", "base", { kustomizations: ["flux-system/c"] })] },
+      ),
+    );
     expect(builds).toEqual([expect.objectContaining({ dir: "overlays/prod", kustomizations: ["flux-system/a", "flux-system/b"] })]);
   });
 });
@@ -142,7 +157,7 @@ describe("scriptFacts", () => {
 
   it("quotes the kube context and reports variable names Flux would reject", () => {
     const facts = scriptFacts(
-      model({ variables: [{ name: "my.var", value: "x", secret: false, source: "ConfigMap/settings" }] }, { context: "admin@home's" }),
+      model({}, { context: "admin@home's", builds: [fluxBuild("media", "base", { variables: [{ name: "my.var", value: "x", secret: false, source: "ConfigMap/settings" }] })] }),
     );
     expect(facts.context).toBe(`'admin@home'\\''s'`);
     expect(facts.invalidVariables).toEqual(["'my.var (ConfigMap/settings)'"]);

@@ -25,13 +25,7 @@ export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR).filter((name) => statSync(path.join(FIXTURES_DIR, name)).isDirectory());
 }
 
-/**
- * The folders of a repository a user would scaffold: its namespace folders, where a folder
- * that is itself a Flux path (`<app>/app`) stands for the app folder holding it and its ks.yaml.
- */
+/** The folders of a repository a user would scaffold, as the generator's picker offers them. */
 export async function namespaceFoldersOf(root: string): Promise<string[]> {
-  const repo = await scanRepository(root, root);
-  const fluxPaths = new Set(repo.kustomizations.map((k) => k.path));
-  const folders = repo.namespaceFolders.map((f) => (fluxPaths.has(f) && !fluxPaths.has(path.posix.dirname(f)) ? path.posix.dirname(f) : f));
-  return [...new Set(folders)].sort();
+  return (await scanRepository(root, root)).namespaceFolders;
 }

@@ -1,0 +1,78 @@
+// The Flux builds of a namespace folder. Each Flux Kustomization whose path lies in the folder is
+// built the way Flux builds it (its path, components and targetNamespace); Kustomizations with
+// the same spec (one per cluster, say) share one build. Each build gets dev overlays of its own.
+import path from "node:path";
+import { UserError } from "../errors.ts";
+import type { FluxKustomization } from "../repository/flux.ts";
+import { hasKustomization, isWithin } from "../repository/files.ts";
+
+export const DEV_OVERLAY_DIR = "overlays/dev";
+
+/** One Flux build of the folder, before it is built. */
+export interface LocatedUnit {
+  /** Tilt's and the overlays' name for it: its first Kustomization's name, or `base`. */
+  name: string;
+  /** Namespace-relative directory Flux builds (overlays/prod, base, sonarr/app, …). */
+  path: string;
+  kustomizations: FluxKustomization[];
+  /** Flux-level kustomize Components, repository-relative. */
+  components: string[];
+  targetNamespace?: string;
+  /** Namespace-relative directory of its dev overlays: overlays/dev, or overlays/dev/<name> for several. */
+  devDir: string;
+}
+
+/**
+ * Groups the folder's own Kustomizations into builds. Without any, dev builds on base/. A flat
+ * folder, the path Flux applies itself, is refused: kustomize cannot build an overlay inside the
+ * folder it builds on ("cycle detected").
+ */
+export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
+  const groups = new Map<string, FluxKustomization[]>();
+  for (const k of own) {
+    const key = JSON.stringify([k.path, k.components ?? [], k.targetNamespace ?? ""]);
+    groups.set(key, [...(groups.get(key) ?? []), k]);
+  }
+  const units = [...groups.values()].map((kustomizations) => {
+    const first = kustomizations[0]!;
+    return {
+      name: first.name,
+      path: path.posix.relative(folderInRepo, first.path) || ".",
+      kustomizations,
+      components: (first.components ?? []).map((c) => path.posix.join(first.path, c)),
+      targetNamespace: first.targetNamespace,
+    };
+  });
+  const flat = units.find((u) => u.path === ".");
+  if (flat) throw flatFolder(folderInRepo, flat.kustomizations[0]!);
+  const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
+  if (inDev) throw new UserError(`Flux Kustomization ${inDev.kustomizations[0]!.name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
+  const buildable = units.filter((u) => hasKustomization(path.join(folder, u.path)));
+  if (units.length === 1 && buildable.length === 1) return [{ ...units[0]!, devDir: DEV_OVERLAY_DIR }];
+  if (units.length <= 1) {
+    // A Flux path without kustomization.yaml (Flux generates one): dev builds on base/ instead.
+    if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
+    const [unit] = units;
+    return [{ name: unit?.name ?? "base", path: "base", kustomizations: unit?.kustomizations ?? [], components: unit?.components ?? [], targetNamespace: unit?.targetNamespace, devDir: DEV_OVERLAY_DIR }];
+  }
+  const missing = units.find((u) => !buildable.includes(u));
+  if (missing) {
+    throw new UserError(`${folderInRepo}/${missing.path} has no kustomization.yaml: Flux generates one for Kustomization ${missing.name}, which the dev overlays cannot build on; add one that lists its manifests`);
+  }
+  const names = new Set<string>();
+  return units.map((unit) => {
+    // Kustomization names are unique per namespace: a clash across namespaces takes the namespace in.
+    const name = names.has(unit.name) ? `${unit.kustomizations[0]!.namespace}-${unit.name}` : unit.name;
+    names.add(name);
+    return { ...unit, name, devDir: `${DEV_OVERLAY_DIR}/${name}` };
+  });
+}
+
+function flatFolder(folderInRepo: string, k: FluxKustomization): UserError {
+  // The folder holding the Kustomization's own file (`<app>/ks.yaml` beside `<app>/app`) works.
+  const parent = path.posix.dirname(folderInRepo);
+  const instead = parent !== "." && isWithin(k.file, parent) ? `scaffold ${parent}, which holds it and its ${path.posix.basename(k.file)}` : "move its manifests to base/ and point Flux at it or at an overlay of it";
+  return new UserError(
+    `${folderInRepo} is itself the path Flux Kustomization ${k.name} applies: kustomize cannot build a dev overlay inside the folder it builds on; ${instead}`,
+  );
+}
