@@ -4,7 +4,8 @@ import path from "node:path";
 import { kustomizationsMissingInCluster } from "./live-cluster/missing-kustomizations.ts";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./plan/answers-file.ts";
 import { UserError } from "./errors.ts";
-import { inspectNamespace, locateNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./namespace/inspect.ts";
+import { inspectNamespace, locateNamespace, parseNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./namespace/inspect.ts";
+import { renderReleases } from "./namespace/helm-releases.ts";
 import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
 import type { NamespaceModel } from "./namespace/model.ts";
 import { forwardKey } from "./namespace/ports.ts";
@@ -76,6 +77,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const output = new Output();
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
+  const chartWarnings: string[] = [];
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
@@ -86,7 +88,18 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
-      const { model, fluxObjects } = inspectNamespace(build, repo, contexts, {
+      const parsed = parseNamespace(build, repo);
+      const charts = await renderReleases(
+        {
+          objects: parsed.objects,
+          repoObjects: repo.objects.map((o) => o.object),
+          repoRoot: repo.root,
+          ownSources: build.own.filter((k) => k.sourceRef.kind === "GitRepository").map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
+          namespace: parsed.namespace,
+        },
+        options.env,
+      );
+      const { model, fluxObjects } = inspectNamespace(parsed, repo, contexts, {
         context: options.context ?? saved?.answers.context,
         forwards,
         previousPorts: saved?.ports,
@@ -95,11 +108,12 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         takenNames: [...others, ...inRun].map((ns) => ns.name),
         ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
         tilt,
-      });
+      }, charts);
       const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
       taken.push(...Object.values(ports));
       inRun.push({ name: model.name, folder: build.folder, ports });
       models.push(model);
+      for (const [name, release] of charts) if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
@@ -123,7 +137,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
   const changed = planChanges(plan).length > 0;
   if ((options.mode ?? "write") === "write") applyPlan(plan);
-  const warnings: string[] = [];
+  const warnings: string[] = [...chartWarnings];
   for (const model of models) {
     const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
     for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);

@@ -248,6 +248,38 @@ build_flux() {
     fail_build flux "${logfile}"
 }
 
+# helm: renders HelmRelease charts in the tests, as `helm template` does for
+# users. Its Makefile stamps the Kubernetes version charts see (an unstamped
+# build claims v1.20) from its client-go version; the same ldflags here.
+build_helm() {
+  local logfile="${LOG_DIR}/helm.log" dir="${SRC_DIR}/helm" client_go major minor
+  : >"${logfile}"
+  copy_module "helm.sh/helm/v3@${HELM_VERSION}" "${dir}" "${logfile}" ||
+    fail_build helm "${logfile}"
+  client_go="$(cd "${dir}" && "${GO}" list -m -f '{{.Version}}' k8s.io/client-go 2>>"${logfile}")" ||
+    fail_build helm "${logfile}"
+  major=1 # client-go v0.MINOR.x is Kubernetes v1.MINOR.x
+  minor="$(cut -d. -f2 <<<"${client_go}")"
+  go_build "${dir}" "${BIN_DIR}/helm" ./cmd/helm \
+    "${LDFLAGS_BASE} -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} \
+-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=${major} \
+-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor} \
+-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=${major} \
+-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor}" "${logfile}" ||
+    fail_build helm "${logfile}"
+}
+
+# The CNCF distribution registry: serves charts over OCI in the tests, as
+# ghcr.io does for OCIRepository sources.
+build_registry() {
+  local logfile="${LOG_DIR}/registry.log" dir="${SRC_DIR}/distribution"
+  : >"${logfile}"
+  copy_module "github.com/distribution/distribution/v3@${REGISTRY_VERSION}" "${dir}" \
+    "${logfile}" || fail_build registry "${logfile}"
+  go_build "${dir}" "${BIN_DIR}/registry" ./cmd/registry "${LDFLAGS_BASE}" "${logfile}" ||
+    fail_build registry "${logfile}"
+}
+
 build_tilt() {
   local logfile="${LOG_DIR}/tilt.log" dir="${SRC_DIR}/tilt" rc=0
   : >"${logfile}"
@@ -374,6 +406,8 @@ main() {
   ensure kustomize-controller "${KUSTOMIZE_CONTROLLER_VERSION}" \
     "${BIN_DIR}/kustomize-controller" build_kustomize_controller
   ensure tilt "${TILT_VERSION}" "${BIN_DIR}/tilt" build_tilt
+  ensure helm "${HELM_VERSION}" "${BIN_DIR}/helm" build_helm
+  ensure registry "${REGISTRY_VERSION}" "${BIN_DIR}/registry" build_registry
   log "done in $((SECONDS - start))s: $(du -sh "${TOOLS_DIR}" | cut -f1) in .tools/"
 }
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { WorkloadPatch } from "../namespace/dev-patches.ts";
 import type { ObjectGroups } from "../namespace/grouping.ts";
 import { exactTarget, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
-import type { DevBuild, TiltResource } from "../namespace/model.ts";
+import type { DevBuild, ReleasePatch, TiltResource } from "../namespace/model.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "../namespace/workloads.ts";
 import { excludeWithWorkload, isSopsEncrypted, liveExclusions, type Exclusion } from "./exclusions.ts";
 
@@ -20,6 +20,8 @@ export interface DevBuildInput {
   services: Service[];
   groups: ObjectGroups;
   patches: WorkloadPatch[];
+  /** Dev caps of HelmReleases' charts, by release ref (`name:helmrelease`). */
+  releasePatches?: Map<string, ReleasePatch>;
   /** Repository-relative: the namespace folder and the local-path Component. */
   folderInRepo: string;
   localPathComponent: string;
@@ -111,23 +113,25 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
     const deletes = allDeletes.filter((ref) => unit.refs.has(ref));
     const devClaims = allDevClaims?.filter((claim) => unit.refs.has(tiltObjectRef(claim)));
     const left = new Set(deletes);
+    const releasePatches = [...(input.releasePatches ?? new Map<string, ReleasePatch>())].filter(([ref]) => unit.refs.has(ref) && !left.has(ref)).map(([, patch]) => patch);
     const patches = input.patches.filter((p) => unit.refs.has(`${p.name}:${p.kind.toLowerCase()}`) && !left.has(`${p.name}:${p.kind.toLowerCase()}`));
     return {
       dir,
-      fluxPath: path.posix.relative(input.folderInRepo, unit.fluxPath),
+      fluxPath: unit.fluxPath,
       namespace: unit.targetNamespace,
       resources: [fromOverlay(unit.fluxPath)],
       components: components.map(fromOverlay),
       deletes: deletes.map(target),
       keepOnDown,
       patches,
+      releasePatches,
       ownClaims: devClaims !== undefined,
       devClaims: (devClaims ?? []).map((claim) => ({
         target: exactTarget(rawName(claim)),
         rawDevName: `${rawName(claim)}${DEV_CLAIM_SUFFIX}`,
         bound: typeof (claim.spec as { volumeName?: unknown } | undefined)?.volumeName === "string",
       })),
-      hasPatches: keepOnDown || deletes.length > 0 || patches.length > 0,
+      hasPatches: keepOnDown || deletes.length > 0 || patches.length > 0 || releasePatches.length > 0,
     };
   };
   const sopsRefs = sops.map(tiltObjectRef);

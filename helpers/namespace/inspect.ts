@@ -2,22 +2,23 @@
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "../repository/flux.ts";
-import { DEV_LIMITS, DEV_REQUESTS, devPatches } from "./dev-patches.ts";
+import { DEV_LIMITS, DEV_REQUESTS, devPatches, type WorkloadPatch } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
 import { chooseContext, type KubeContexts } from "../live-cluster/kubeconfig.ts";
-import { parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
-import type { NamespaceModel, TiltResource } from "./model.ts";
-import { answeredForwards, assignLocalPorts, resolveServicePorts } from "./ports.ts";
+import { exactTarget, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
+import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
+import { chartPods } from "./chart-pods.ts";
+import type { RenderedRelease } from "./helm-releases.ts";
 import { hasKustomization, toPosix } from "../repository/files.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
-import { DEV_OVERLAY_DIR, locateUnits, type LocatedUnit } from "./units.ts";
+import { locateUnits, type LocatedUnit } from "./units.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
 
-export { DEV_OVERLAY_DIR } from "./units.ts";
 export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -66,16 +67,19 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
   for (const k of own) {
     if (!fluxPathExists(repo.root, k)) throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
   }
-  const devDir = `${folderInRepo}/${DEV_OVERLAY_DIR}`;
-  const sweeping = kustomizationsSweeping(repo.root, devDir, repo.kustomizations);
-  if (sweeping.length > 0) {
-    const k = sweeping[0]!;
-    throw new UserError(
-      `Flux Kustomization ${k.name} (${k.file}) would apply ${DEV_OVERLAY_DIR} to production: its path ./${k.path} has no kustomization.yaml, ` +
-        `so Flux takes in every folder below it; add a kustomization.yaml there that lists what Flux should apply`,
-    );
+  const units = locateUnits(folder, folderInRepo, own);
+  for (const unit of units) {
+    const devDir = path.posix.normalize(path.posix.join(folderInRepo, unit.devDir));
+    const sweeping = kustomizationsSweeping(repo.root, devDir, repo.kustomizations);
+    if (sweeping.length > 0) {
+      const k = sweeping[0]!;
+      throw new UserError(
+        `Flux Kustomization ${k.name} (${k.file}) would apply ${devDir} to production: its path ./${k.path} has no kustomization.yaml, ` +
+          `so Flux takes in every folder below it; add a kustomization.yaml there that lists what Flux should apply`,
+      );
+    }
   }
-  return { folder, folderInRepo, own, ancestors, units: locateUnits(folder, folderInRepo, own) };
+  return { folder, folderInRepo, own, ancestors, units };
 }
 
 /** A namespace's model, and the objects of Flux's build it was derived from (substituted). */
@@ -84,14 +88,17 @@ export interface InspectedNamespace {
   fluxObjects: KubeObject[];
 }
 
-/** Everything else: pure derivation from the build, the repository scan and the kube contexts. */
-export function inspectNamespace(
-  { folder, folderInRepo, own, ancestors, units, built }: BuiltNamespace,
-  repo: Repository,
-  contexts: KubeContexts,
-  options: InspectOptions = {},
-): InspectedNamespace {
-  const parsed = units.map((unit, index) => parseUnit(unit, built[index]!, repo, folderInRepo));
+/** A built namespace's objects as Flux applies them (substituted), and the namespace they land in. */
+export interface ParsedNamespace extends BuiltNamespace {
+  parsed: ReturnType<typeof parseUnit>[];
+  objects: KubeObject[];
+  rawName: (object: KubeObject) => string;
+  namespace: string;
+}
+
+export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedNamespace {
+  const { folder, folderInRepo, units } = built;
+  const parsed = units.map((unit, index) => parseUnit(unit, built.built[index]!, repo, folderInRepo));
   const names = new Map<KubeObject, string>();
   const builtBy = new Map<string, string>();
   for (const [index, { objects, rawName }] of parsed.entries()) {
@@ -112,6 +119,20 @@ export function inspectNamespace(
   if (targetNamespaces.length > 1) throw new UserError(`${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace): scaffold each app folder on its own`);
   const namespace = targetNamespaces[0] ?? namespaceOf(objects) ?? path.basename(folder);
   if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
+  return { ...built, parsed, objects, rawName, namespace };
+}
+
+/**
+ * Everything else: pure derivation from the build, the repository scan, the kube contexts and
+ * the charts of its HelmReleases as helm rendered them (by release name).
+ */
+export function inspectNamespace(
+  { folder, folderInRepo, own, ancestors, units, parsed, objects, rawName, namespace }: ParsedNamespace,
+  repo: Repository,
+  contexts: KubeContexts,
+  options: InspectOptions = {},
+  charts: Map<string, RenderedRelease> = new Map(),
+): InspectedNamespace {
   const name = folderName(folderInRepo, namespace, options);
   for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
 
@@ -127,8 +148,18 @@ export function inspectNamespace(
   const { candidates, skipped } = resolveServicePorts(services, workloads);
   const groups = groupObjects(objects, workloads, services, namespace);
   const answered = answeredForwards(options.forwards ?? [], [...workloads.map((w) => w.resource), ...groups.helmReleases.map((r) => r.name)]);
-  const forwards = assignLocalPorts([...candidates, ...answered], options.previousPorts, options.takenPorts);
+  const releasePods = new Map(groups.helmReleases.map((r) => [r.name, chartPods(r.name, charts.get(r.name) ?? { releaseName: r.name, reason: "it was not rendered", notes: [] })]));
+  // --forward overrides what the chart says for the same container port.
+  const overridden = new Set(answered.map(forwardKey));
+  const fromCharts = [...releasePods.values()].flatMap((p) => p.candidates).filter((c) => !overridden.has(forwardKey(c)));
+  const forwards = assignLocalPorts(uniqueForwards([...candidates, ...fromCharts, ...answered]), options.previousPorts, options.takenPorts);
+  const releasePatches = new Map<string, ReleasePatch>();
+  for (const release of objects.filter((o) => o.kind === "HelmRelease")) {
+    const patches = releasePods.get(release.metadata.name)?.devPatches ?? [];
+    if (patches.length > 0) releasePatches.set(tiltObjectRef(release), postRendererPatch(release, patches, rawName));
+  }
   const dev = deriveDevBuilds({
+    releasePatches,
     objects,
     workloads,
     services,
@@ -165,9 +196,9 @@ export function inspectNamespace(
       attach: [`helmrelease/${release.name}`],
       objects: release.objects,
       portForwards: forwards.filter((f) => f.resource === release.name),
-      extraPodSelectors: [{ "app.kubernetes.io/instance": release.name }],
+      extraPodSelectors: releasePods.get(release.name)!.selectors,
       resourceDeps: [],
-      notes: [],
+      notes: releaseNotes(charts.get(release.name)),
     })),
     ...groups.groups.map((group) => ({ name: group.name, attach: [], objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
   ]
@@ -213,7 +244,7 @@ export function inspectNamespace(
     name,
     suspendResource: `${name}-flux-suspend`,
     fluxResource: `${name}-flux`,
-    skippedPorts: skipped,
+    skippedPorts: [...skipped, ...[...releasePods.values()].flatMap((p) => p.skipped)],
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
@@ -258,6 +289,31 @@ function folderName(folderInRepo: string, namespace: string, { previousName, tak
   const candidates = [previousName, base, `${path.posix.basename(path.posix.dirname(folderInRepo))}-${base}`, namespace];
   const free = candidates.filter((c): c is string => c !== undefined && DNS_1123_LABEL.test(c) && c.length <= 50);
   return free.find((c) => !takenNames.includes(c)) ?? free.at(-1) ?? namespace;
+}
+
+/**
+ * Adds the chart's dev caps to a HelmRelease as a kustomize post-renderer, after the ones it has:
+ * helm-controller applies it to what the chart renders, whatever the chart calls its values.
+ */
+function postRendererPatch(release: KubeObject, patches: WorkloadPatch[], rawName: (object: KubeObject) => string): ReleasePatch {
+  const renderer = { kustomize: { patches: patches.map((p) => ({ target: { kind: p.kind, name: p.target }, patch: JSON.stringify(p.ops) })) } };
+  const existing = Array.isArray((release.spec as { postRenderers?: unknown } | undefined)?.postRenderers);
+  return existing
+    ? { target: exactTarget(rawName(release)), path: "/spec/postRenderers/-", value: JSON.stringify(renderer) }
+    : { target: exactTarget(rawName(release)), path: "/spec/postRenderers", value: JSON.stringify([renderer]) };
+}
+
+/** Two sources of one forward (a Service and --forward, two Services) make it once. */
+function uniqueForwards(candidates: Candidate[]): Candidate[] {
+  const byKey = new Map<string, Candidate>();
+  for (const candidate of candidates) byKey.set(forwardKey(candidate), candidate);
+  return [...byKey.values()];
+}
+
+function releaseNotes(release: RenderedRelease | undefined): string[] {
+  if (!release) return [];
+  const why = release.reason ? [`Its chart was not rendered (${release.reason}): its Services are not forwarded; re-run where helm reaches it, or name them with --forward.`] : [];
+  return [...why, ...release.notes];
 }
 
 /** The namespace most objects of the build name. */

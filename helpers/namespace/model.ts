@@ -26,6 +26,15 @@ export interface TiltResource {
   notes: string[];
 }
 
+export interface ReleasePatch {
+  /** kustomize's target for the HelmRelease (its name before Flux substitution, exact). */
+  target: string;
+  /** JSON pointer where the post-renderer goes: appended, or the first. */
+  path: "/spec/postRenderers/-" | "/spec/postRenderers";
+  /** The value added there, as JSON. */
+  value: string;
+}
+
 /** One dev overlay: what it builds on, and how it differs. Paths are relative to the overlay. */
 export interface DevBuild {
   /** Namespace-relative directory of the overlay, and of the Flux build it builds on. */
@@ -40,6 +49,11 @@ export interface DevBuild {
   /** Annotate every object `tilt.dev/down-policy: keep`, so `tilt down` leaves it to Flux. */
   keepOnDown: boolean;
   patches: WorkloadPatch[];
+  /**
+   * The dev caps of a HelmRelease's chart: the same patches, which helm-controller applies to what
+   * the chart renders as a post-renderer added to the release (after any it has).
+   */
+  releasePatches: ReleasePatch[];
   /** The build has claims of its own: Flux's renamed `<claim>-dev`, on the dev storage class. */
   ownClaims: boolean;
   devClaims: { target: string; rawDevName: string; bound: boolean }[];

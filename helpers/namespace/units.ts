@@ -4,7 +4,7 @@
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import type { FluxKustomization } from "../repository/flux.ts";
-import { hasKustomization, isWithin } from "../repository/files.ts";
+import { hasKustomization } from "../repository/files.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";
 
@@ -18,14 +18,17 @@ export interface LocatedUnit {
   /** Flux-level kustomize Components, repository-relative. */
   components: string[];
   targetNamespace?: string;
-  /** Namespace-relative directory of its dev overlays: overlays/dev, or overlays/dev/<name> for several. */
+  /**
+   * Namespace-relative directory of its dev overlays: overlays/dev, overlays/dev/<name> for several,
+   * or, for a flat folder, the sibling `../<folder>-dev`.
+   */
   devDir: string;
 }
 
 /**
  * Groups the folder's own Kustomizations into builds. Without any, dev builds on base/. A flat
- * folder, the path Flux applies itself, is refused: kustomize cannot build an overlay inside the
- * folder it builds on ("cycle detected").
+ * folder, the path Flux applies itself, gets its dev overlays beside it: kustomize cannot build
+ * an overlay inside the folder it builds on ("cycle detected").
  */
 export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
   const groups = new Map<string, FluxKustomization[]>();
@@ -44,7 +47,12 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
     };
   });
   const flat = units.find((u) => u.path === ".");
-  if (flat) throw flatFolder(folderInRepo, flat.kustomizations[0]!);
+  if (flat && (units.length > 1 || folderInRepo === "")) throw flatFolder(folderInRepo, flat.kustomizations[0]!);
+  if (flat && !hasKustomization(folder)) {
+    // Flux would generate a kustomization.yaml taking in every file below, the tool's own too.
+    throw new UserError(`${folderInRepo} is the path Flux Kustomization ${flat.name} applies and has no kustomization.yaml: add one that lists its manifests`);
+  }
+  if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
   const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
   if (inDev) throw new UserError(`Flux Kustomization ${inDev.kustomizations[0]!.name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
   const buildable = units.filter((u) => hasKustomization(path.join(folder, u.path)));
@@ -69,10 +77,7 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
 }
 
 function flatFolder(folderInRepo: string, k: FluxKustomization): UserError {
-  // The folder holding the Kustomization's own file (`<app>/ks.yaml` beside `<app>/app`) works.
-  const parent = path.posix.dirname(folderInRepo);
-  const instead = parent !== "." && isWithin(k.file, parent) ? `scaffold ${parent}, which holds it and its ${path.posix.basename(k.file)}` : "move its manifests to base/ and point Flux at it or at an overlay of it";
   return new UserError(
-    `${folderInRepo} is itself the path Flux Kustomization ${k.name} applies: kustomize cannot build a dev overlay inside the folder it builds on; ${instead}`,
+    `${folderInRepo || "the repository root"} is itself the path Flux Kustomization ${k.name} applies, and holds the paths of others: scaffold each of their folders on its own`,
   );
 }

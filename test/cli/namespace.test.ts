@@ -95,7 +95,7 @@ describe("npx plop namespace", () => {
     ["a Flux path that would sweep overlays/dev into production", (repo) => {
       writeFileSync(path.join(repo, "clusters/homelab/apps.yaml"), readFileSync(path.join(repo, "clusters/homelab/apps.yaml"), "utf8").replace("./applications/media/overlays/prod", "./applications/media"));
       return ["applications/media"];
-    }, "would apply overlays/dev to production: its path ./applications/media has no kustomization.yaml"],
+    }, "applications/media is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests"],
     ["two other namespaces whose local ports clash", (repo) => {
       const answers = path.join(repo, "infrastructure/monitoring/.tilt-scaffold.yaml");
       writeFileSync(answers, readFileSync(answers, "utf8").replace(/^ports:\n/m, "ports:\n  kube-prometheus-stack/9200: 9200\n"));
@@ -115,7 +115,7 @@ describe("npx plop namespace", () => {
       const apps = path.join(repo, "clusters/homelab/apps.yaml");
       writeFileSync(apps, readFileSync(apps, "utf8").replace("overlays/prod", "overlays/dev"));
       return ["applications/media"];
-    }, "would apply overlays/dev to production: its path ./applications/media/overlays/dev has no kustomization.yaml"],
+    }, "Flux Kustomization media applies applications/media/overlays/dev, where the dev overlays go: point it elsewhere"],
     ["a kubeconfig that cannot be read", (repo) => {
       writeFileSync(path.join(repo, "kubeconfig"), "contexts: [unclosed\n");
       return ["applications/media", "--", "--context", "dev"];
@@ -152,12 +152,13 @@ describe("npx plop namespace", () => {
       writeFileSync(dev, readFileSync(dev, "utf8") + "  - target: {kind: ConfigMap, name: homepage-config}\n    patch: |-\n      $patch: delete\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: homepage-config\n");
       return ["applications/media"];
     }, "applications/media/overlays/dev does not build homepage-config:configmap, which the Tiltfile names"],
-    ["a flat folder, the path Flux applies itself", (repo) => {
+    ["a flat folder without kustomization.yaml, whose every file Flux applies", (repo) => {
       const apps = path.join(repo, "clusters/homelab/apps.yaml");
       writeFileSync(apps, readFileSync(apps, "utf8").replace("applications/media/overlays/prod", "applications/media/base"));
+      rmSync(path.join(repo, "applications/media/base/kustomization.yaml"));
       execaSync("git", ["init", "-q", repo]);
       return ["applications/media/base"];
-    }, "applications/media/base is itself the path Flux Kustomization media applies: kustomize cannot build a dev overlay inside the folder it builds on; move its manifests to base/ and point Flux at it or at an overlay of it"],
+    }, "applications/media/base is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests"],
   ];
 
   it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup, expected) => {

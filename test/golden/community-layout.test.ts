@@ -48,12 +48,13 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     }
   });
 
-  it("refuses a flat folder, the path Flux applies itself, and names the folder that holds it", async () => {
+  it("gives a flat folder, the path Flux applies itself, its dev overlays beside it, built on it", async () => {
     const { root, app } = communityLayout();
     await execa("git", ["init", "-q", root]);
-    await expect(scaffold({ folders: [path.join(app, "app")], cwd: root, env: { KUBECONFIG: "/nonexistent" } })).rejects.toThrow(
-      "kubernetes/apps/media/sonarr/app is itself the path Flux Kustomization sonarr applies: kustomize cannot build a dev overlay inside the folder it builds on; scaffold kubernetes/apps/media/sonarr, which holds it and its ks.yaml",
-    );
+    const { models } = await scaffold({ folders: [path.join(app, "app")], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+    expect(models[0]!.builds.map((b) => [b.path, b.live.dir, b.localPath.dir, b.live.resources])).toEqual([[".", "../app-dev", "../app-dev/local-path", ["../app"]]]);
+    const dev = await execa("kubectl", ["kustomize", path.join(app, "app-dev")]);
+    expect([...dev.stdout.matchAll(/^kind: (.+)$/gm)].map((m) => m[1]).sort()).toEqual(["HelmRelease", "OCIRepository"]);
   });
 });
 

@@ -1,6 +1,7 @@
 // The generated files committed in examples/homelab are golden files: a fresh run must
 // reproduce them byte for byte, and the real kustomize must build every overlay.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
@@ -64,6 +65,30 @@ describe("examples/homelab", () => {
     expect(media.builds[0]!.variables.find((v) => v.name === "DOMAIN")?.value).toBe("homelab.example");
     expect(media.builds[0]!.missingVariables).toEqual([]);
     expect(readFileSync(path.join(EXAMPLE_ROOT, "applications/media/Tiltfile"), "utf8")).not.toContain("flux-system/flux-system");
+  });
+
+  it("observability: the HelmRelease of the chart kept in the repository forwards what helm renders of it", async () => {
+    const echo = model("infrastructure/observability").resources.find((r) => r.name === "echo-server")!;
+    const rendered = await execa("helm", ["template", "echo-server", path.join(EXAMPLE_ROOT, "charts/echo-server"), "--namespace", "observability", "--set", "replicaCount=2"]);
+    const pod = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).find((o) => o?.kind === "Deployment").spec.template;
+    expect(echo.portForwards.map((f) => f.containerPort)).toEqual(pod.spec.containers.flatMap((c: any) => c.ports.map((p: any) => p.containerPort)));
+    expect(echo.extraPodSelectors).toEqual([pod.metadata.labels]);
+  });
+
+  it("observability: overlays/dev caps the chart's workloads through a post-renderer, as helm-controller applies it", async () => {
+    const dev = await build(path.join(EXAMPLE_ROOT, "infrastructure/observability/overlays/dev"));
+    const release = dev.find((o) => o.kind === "HelmRelease" && o.metadata.name === "echo-server")!;
+    // helm-controller: render the chart with the release's values, then run each kustomize post-renderer.
+    const work = mkdtempSync(path.join(os.tmpdir(), "post-render-"));
+    writeFileSync(path.join(work, "values.json"), JSON.stringify(release.spec.values));
+    const rendered = await execa("helm", ["template", "echo-server", path.join(EXAMPLE_ROOT, "charts/echo-server"), "--namespace", "observability", "--values", path.join(work, "values.json")]);
+    writeFileSync(path.join(work, "rendered.yaml"), rendered.stdout);
+    writeFileSync(path.join(work, "kustomization.yaml"), JSON.stringify({ resources: ["rendered.yaml"], patches: release.spec.postRenderers[0].kustomize.patches }));
+    const deployment = (await build(work)).find((o) => o.kind === "Deployment")!;
+    const plain = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).find((o) => o?.kind === "Deployment");
+    expect(plain.spec.replicas).toBe(2);
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.template.spec.containers[0].resources).toEqual({ limits: { cpu: "1", memory: "1Gi" } });
   });
 
   it("media: every forward is unique, unprivileged and lands on a container port of its workload", async () => {

@@ -96,7 +96,8 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
       const apiVersion = words.at(-3)!;
       return [`${apiVersion.includes("/") ? apiVersion.split("/")[0] : ""}/${words.at(-1)}`, Promise.resolve()];
     }));
-  });
+  }, 900_000);
+
   afterAll(async () => cluster?.stop());
 
   it("scaffolds all but a few folders, and refuses those with one line", () => {

@@ -9,11 +9,12 @@ import { copyExample, EXAMPLE_NAMESPACES } from "../support/example.ts";
 import { copyFixture, fixtureNames, haveFixtures, namespaceFoldersOf } from "../support/fixtures.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { kubeconfig, tiltfileResult } from "../support/tiltfile.ts";
+import { liveOverlayDifferences } from "../support/flux-build.ts";
 
 const ready = requireRealTools("sweep over real repositories", ["tilt"]);
 
 describe.runIf(ready && haveFixtures())("every folder of the real repositories", () => {
-  it("gets tooling the real Tilt loads, with unique unprivileged ports and nothing uncategorized, or a one-line refusal", { timeout: 900_000 }, async () => {
+  it("gets tooling the real Tilt loads, with unique unprivileged ports, nothing uncategorized, and a live overlay that is Flux's build plus the dev changes; or a one-line refusal", { timeout: 900_000 }, async () => {
     const repos: [string, string, string[]][] = [["examples/homelab", copyExample(), EXAMPLE_NAMESPACES]];
     for (const name of fixtureNames()) {
       const root = await copyFixture(name);
@@ -53,6 +54,7 @@ describe.runIf(ready && haveFixtures())("every folder of the real repositories",
           if (forward.localPort < 1024 || (owner && owner !== folder)) broken.push(`${label}/${folder}: local port ${forward.localPort} (also ${owner})`);
           ports.set(forward.localPort, folder);
         }
+        for (const unit of model.builds) for (const difference of await liveOverlayDifferences(model, unit)) broken.push(`${label}/${folder}/${unit.live.dir}: ${difference}`);
         tooled++;
       }
       total += folders.length;

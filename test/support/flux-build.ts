@@ -1,8 +1,11 @@
 // A namespace's dev overlays of one kind as Flux would apply them: each Flux build's overlay built
 // by the real kustomize, then substituted by the real `flux envsubst` with that build's variables.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import type { DevBuild, NamespaceModel } from "../../helpers/namespace/model.ts";
+import { parseAllDocuments } from "yaml";
+import type { DevBuild, FluxBuild, NamespaceModel } from "../../helpers/namespace/model.ts";
 import { toolPath } from "./cluster.ts";
 
 export type DevBuildKind = "live" | "localPath" | "devClaims";
@@ -19,4 +22,54 @@ export async function buildAsFlux(model: NamespaceModel, kind: DevBuildKind, opt
       return { build, text: substituted.stdout };
     }),
   );
+}
+
+/**
+ * How the live overlay of one Flux build differs from Flux's build of it, object by object,
+ * before substitution: objects it adds or changes beyond the dev changes (the down-policy
+ * annotation, replicas, container resources), and Flux's objects it leaves out without a delete.
+ */
+export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBuild): Promise<string[]> {
+  const flux = await kustomizeObjects(model.folder, unit.path, unit.components, unit.live.namespace);
+  const live = await kustomizeObjects(model.folder, unit.live.dir, []);
+  const key = (o: Record<string, any>) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
+  const fluxByKey = new Map(flux.map((o) => [key(o), o]));
+  const deleted = new Set(unit.live.deletes.map((d) => `${d.kind}/${d.name}`));
+  const differences: string[] = [];
+  for (const object of live) {
+    const original = fluxByKey.get(key(object));
+    if (!original) differences.push(`${key(object)} is not in Flux's build`);
+    else if (JSON.stringify(withoutDevChanges(object)) !== JSON.stringify(withoutDevChanges(original))) differences.push(`${key(object)} differs beyond the dev changes`);
+  }
+  const liveKeys = new Set(live.map(key));
+  for (const object of flux) {
+    if (!liveKeys.has(key(object)) && !deleted.has(`${object.kind}/${object.metadata?.name}`)) differences.push(`${key(object)} is left out without a delete`);
+  }
+  return differences;
+}
+
+async function kustomizeObjects(folder: string, dir: string, components: string[], targetNamespace?: string): Promise<Record<string, any>[]> {
+  let target = path.join(folder, dir);
+  if (components.length > 0 || targetNamespace) {
+    // kustomize-controller adds spec.components and targetNamespace to the kustomization it builds.
+    target = mkdtempSync(path.join(os.tmpdir(), "flux-build-"));
+    const rel = (p: string) => path.relative(target, path.join(folder, p));
+    const kustomization = { resources: [rel(dir)], components: components.map(rel), ...(targetNamespace && { namespace: targetNamespace }) };
+    writeFileSync(path.join(target, "kustomization.yaml"), JSON.stringify(kustomization));
+  }
+  const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target]);
+  return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter((o) => o);
+}
+
+function withoutDevChanges(object: Record<string, any>): Record<string, any> {
+  const copy = structuredClone(object);
+  const annotations = copy.metadata?.annotations;
+  if (annotations) {
+    delete annotations["tilt.dev/down-policy"];
+    if (Object.keys(annotations).length === 0) delete copy.metadata.annotations;
+  }
+  if (copy.spec && typeof copy.spec === "object") delete copy.spec.replicas;
+  const pod = copy.spec?.jobTemplate?.spec?.template?.spec ?? copy.spec?.template?.spec ?? (copy.kind === "Pod" ? copy.spec : undefined);
+  for (const container of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]) delete container.resources;
+  return copy;
 }

@@ -1,0 +1,120 @@
+// What helm needs to render a HelmRelease the way helm-controller does: the chart from the source
+// Flux pulls it from, the release name and namespace, and the values in helm's merge order.
+// Objects are looked up in the namespace's build first, then anywhere in the repository.
+import path from "node:path";
+import { renderChart, type ChartRequest, type ChartSource } from "../repository/helm.ts";
+import { load } from "js-yaml";
+import type { KubeObject } from "../repository/manifests.ts";
+
+export interface ReleaseContext {
+  /** The namespace's objects as Flux applies them (substituted), and the repository's Flux objects, ConfigMaps, Secrets. */
+  objects: KubeObject[];
+  repoObjects: KubeObject[];
+  repoRoot: string;
+  /** `namespace/name` of the GitRepositories that hold this repository (the folder's Kustomizations' sources). */
+  ownSources: string[];
+  /** The namespace a HelmRelease without metadata.namespace lands in. */
+  namespace: string;
+}
+
+export type ReleaseChart = { request: ChartRequest; notes: string[] } | { reason: string };
+
+export function releaseChart(release: KubeObject, context: ReleaseContext): ReleaseChart {
+  const spec = (release.spec ?? {}) as Record<string, any>;
+  const namespace = release.metadata.namespace ?? context.namespace;
+  const find = (kind: string, name: string, ns = namespace) =>
+    [...context.objects, ...context.repoObjects].find((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? ns) === ns);
+  const source = chartSource(spec, namespace, find, context);
+  if ("reason" in source) return source;
+  const notes: string[] = [];
+  const values: Record<string, unknown>[] = [];
+  for (const ref of (spec.valuesFrom ?? []) as Record<string, any>[]) {
+    const key = String(ref.valuesKey ?? "values.yaml");
+    if (ref.kind === "Secret") {
+      notes.push(`values from Secret ${ref.name} are not read: Secret values stay out of generated files`);
+      continue;
+    }
+    const data = (find(String(ref.kind), String(ref.name))?.data ?? {}) as Record<string, string>;
+    if (data[key] === undefined || ref.targetPath) {
+      if (!ref.optional) notes.push(`values from ${ref.kind} ${ref.name} (${key}) were ${ref.targetPath ? "set at a targetPath, which is not read" : "not found in the repository"}`);
+      continue;
+    }
+    values.push((load(data[key]) ?? {}) as Record<string, unknown>);
+  }
+  if (spec.values && typeof spec.values === "object") values.push(spec.values);
+  const targetNamespace = typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined;
+  // helm-controller's default release name: [targetNamespace-]name.
+  const releaseName = String(spec.releaseName ?? (targetNamespace ? `${targetNamespace}-${release.metadata.name}` : release.metadata.name));
+  return { request: { releaseName, namespace: targetNamespace ?? namespace, source, values }, notes };
+}
+
+type Find = (kind: string, name: string, namespace?: string) => KubeObject | undefined;
+
+function chartSource(spec: Record<string, any>, namespace: string, find: Find, context: ReleaseContext): ChartSource | { reason: string } {
+  if (spec.chartRef) {
+    const ref = spec.chartRef as Record<string, string>;
+    const object = find(ref.kind!, ref.name!, ref.namespace ?? namespace);
+    if (!object) return { reason: `its chartRef ${ref.kind} ${ref.name} is not in the repository` };
+    if (ref.kind === "OCIRepository") return ociSource(object);
+    if (ref.kind === "HelmChart") return chartSource({ chart: { spec: object.spec } }, object.metadata.namespace ?? namespace, find, context);
+    return { reason: `chartRef kind ${ref.kind} is not read` };
+  }
+  const chart = spec.chart?.spec as Record<string, any> | undefined;
+  if (!chart?.chart || !chart.sourceRef) return { reason: "it names no chart" };
+  const sourceNamespace = String(chart.sourceRef.namespace ?? namespace);
+  const object = find(String(chart.sourceRef.kind), String(chart.sourceRef.name), sourceNamespace);
+  if (!object) return { reason: `its source ${chart.sourceRef.kind} ${chart.sourceRef.name} is not in the repository` };
+  const sourceSpec = (object.spec ?? {}) as Record<string, any>;
+  const version = typeof chart.version === "string" && chart.version !== "*" ? chart.version : undefined;
+  if (object.kind === "HelmRepository") {
+    const url = String(sourceSpec.url ?? "");
+    if (sourceSpec.type === "oci" || url.startsWith("oci://")) {
+      return { kind: "oci", ref: `${url.replace(/\/+$/, "")}/${chart.chart}`, version, plainHttp: sourceSpec.insecure === true };
+    }
+    return { kind: "repository", url, chart: String(chart.chart), version };
+  }
+  if (object.kind === "GitRepository") {
+    if (!context.ownSources.includes(`${sourceNamespace}/${object.metadata.name}`)) return { reason: `its chart is in another Git repository (${sourceSpec.url})` };
+    return { kind: "directory", dir: path.join(context.repoRoot, path.posix.normalize(String(chart.chart).replace(/^\.?\//, ""))) };
+  }
+  return { reason: `charts from a ${object.kind} are not fetched` };
+}
+
+function ociSource(object: KubeObject): ChartSource | { reason: string } {
+  const spec = (object.spec ?? {}) as Record<string, any>;
+  const url = String(spec.url ?? "");
+  if (!url.startsWith("oci://")) return { reason: `OCIRepository ${object.metadata.name} has no oci:// url` };
+  const ref = (spec.ref ?? {}) as Record<string, string>;
+  if (ref.digest) return { kind: "oci", ref: `${url}@${ref.digest}`, plainHttp: spec.insecure === true };
+  return { kind: "oci", ref: url, version: ref.tag ?? ref.semver, plainHttp: spec.insecure === true };
+}
+
+/** A HelmRelease's chart as helm rendered it, or why it was not. */
+export interface RenderedRelease {
+  releaseName: string;
+  manifests?: string;
+  /** Why it was not rendered (stable, for generated files), and helm's message. */
+  reason?: string;
+  detail?: string;
+  notes: string[];
+}
+
+/** Renders every HelmRelease of the objects, two helm runs at a time, by release object name. */
+export async function renderReleases(context: ReleaseContext, env?: NodeJS.ProcessEnv): Promise<Map<string, RenderedRelease>> {
+  const releases = context.objects.filter((o) => o.kind === "HelmRelease");
+  const rendered = new Map<string, RenderedRelease>();
+  const queue = [...releases];
+  const worker = async () => {
+    for (let release = queue.shift(); release; release = queue.shift()) {
+      const chart = releaseChart(release, context);
+      if ("reason" in chart) {
+        rendered.set(release.metadata.name, { releaseName: release.metadata.name, reason: chart.reason, notes: [] });
+        continue;
+      }
+      const result = await renderChart(chart.request, env);
+      rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, ...result, notes: chart.notes });
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return rendered;
+}

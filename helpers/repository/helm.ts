@@ -1,0 +1,81 @@
+// Renders a HelmRelease's chart with the real helm, from the source Flux pulls it from. Pulled
+// charts are kept in the user's cache folder; every failure (no helm, no network) is a reason,
+// never an error: the tooling is written anyway.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { firstLine } from "../errors.ts";
+
+export type ChartSource =
+  /** An https Helm repository (HelmRepository). */
+  | { kind: "repository"; url: string; chart: string; version?: string }
+  /** An OCI artifact (OCIRepository, or a HelmRepository of type oci): `oci://host/path/chart`. */
+  | { kind: "oci"; ref: string; version?: string; plainHttp: boolean }
+  /** A chart folder of this repository (a GitRepository chart Flux pulls from it). */
+  | { kind: "directory"; dir: string };
+
+export interface ChartRequest {
+  releaseName: string;
+  namespace: string;
+  source: ChartSource;
+  /** Values files in the order helm merges them: valuesFrom first, inline values last. */
+  values: Record<string, unknown>[];
+}
+
+/** `reason` is stable (it goes into generated files); `detail` is helm's own message, for the run's report. */
+export type RenderedChart = { manifests: string } | { reason: string; detail?: string };
+
+/** Where pulled charts are kept: `$XDG_CACHE_HOME/tilt-flux-scaffold/charts` (~/.cache by default). */
+export function chartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
+  return path.join(cache, "tilt-flux-scaffold", "charts");
+}
+
+export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv = process.env): Promise<RenderedChart> {
+  const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-helm-"));
+  try {
+    const chart = request.source.kind === "directory" ? request.source.dir : await pulledChart(request.source, work, env);
+    if (typeof chart !== "string") return chart;
+    const files: string[] = [];
+    for (const [index, values] of request.values.entries()) {
+      const file = path.join(work, `values-${index}.json`);
+      await writeFile(file, JSON.stringify(values));
+      files.push("--values", file);
+    }
+    // Flux validates values against the chart's schema; offline, a schema that points at URLs cannot load.
+    const args = ["template", request.releaseName, chart, "--namespace", request.namespace, "--skip-schema-validation", ...files];
+    const result = await helm(args, env);
+    return "reason" in result ? result : { manifests: result.stdout };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The chart archive, pulled once into the cache. */
+async function pulledChart(source: Exclude<ChartSource, { kind: "directory" }>, work: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+  const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
+  const cached = path.join(chartCacheDir(env), `${key}.tgz`);
+  if (existsSync(cached)) return cached;
+  const args =
+    source.kind === "repository"
+      ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
+      : ["pull", source.ref, ...(source.version ? ["--version", source.version] : []), ...(source.plainHttp ? ["--plain-http"] : [])];
+  const pulled = await helm([...args, "--destination", work], env);
+  if ("reason" in pulled) return pulled;
+  const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
+  if (!archive) return { reason: "helm pull wrote no chart archive" };
+  await mkdir(path.dirname(cached), { recursive: true });
+  await copyFile(path.join(work, archive), cached);
+  return cached;
+}
+
+async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | { reason: string; detail?: string }> {
+  // A registry that never answers must not hold the run: helm pull gets 60 s.
+  const result = await execa("helm", args, { env, reject: false, timeout: 60_000 });
+  if ((result as { code?: string }).code === "ENOENT") return { reason: "helm is not installed" };
+  if (result.exitCode !== 0) return { reason: `helm ${args[0]} failed`, detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : "") };
+  return { stdout: result.stdout };
+}

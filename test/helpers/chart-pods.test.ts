@@ -1,0 +1,44 @@
+// chartPods: a rendered chart's forwards and pod selectors, from small in-memory charts.
+import { describe, expect, it } from "vitest";
+import { chartPods } from "../../helpers/namespace/chart-pods.ts";
+
+const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: grafana}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: grafana}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: grafana, pod-template-hash: x}}
+    spec: {containers: [{name: grafana, image: grafana, ports: [{name: web, containerPort: 3000}]}]}
+`;
+const service = (name: string, selector: string, ports: string) => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec: {selector: {${selector}}, ports: [${ports}]}
+`;
+
+describe("chartPods", () => {
+  it("forwards a Service's named targetPort to the container port of the pods the chart makes", () => {
+    const manifests = [deployment, service("grafana", "app.kubernetes.io/name: grafana", "{name: http, port: 80, targetPort: web}")].join("---\n");
+    const pods = chartPods("monitoring", { releaseName: "monitoring", manifests, notes: [] });
+    expect(pods.candidates.map((c) => [c.resource, c.containerPort, c.service])).toEqual([["monitoring", 3000, "grafana"]]);
+    expect(pods.selectors).toEqual([{ "app.kubernetes.io/name": "grafana" }]);
+  });
+
+  it("forwards a Service whose pods an operator makes through the Service's own selector", () => {
+    const manifests = [deployment, service("prometheus", "app.kubernetes.io/name: prometheus", "{name: web, port: 9090, targetPort: 9090}, {name: reloader, port: 8080, targetPort: reloader-web}")].join("---\n");
+    const pods = chartPods("monitoring", { releaseName: "monitoring", manifests, notes: [] });
+    expect(pods.candidates.map((c) => [c.containerPort, c.name])).toEqual([[9090, "prometheus:web"]]);
+    expect(pods.selectors).toEqual([{ "app.kubernetes.io/name": "grafana" }, { "app.kubernetes.io/name": "prometheus" }]);
+    expect(pods.skipped).toEqual([{ service: "prometheus", port: "reloader", reason: "targetPort reloader-web is named, and the chart does not make the pods that name it" }]);
+  });
+
+  it("finds a chart it could not render by helm's instance label", () => {
+    expect(chartPods("kps", { releaseName: "monitoring-kps", reason: "helm pull failed", notes: [] })).toEqual({
+      candidates: [],
+      skipped: [],
+      selectors: [{ "app.kubernetes.io/instance": "monitoring-kps" }],
+      devPatches: [],
+    });
+  });
+});

@@ -1,0 +1,115 @@
+// HelmReleases read through their real charts: helm pulls them from the source Flux uses (here a
+// Helm repository on 127.0.0.1), renders them with the release's values, and the Tiltfile
+// forwards the rendered Services' ports to the pods the chart makes.
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scaffold } from "../../helpers/scaffold.ts";
+import { startChartServer, type ChartServer } from "../support/chart-server.ts";
+import { startOciRegistry } from "../support/oci-registry.ts";
+import { requireRealTools } from "../support/real-tools.ts";
+import { tiltfileResult } from "../support/tiltfile.ts";
+
+const ready = requireRealTools("charts suite", ["helm", "tilt", "registry"]);
+const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
+
+/** A repository with one namespace folder whose HelmRelease pulls app-template from `url` (a Helm repository, or an OCI one). */
+function repositoryWithRelease(url: string): { root: string; folder: string } {
+  const oci = url.startsWith("oci://");
+  const root = mkdtempSync(path.join(os.tmpdir(), "charts-"));
+  const files: Record<string, string> = {
+    "clusters/home/apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: media, namespace: flux-system}
+spec: {interval: 1h, path: ./apps/media/base, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
+`,
+    "apps/media/base/kustomization.yaml": "namespace: media\nresources: [helmrepository.yaml, helmrelease.yaml]\n",
+    "apps/media/base/helmrepository.yaml": oci
+      ? `apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: app-template}
+spec: {interval: 1h, url: "${url}/app-template", insecure: true, ref: {tag: 4.1.1}}
+`
+      : `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata: {name: bjw-s}
+spec: {interval: 1h, url: "${url}"}
+`,
+    "apps/media/base/helmrelease.yaml": `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: sonarr}
+spec:
+  interval: 1h
+  ${oci ? "chartRef: {kind: OCIRepository, name: app-template}" : "chart: {spec: {chart: app-template, version: 4.1.1, sourceRef: {kind: HelmRepository, name: bjw-s}}}"}
+  values:
+    controllers:
+      sonarr:
+        containers:
+          app: {image: {repository: ghcr.io/home-operations/sonarr, tag: 4.0.14}}
+    service:
+      app: {controller: sonarr, ports: {http: {port: 8989}}}
+`,
+  };
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), content);
+  }
+  return { root, folder: path.join(root, "apps/media") };
+}
+
+describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () => {
+  let server: ChartServer;
+  beforeAll(async () => {
+    server = await startChartServer([APP_TEMPLATE]);
+  });
+  afterAll(async () => server?.stop());
+
+  it("forwards the rendered Service's port to the chart's pods, and renders from the cache once pulled", async () => {
+    const { root, folder } = repositoryWithRelease(server.url);
+    await execa("git", ["init", "-q", root]);
+    const cache = mkdtempSync(path.join(os.tmpdir(), "cache-"));
+    const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: cache };
+    const { models } = await scaffold({ folders: [folder], cwd: root, env });
+    const release = models[0]!.resources.find((r) => r.name === "sonarr")!;
+    expect(release.portForwards.map((f) => [f.localPort, f.containerPort, f.service])).toEqual([[8989, 8989, "sonarr"]]);
+    expect(release.extraPodSelectors).toEqual([{ "app.kubernetes.io/controller": "sonarr", "app.kubernetes.io/instance": "sonarr", "app.kubernetes.io/name": "sonarr" }]);
+    expect(readdirSync(path.join(cache, "tilt-flux-scaffold/charts")).filter((f) => f.endsWith(".tgz"))).toHaveLength(1);
+    const { run, manifests } = await tiltfileResult(folder);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const forwards = manifests.find((m) => m.Name === "sonarr")!.DeployTarget!.portForwardTemplateSpec!.forwards;
+    expect(forwards.map((f) => [f.localPort, f.containerPort])).toEqual([[8989, 8989]]);
+
+    const pulls = server.requests.filter((r) => r.endsWith(".tgz")).length;
+    const again = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
+    expect(again.changed).toBe(false);
+    expect(server.requests.filter((r) => r.endsWith(".tgz")).length).toBe(pulls);
+  });
+
+  it("pulls an OCIRepository's chart over plain HTTP when the source is insecure", async () => {
+    const registry = await startOciRegistry([APP_TEMPLATE]);
+    try {
+      const { root, folder } = repositoryWithRelease(`oci://${registry.host}/charts`);
+      await execa("git", ["init", "-q", root]);
+      const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
+      const { models } = await scaffold({ folders: [folder], cwd: root, env });
+      const release = models[0]!.resources.find((r) => r.name === "sonarr")!;
+      expect(release.notes).toEqual([]);
+      expect(release.portForwards.map((f) => [f.containerPort, f.service])).toEqual([[8989, "sonarr"]]);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it("writes the tooling without helm, and the Tiltfile says why the chart's Services are not forwarded", async () => {
+    const { root, folder } = repositoryWithRelease(server.url);
+    await execa("git", ["init", "-q", root]);
+    const env = { KUBECONFIG: "/nonexistent", PATH: "/usr/bin:/bin", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
+    const { models } = await scaffold({ folders: [folder], cwd: root, env });
+    const release = models[0]!.resources.find((r) => r.name === "sonarr")!;
+    expect(release.portForwards).toEqual([]);
+    expect(release.notes).toEqual(["Its chart was not rendered (helm is not installed): its Services are not forwarded; re-run where helm reaches it, or name them with --forward."]);
+    expect(release.extraPodSelectors).toEqual([{ "app.kubernetes.io/instance": "sonarr" }]);
+  });
+});
