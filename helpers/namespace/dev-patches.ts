@@ -30,7 +30,18 @@ function containersPath(kind: string): string {
 }
 
 function exceeds(value: string | number, cap: string): boolean {
-  return Number(quantityToScalar(String(value))) > Number(quantityToScalar(cap));
+  return magnitude(String(value)) > magnitude(cap);
+}
+
+/**
+ * A quantity's size as a number. client-node's quantityToScalar knows the suffixes but turns the
+ * number into a BigInt, which a decimal (`cpu: 1.5`, `1.5Gi`) is not: the number is read here
+ * and multiplied by what client-node says one of the suffix is.
+ */
+function magnitude(quantity: string): number {
+  const match = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(quantity);
+  if (!match) return Number(quantityToScalar(quantity));
+  return Number(match[1]) * (match[2] ? Number(quantityToScalar(`1${match[2]}`)) : 1);
 }
 
 /** JSON 6902 patches that turn a production workload into a dev one; workloads already small get none. */

@@ -50,3 +50,14 @@ describe("devPatches", () => {
     ]);
   });
 });
+
+describe("dev caps on decimal quantities", () => {
+  it("caps cpu: 1.5 and memory 1.5Gi, and leaves cpu: 0.5 alone", async () => {
+    const { devPatches } = await import("../../helpers/namespace/dev-patches.ts");
+    const { findWorkloads } = await import("../../helpers/namespace/workloads.ts");
+    const container = (cpu: string | number, memory: string) => ({ name: "c", image: "i", resources: { limits: { cpu, memory } } });
+    const deployment = (name: string, c: object) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name }, spec: { template: { spec: { containers: [c] } } } });
+    const patches = devPatches(findWorkloads([deployment("big", container(1.5, "1.5Gi")), deployment("small", container("0.5", "512Mi"))] as never));
+    expect(patches.map((p) => [p.name, p.ops.map((o) => o.path.split("/").slice(-2).join("/"))])).toEqual([["big", ["limits/cpu", "limits/memory"]]]);
+  });
+});

@@ -88,7 +88,7 @@ describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () =
   });
 
   it("pulls an OCIRepository's chart over plain HTTP when the source is insecure", async () => {
-    const registry = await startOciRegistry([APP_TEMPLATE]);
+    const registry = await startOciRegistry([{ dir: APP_TEMPLATE }]);
     try {
       const { root, folder } = repositoryWithRelease(`oci://${registry.host}/charts`);
       await execa("git", ["init", "-q", root]);

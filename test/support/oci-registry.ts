@@ -14,7 +14,8 @@ export interface OciRegistry {
   stop(): Promise<void>;
 }
 
-export async function startOciRegistry(charts: string[]): Promise<OciRegistry> {
+/** Starts a registry holding each chart folder, packaged as its own version or as `version`. */
+export async function startOciRegistry(charts: { dir: string; version?: string }[]): Promise<OciRegistry> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "oci-registry-"));
   const host = `127.0.0.1:${await freePort()}`;
   const config = path.join(dir, "config.yml");
@@ -25,7 +26,7 @@ export async function startOciRegistry(charts: string[]): Promise<OciRegistry> {
     await until("the registry", async () => ((await fetch(`http://${host}/v2/`).catch(() => undefined))?.ok ? true : undefined), 30);
     for (const [index, chart] of charts.entries()) {
       const out = path.join(dir, `package-${index}`);
-      await execa(toolPath("helm"), ["package", chart, "--destination", out]);
+      await execa(toolPath("helm"), ["package", chart.dir, "--destination", out, ...(chart.version ? ["--version", chart.version] : [])]);
       await execa(toolPath("helm"), ["push", path.join(out, readdirSync(out)[0]!), `oci://${host}/charts`, "--plain-http"]);
     }
   } catch (error) {

@@ -1,0 +1,83 @@
+// The community repository's apps are HelmReleases of the app-template chart from an OCIRepository.
+// Served from a registry on 127.0.0.1 (the fixture's chart, as the version the apps pin), every
+// such release whose values define a Service gets its forwards with no --forward.
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import { describe, expect, it } from "vitest";
+import { scaffold } from "../../helpers/scaffold.ts";
+import { UserError } from "../../helpers/errors.ts";
+import { copyFixture, haveFixtures, namespaceFoldersOf } from "../support/fixtures.ts";
+import { startOciRegistry } from "../support/oci-registry.ts";
+import { requireRealTools } from "../support/real-tools.ts";
+
+const ready = requireRealTools("fixture charts suite", ["helm", "registry"]);
+const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
+const UPSTREAM = "oci://ghcr.io/bjw-s-labs/helm/app-template";
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? yamlFiles(file) : /\.ya?ml$/.test(name) ? [file] : [];
+  });
+}
+
+/** Points every app-template OCIRepository at the local registry; returns the files edited. */
+function redirect(root: string, host: string): string[] {
+  const edited: string[] = [];
+  for (const file of yamlFiles(path.join(root, "kubernetes"))) {
+    const text = readFileSync(file, "utf8");
+    if (!text.includes(UPSTREAM)) continue;
+    const docs = parseAllDocuments(text);
+    for (const doc of docs.filter((d) => d.getIn(["spec", "url"]) === UPSTREAM)) {
+      doc.setIn(["spec", "url"], `oci://${host}/charts/app-template`);
+      doc.setIn(["spec", "insecure"], true);
+    }
+    writeFileSync(file, docs.map(String).join(""));
+    edited.push(file);
+  }
+  return edited;
+}
+
+/** HelmReleases below `dir` whose OCIRepository (beside them) is app-template and whose values define a Service. */
+function releasesWithService(dir: string, host: string): number {
+  return yamlFiles(dir)
+    .filter((file) => yamlFiles(path.dirname(file)).some((other) => readFileSync(other, "utf8").includes(`oci://${host}/charts/app-template`)))
+    .flatMap((file) => parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()))
+    .filter((o) => o?.kind === "HelmRelease" && o.spec?.chartRef?.kind === "OCIRepository" && Object.keys(o.spec?.values?.service ?? {}).length > 0).length;
+}
+
+describe.runIf(ready && haveFixtures())("app-template HelmReleases of bjw-s-home-ops", () => {
+  it("get the forwards of the Services their chart renders", { timeout: 900_000 }, async () => {
+    const registry = await startOciRegistry([{ dir: APP_TEMPLATE, version: "5.1.0" }]);
+    try {
+      const root = await copyFixture("bjw-s-home-ops");
+      expect(redirect(root, registry.host).length).toBeGreaterThan(30);
+      const apps = (await namespaceFoldersOf(root)).filter((f) => f.split("/").length === 4);
+      const missing: string[] = [];
+      let expected = 0;
+      let forwarded = 0;
+      for (const app of apps) {
+        const folder = path.join(root, app);
+        const want = releasesWithService(folder, registry.host);
+        if (want === 0) continue;
+        let models;
+        try {
+          ({ models } = await scaffold({ folders: [folder], cwd: root, env: { KUBECONFIG: "/nonexistent" } }));
+        } catch (error) {
+          if (error instanceof UserError) continue; // counted by the sweep suite
+          throw error;
+        }
+        const got = models[0]!.resources.filter((r) => r.attach.some((a) => a.startsWith("helmrelease/")) && r.portForwards.length > 0);
+        expected += want;
+        forwarded += got.length;
+        if (got.length < want) missing.push(`${app}: ${got.length} of ${want} (${models[0]!.resources.flatMap((r) => r.notes).join(" ")})`);
+      }
+      console.log(`bjw-s-home-ops: ${forwarded} of ${expected} app-template HelmReleases with a Service get forwards`);
+      expect(missing).toEqual([]);
+      expect(expected).toBeGreaterThan(20);
+    } finally {
+      await registry.stop();
+    }
+  });
+});
