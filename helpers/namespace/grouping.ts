@@ -1,5 +1,5 @@
 // Every object of the dev build lands in a Tilt resource, so nothing is "uncategorized":
-// with the workload that uses it when one does, else in a named group of the namespace.
+// with the workload that uses it when one does, else in a named group, named after the folder (`media-storage`).
 import { tiltObjectRef, type KubeObject, type PodSpec } from "../repository/manifests.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "./workloads.ts";
 import { IMMUTABLE_TEMPLATE_KINDS } from "../live-cluster/in-place.ts";
@@ -80,7 +80,7 @@ export function routedServices(object: KubeObject): string[] {
   return names;
 }
 
-export function groupObjects(objects: KubeObject[], workloads: Workload[], services: Service[], namespace: string): ObjectGroups {
+export function groupObjects(objects: KubeObject[], workloads: Workload[], services: Service[], prefix: string): ObjectGroups {
   const byWorkload = new Map<string, string[]>(workloads.map((w) => [w.resource, []]));
   const groups = new Map<string, string[]>();
   const helmReleases: ObjectGroups["helmReleases"] = [];
@@ -116,7 +116,7 @@ export function groupObjects(objects: KubeObject[], workloads: Workload[], servi
       byWorkload.get(user.resource)!.push(tiltObjectRef(object));
       continue;
     }
-    const group = `${namespace}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux-objects" : "resources")}`;
+    const group = `${prefix}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux-objects" : "resources")}`;
     groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
   }
   return {

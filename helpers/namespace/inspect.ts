@@ -146,7 +146,8 @@ export function inspectNamespace(
   const workloads = findWorkloads(objects);
   const services = findServices(objects);
   const { candidates, skipped } = resolveServicePorts(services, workloads);
-  const groups = groupObjects(objects, workloads, services, namespace);
+  // Groups are named after the folder: two folders of one namespace run side by side.
+  const groups = groupObjects(objects, workloads, services, name);
   const answered = answeredForwards(options.forwards ?? [], [...workloads.map((w) => w.resource), ...groups.helmReleases.map((r) => r.name)]);
   const releasePods = new Map(groups.helmReleases.map((r) => [r.name, chartPods(r.name, charts.get(r.name) ?? { releaseName: r.name, reason: "it was not rendered", notes: [] })]));
   // --forward overrides what the chart says for the same container port.

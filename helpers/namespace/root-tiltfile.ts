@@ -12,8 +12,14 @@ export interface ScaffoldedNamespace {
 
 export interface RootTiltfileModel {
   generatorVersion: string;
-  namespaces: { name: string; tiltfile: string }[];
+  /** `within`: the scaffolded folder holding this one (an app of a namespace folder), which runs it already. */
+  namespaces: { name: string; tiltfile: string; within?: string }[];
   exampleArgs: string;
+}
+
+function isInside(folder: string, parent: string): boolean {
+  const rel = path.relative(parent, folder);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 }
 
 /** Sorted namespaces with their Tiltfiles; two namespaces that forward the same local port cannot run together. */
@@ -33,7 +39,10 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
   }
   return {
     generatorVersion,
-    namespaces: sorted.map((ns) => ({ name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile") })),
+    namespaces: sorted.map((ns) => {
+      const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
+      return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }) };
+    }),
     exampleArgs: sorted.slice(0, 2).map((ns) => ns.name).join(" "),
   };
 }

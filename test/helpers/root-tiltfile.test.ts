@@ -33,3 +33,18 @@ describe("rootTiltfileModel", () => {
     expect(clash).toThrow("namespaces a and b both forward local port 8080");
   });
 });
+
+describe("a folder inside another scaffolded one", () => {
+  it("is marked as run by the one holding it", () => {
+    const model = rootTiltfileModel(
+      "/repo",
+      [
+        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {} },
+        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {} },
+        { name: "media-other", folder: "/repo/kubernetes/apps/media-other", ports: {} },
+      ],
+      "1.2.3",
+    );
+    expect(model.namespaces.map((ns) => [ns.name, ns.within])).toEqual([["jellyfin", "media"], ["media", undefined], ["media-other", undefined]]);
+  });
+});

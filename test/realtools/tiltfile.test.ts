@@ -233,6 +233,24 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(loaded).toBeGreaterThan(40);
   });
 
+  it("the root Tiltfile runs app folders of one namespace together, and a namespace folder instead of its apps", { timeout: 300_000 }, async () => {
+    const root = await copyFixture("bjw-s-home-ops");
+    const env = { KUBECONFIG: kubeconfig("homelab") };
+    for (const folder of ["kubernetes/apps/media", "kubernetes/apps/media/jellyfin", "kubernetes/apps/media/navidrome"]) {
+      await scaffold({ folders: [path.join(root, folder)], cwd: root, context: "homelab", env });
+    }
+    const apps = await tiltfileResult(root, env, ["jellyfin", "navidrome"]);
+    expect(apps.run.exitCode, apps.run.stderr).toBe(0);
+    expect(apps.manifests.map((m) => m.Name)).toEqual(expect.arrayContaining(["jellyfin-flux", "navidrome-flux", "jellyfin-flux-suspend", "navidrome-flux-suspend"]));
+    const all = await tiltfileResult(root, env);
+    expect(all.run.exitCode, all.run.stderr).toBe(0);
+    expect(all.manifests.map((m) => m.Name)).toContain("media-flux");
+    expect(all.manifests.map((m) => m.Name)).not.toContain("jellyfin-flux");
+    const both = await tiltfileResult(root, env, ["media", "jellyfin"]);
+    expect(both.run.exitCode).not.toBe(0);
+    expect(both.run.stderr).toContain("jellyfin is inside media, which runs it already: name one of them");
+  });
+
   describe("loading tilt_lib.star", () => {
     function media(repo: string) {
       return path.join(repo, "applications/media");
