@@ -98,5 +98,6 @@ const rows: Row[] = [
   ...(await syntheticRepositories()),
   ...(await withTools("Tilt", async () => (await import("./tilt.ts")).tiltBenchmarks(alternate))),
   ...(await withTools("dashboard", async () => (await import("./dashboard.ts")).dashboardBenchmarks(alternate))),
+  ...(await withTools("charts", async () => (await import("./charts.ts")).chartBenchmarks(alternate))),
 ];
 console.log(table(rows));

@@ -21,7 +21,7 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
     checks.flatMap(({ model, fluxObjects }) =>
       model.builds.map((unit) => {
         const build = unit[kind];
-        return { model, unit, fluxObjects, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir) };
+        return { model, unit, fluxObjects, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir), group: model.folder };
       }),
     ),
   );

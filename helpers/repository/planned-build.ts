@@ -19,7 +19,7 @@ export interface PlannedFile {
  * Builds each batch of targets with one kustomize run (a batch must not build one object twice:
  * the dev builds of one namespace go in different batches), in one scratch tree.
  */
-export async function buildPlanned(root: string, files: PlannedFile[], batches: { dir: string; label: string }[][]): Promise<(string | UserError)[][]> {
+export async function buildPlanned(root: string, files: PlannedFile[], batches: { dir: string; label: string; group?: string }[][]): Promise<(string | UserError)[][]> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-plan-"));
   try {
     const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
@@ -37,7 +37,7 @@ export async function buildPlanned(root: string, files: PlannedFile[], batches: 
     for (const file of files) await writeFile(inScratch(file.path), file.content);
     const results: (string | UserError)[][] = [];
     for (const targets of batches) {
-      const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label })));
+      const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })));
       // Errors name the repository's paths, not the scratch tree's.
       results.push(outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output)));
     }

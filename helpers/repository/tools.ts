@@ -34,16 +34,32 @@ export interface BuildTarget {
   dir: string;
   label: string;
   components?: string[];
+  /**
+   * Targets of one group may hold the same objects before Flux substitutes them (the apps of one
+   * namespace folder all name a HelmRelease `${APP}`), which fails a combined build: no chunk
+   * holds two targets of one group.
+   */
+  group?: string;
 }
 
 export async function kustomizeBuildMany(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   // kustomize's cost grows faster than its input (every object is checked against all the
   // others), so large repositories are built in chunks, two at a time for two cores.
-  const chunks: BuildTarget[][] = [];
-  for (let i = 0; i < targets.length; i += BUILD_CHUNK) chunks.push(targets.slice(i, i + BUILD_CHUNK));
-  const results: (string | UserError)[][] = [];
-  for (let i = 0; i < chunks.length; i += 2) results.push(...(await Promise.all(chunks.slice(i, i + 2).map(buildChunk))));
-  return results.flat();
+  const chunks: { targets: BuildTarget[]; indexes: number[]; groups: Set<string> }[] = [];
+  for (const [index, target] of targets.entries()) {
+    let chunk = chunks.find((c) => c.targets.length < BUILD_CHUNK && (target.group === undefined || !c.groups.has(target.group)));
+    if (!chunk) chunks.push((chunk = { targets: [], indexes: [], groups: new Set() }));
+    chunk.targets.push(target);
+    chunk.indexes.push(index);
+    if (target.group !== undefined) chunk.groups.add(target.group);
+  }
+  const results: (string | UserError)[] = new Array(targets.length);
+  for (let i = 0; i < chunks.length; i += 2) {
+    const pair = chunks.slice(i, i + 2);
+    const outputs = await Promise.all(pair.map((c) => buildChunk(c.targets)));
+    pair.forEach((c, n) => c.indexes.forEach((index, k) => (results[index] = outputs[n]![k]!)));
+  }
+  return results;
 }
 
 const BUILD_CHUNK = 64;

@@ -1,43 +1,18 @@
 // The community repository's apps are HelmReleases of the app-template chart from an OCIRepository.
 // Served from a registry on 127.0.0.1 (the fixture's chart, as the version the apps pin), every
 // such release whose values define a Service gets its forwards with no --forward.
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
-import { copyFixture, haveFixtures, namespaceFoldersOf } from "../support/fixtures.ts";
+import { copyFixture, haveFixtures, namespaceFoldersOf, redirectAppTemplate, yamlFiles } from "../support/fixtures.ts";
 import { startOciRegistry } from "../support/oci-registry.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 
 const ready = requireRealTools("fixture charts suite", ["helm", "registry"]);
 const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
-const UPSTREAM = "oci://ghcr.io/bjw-s-labs/helm/app-template";
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const file = path.join(dir, name);
-    return statSync(file).isDirectory() ? yamlFiles(file) : /\.ya?ml$/.test(name) ? [file] : [];
-  });
-}
-
-/** Points every app-template OCIRepository at the local registry; returns the files edited. */
-function redirect(root: string, host: string): string[] {
-  const edited: string[] = [];
-  for (const file of yamlFiles(path.join(root, "kubernetes"))) {
-    const text = readFileSync(file, "utf8");
-    if (!text.includes(UPSTREAM)) continue;
-    const docs = parseAllDocuments(text);
-    for (const doc of docs.filter((d) => d.getIn(["spec", "url"]) === UPSTREAM)) {
-      doc.setIn(["spec", "url"], `oci://${host}/charts/app-template`);
-      doc.setIn(["spec", "insecure"], true);
-    }
-    writeFileSync(file, docs.map(String).join(""));
-    edited.push(file);
-  }
-  return edited;
-}
 
 /** HelmReleases below `dir` whose OCIRepository (beside them) is app-template and whose values define a Service. */
 function releasesWithService(dir: string, host: string): number {
@@ -52,7 +27,7 @@ describe.runIf(ready && haveFixtures())("app-template HelmReleases of bjw-s-home
     const registry = await startOciRegistry([{ dir: APP_TEMPLATE, version: "5.1.0" }]);
     try {
       const root = await copyFixture("bjw-s-home-ops");
-      expect(redirect(root, registry.host).length).toBeGreaterThan(30);
+      expect(redirectAppTemplate(root, registry.host).length).toBeGreaterThan(30);
       const apps = (await namespaceFoldersOf(root)).filter((f) => f.split("/").length === 4);
       const missing: string[] = [];
       let expected = 0;

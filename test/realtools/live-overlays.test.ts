@@ -50,11 +50,30 @@ function repositoryObject(root: string, kind: string, name: string): Manifest | 
   return undefined;
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `fn` over `items`, at most `limit` at a time, never two that share a key at once: `flux
+ * build` edits the kustomization.yaml of the path it builds while it runs, and restores it after.
+ */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, keys: (item: T) => string[] = () => []): Promise<void> {
   const queue = [...items];
+  const busy = new Set<string>();
+  const waiting: (() => void)[] = [];
   await Promise.all(Array.from({ length: limit }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    while (queue.length > 0) {
+      const index = queue.findIndex((item) => keys(item).every((key) => !busy.has(key)));
+      if (index < 0) {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
+      const [item] = queue.splice(index, 1);
+      for (const key of keys(item!)) busy.add(key);
+      try {
+        await fn(item!);
+      } finally {
+        for (const key of keys(item!)) busy.delete(key);
+        for (const resolve of waiting.splice(0)) resolve();
+      }
+    }
   }));
 }
 
@@ -179,7 +198,7 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
         const update = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: dev.map((o) => stringify(o)).join("---\n"), reject: false });
         if (update.exitCode !== 0) failures.push(`${label}/${build.dir}: ${update.stderr.split("\n").filter((l) => !l.startsWith("Warning:")).join(" ")}`);
       }
-    });
+    }, ({ model }) => model.flux.kustomizations.map((k) => path.join(model.repoRoot, k.path)));
     expect(failures).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 // The real GitOps repositories of ../shared/fixtures/gitops: copies to write into, and the
 // namespace folders a user would scaffold in them.
-import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -28,4 +29,31 @@ export function fixtureNames(): string[] {
 /** The folders of a repository a user would scaffold, as the generator's picker offers them. */
 export async function namespaceFoldersOf(root: string): Promise<string[]> {
   return (await scanRepository(root, root)).namespaceFolders;
+}
+
+/** Where bjw-s-home-ops pulls app-template from; the tests serve the fixture chart instead. */
+const UPSTREAM = "oci://ghcr.io/bjw-s-labs/helm/app-template";
+
+export function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    return statSync(file).isDirectory() ? yamlFiles(file) : /\.ya?ml$/.test(name) ? [file] : [];
+  });
+}
+
+/** Points every app-template OCIRepository at the local registry; returns the files edited. */
+export function redirectAppTemplate(root: string, host: string): string[] {
+  const edited: string[] = [];
+  for (const file of yamlFiles(path.join(root, "kubernetes"))) {
+    const text = readFileSync(file, "utf8");
+    if (!text.includes(UPSTREAM)) continue;
+    const docs = parseAllDocuments(text);
+    for (const doc of docs.filter((d) => d.getIn(["spec", "url"]) === UPSTREAM)) {
+      doc.setIn(["spec", "url"], `oci://${host}/charts/app-template`);
+      doc.setIn(["spec", "insecure"], true);
+    }
+    writeFileSync(file, docs.map(String).join(""));
+    edited.push(file);
+  }
+  return edited;
 }

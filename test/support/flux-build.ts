@@ -39,7 +39,7 @@ export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBu
   for (const object of live) {
     const original = fluxByKey.get(key(object));
     if (!original) differences.push(`${key(object)} is not in Flux's build`);
-    else if (JSON.stringify(withoutDevChanges(object)) !== JSON.stringify(withoutDevChanges(original))) differences.push(`${key(object)} differs beyond the dev changes`);
+    else if (JSON.stringify(withoutDevChanges(object, original)) !== JSON.stringify(withoutDevChanges(original, original))) differences.push(`${key(object)} differs beyond the dev changes`);
   }
   const liveKeys = new Set(live.map(key));
   for (const object of flux) {
@@ -61,8 +61,14 @@ async function kustomizeObjects(folder: string, dir: string, components: string[
   return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter((o) => o);
 }
 
-function withoutDevChanges(object: Record<string, any>): Record<string, any> {
+/** The object without what dev changes: for a HelmRelease, the post-renderer added after Flux's own. */
+function withoutDevChanges(object: Record<string, any>, original: Record<string, any>): Record<string, any> {
   const copy = structuredClone(object);
+  if (copy.kind === "HelmRelease" && Array.isArray(copy.spec?.postRenderers)) {
+    const own = (original.spec?.postRenderers ?? []) as unknown[];
+    copy.spec.postRenderers = copy.spec.postRenderers.slice(0, own.length);
+    if (own.length === 0) delete copy.spec.postRenderers;
+  }
   const annotations = copy.metadata?.annotations;
   if (annotations) {
     delete annotations["tilt.dev/down-policy"];
