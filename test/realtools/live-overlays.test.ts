@@ -10,9 +10,8 @@ import { parseAllDocuments, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
-import { copyExample, EXAMPLE_NAMESPACES } from "../support/example.ts";
 import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
-import { copyFixture, fixtureNames, haveFixtures, namespaceFoldersOf } from "../support/fixtures.ts";
+import { haveFixtures, realRepositories } from "../support/fixtures.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { buildAsFlux } from "../support/flux-build.ts";
 
@@ -91,14 +90,8 @@ describe.runIf(ready && haveFixtures())("overlays/dev over Flux's build on a rea
 
   beforeAll(async () => {
     cluster = await startTestCluster();
-    const example = copyExample();
-    const repos: [string, string, string[]][] = [["examples/homelab", example, EXAMPLE_NAMESPACES]];
-    for (const name of fixtureNames()) {
-      const root = await copyFixture(name);
-      repos.push([name, root, await namespaceFoldersOf(root)]);
-    }
     // One run at a time: runs in one repository share its root Tiltfile and answers file.
-    for (const [label, root, namespaceFolders] of repos) {
+    for (const { label, root, folders: namespaceFolders } of await realRepositories()) {
       for (const folder of namespaceFolders) {
         try {
           const { models } = await scaffold({ folders: [path.join(root, folder)], cwd: root, env: { KUBECONFIG: "/nonexistent" } });

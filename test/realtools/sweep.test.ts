@@ -5,8 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
-import { copyExample, EXAMPLE_NAMESPACES } from "../support/example.ts";
-import { copyFixture, fixtureNames, haveFixtures, namespaceFoldersOf } from "../support/fixtures.ts";
+import { haveFixtures, realRepositories } from "../support/fixtures.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { kubeconfig, tiltfileResult } from "../support/tiltfile.ts";
 import { liveOverlayDifferences } from "../support/flux-build.ts";
@@ -15,17 +14,13 @@ const ready = requireRealTools("sweep over real repositories", ["tilt"]);
 
 describe.runIf(ready && haveFixtures())("every folder of the real repositories", () => {
   it("gets tooling the real Tilt loads, with unique unprivileged ports, nothing uncategorized, and a live overlay that is Flux's build plus the dev changes; or a one-line refusal", { timeout: 900_000 }, async () => {
-    const repos: [string, string, string[]][] = [["examples/homelab", copyExample(), EXAMPLE_NAMESPACES]];
-    for (const name of fixtureNames()) {
-      const root = await copyFixture(name);
-      repos.push([name, root, await namespaceFoldersOf(root)]);
-    }
+    const repos = await realRepositories();
     const env = { KUBECONFIG: kubeconfig("homelab") };
     const broken: string[] = [];
     const counts: string[] = [];
     let tooled = 0;
     let total = 0;
-    for (const [label, root, folders] of repos) {
+    for (const { label, root, folders } of repos) {
       const refused: string[] = [];
       const ports = new Map<number, string>();
       for (const folder of folders) {

@@ -12,7 +12,7 @@ import { UserError } from "../../helpers/errors.ts";
 import { substituteVariables } from "../../helpers/repository/flux.ts";
 import { communityLayout } from "../support/community-layout.ts";
 import { copyExample, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
-import { copyFixture, fixtureNames, namespaceFoldersOf } from "../support/fixtures.ts";
+import { copyFixture, realRepositories } from "../support/fixtures.ts";
 import { toolPath } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { kubeconfig, tiltfileResult } from "../support/tiltfile.ts";
@@ -199,14 +199,10 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   );
 
   it("observe mode: every folder of the example and of the real repositories attaches to its workloads and applies nothing", { timeout: 600_000 }, async () => {
-    const repos: [string, string, string[]][] = [["examples/homelab", copyExample(), EXAMPLE_NAMESPACES]];
-    for (const name of fixtureNames()) {
-      const root = await copyFixture(name);
-      repos.push([name, root, await namespaceFoldersOf(root)]);
-    }
+    const repos = await realRepositories();
     const config = { KUBECONFIG: kubeconfig("homelab") };
     let loaded = 0;
-    for (const [label, root, folders] of repos) {
+    for (const { label, root, folders } of repos) {
       for (const folder of folders) {
         const dir = path.join(root, folder);
         let model: NamespaceModel;

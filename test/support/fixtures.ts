@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { scanRepository } from "../../helpers/repository/scan.ts";
-import { PROJECT_ROOT } from "./example.ts";
+import { copyExample, EXAMPLE_NAMESPACES, PROJECT_ROOT } from "./example.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
 
@@ -24,6 +24,16 @@ export async function copyFixture(name: string): Promise<string> {
 
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR).filter((name) => statSync(path.join(FIXTURES_DIR, name)).isDirectory());
+}
+
+/** Copies of the example and of every fixture repository, each with the folders its picker offers. */
+export async function realRepositories(): Promise<{ label: string; root: string; folders: string[] }[]> {
+  const repos = [{ label: "examples/homelab", root: copyExample(), folders: EXAMPLE_NAMESPACES }];
+  for (const name of fixtureNames()) {
+    const root = await copyFixture(name);
+    repos.push({ label: name, root, folders: await namespaceFoldersOf(root) });
+  }
+  return repos;
 }
 
 /** The folders of a repository a user would scaffold, as the generator's picker offers them. */

@@ -1,0 +1,55 @@
+// locateUnits: which Flux builds a folder has, and where each one's dev overlays go.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { FluxKustomization } from "../../helpers/repository/flux.ts";
+import { locateUnits } from "../../helpers/namespace/units.ts";
+
+function kustomization(name: string, repoPath: string, extra: Partial<FluxKustomization> = {}): FluxKustomization {
+  return { name, namespace: "flux-system", file: `clusters/a/${name}.yaml`, path: repoPath, suspend: false, dependsOn: [], sourceRef: { kind: "GitRepository", name: "flux-system", namespace: "flux-system" }, ...extra };
+}
+
+/** A folder `apps/media` holding a kustomization.yaml in each of `dirs` ("." for itself). */
+function folder(dirs: string[]): string {
+  const root = path.join(mkdtempSync(path.join(os.tmpdir(), "units-")), "apps/media");
+  for (const dir of dirs) {
+    mkdirSync(path.join(root, dir), { recursive: true });
+    writeFileSync(path.join(root, dir, "kustomization.yaml"), "resources: []\n");
+  }
+  return root;
+}
+
+const summary = (units: ReturnType<typeof locateUnits>) => units.map((u) => [u.name, u.path, u.devDir, u.kustomizations.map((k) => k.name)]);
+
+describe("locateUnits", () => {
+  it("gives one Flux path overlays/dev", () => {
+    expect(summary(locateUnits(folder(["overlays/prod"]), "apps/media", [kustomization("media", "apps/media/overlays/prod")]))).toEqual([["media", "overlays/prod", "overlays/dev", ["media"]]]);
+  });
+
+  it("builds the same spec once for the Kustomizations of two clusters", () => {
+    const own = [kustomization("media", "apps/media/base"), kustomization("media", "apps/media/base", { file: "clusters/b/media.yaml" })];
+    expect(summary(locateUnits(folder(["base"]), "apps/media", own))).toEqual([["media", "base", "overlays/dev", ["media", "media"]]]);
+  });
+
+  it("gives each app's Kustomization its own overlay, and tells apart two of one name", () => {
+    const own = [kustomization("sonarr", "apps/media/sonarr/app"), kustomization("radarr", "apps/media/radarr/app"), kustomization("sonarr", "apps/media/sonarr/config", { namespace: "apps" })];
+    expect(summary(locateUnits(folder(["sonarr/app", "radarr/app", "sonarr/config"]), "apps/media", own))).toEqual([
+      ["sonarr", "sonarr/app", "overlays/dev/sonarr", ["sonarr"]],
+      ["radarr", "radarr/app", "overlays/dev/radarr", ["radarr"]],
+      ["apps-sonarr", "sonarr/config", "overlays/dev/apps-sonarr", ["sonarr"]],
+    ]);
+  });
+
+  it("builds one path twice when its Kustomizations add different components", () => {
+    const own = [kustomization("a", "apps/media/app"), kustomization("b", "apps/media/app", { components: ["../../components/x"] })];
+    expect(summary(locateUnits(folder(["app"]), "apps/media", own)).map(([name, , devDir]) => [name, devDir])).toEqual([["a", "overlays/dev/a"], ["b", "overlays/dev/b"]]);
+  });
+
+  it("puts a flat folder's overlays beside it, and refuses one without kustomization.yaml", () => {
+    expect(summary(locateUnits(folder(["."]), "apps/media", [kustomization("media", "apps/media")]))).toEqual([["media", ".", "../media-dev", ["media"]]]);
+    expect(() => locateUnits(folder([]), "apps/media", [kustomization("media", "apps/media")])).toThrow(
+      "apps/media is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests",
+    );
+  });
+});
