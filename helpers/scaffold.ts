@@ -191,8 +191,12 @@ function scaffoldedNamespace(folder: string): ScaffoldedNamespace {
   return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {} };
 }
 
+/** Every folder scaffolded before, wherever it is (an app folder, a flat one): its answers name its namespace. */
 async function scaffoldedFolders(repo: Repository): Promise<string[]> {
-  return repo.namespaceFolders.map((f) => path.join(repo.root, f)).filter((f) => existsSync(path.join(f, ANSWERS_FILE)));
+  return repo.yamlFiles
+    .filter((f) => path.posix.basename(f) === ANSWERS_FILE)
+    .map((f) => path.join(repo.root, path.posix.dirname(f)))
+    .filter((folder) => existsSync(path.join(folder, ANSWERS_FILE)) && readAnswers(folder)?.namespace !== undefined);
 }
 
 async function repositoryFor(folder: string, repos: Map<string, Repository>): Promise<Repository> {

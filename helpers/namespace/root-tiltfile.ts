@@ -43,6 +43,6 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
       const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
       return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }) };
     }),
-    exampleArgs: sorted.slice(0, 2).map((ns) => ns.name).join(" "),
+    exampleArgs: sorted.filter((ns) => !sorted.some((other) => other !== ns && isInside(ns.folder, other.folder))).slice(0, 2).map((ns) => ns.name).join(" "),
   };
 }

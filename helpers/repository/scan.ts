@@ -14,6 +14,8 @@ export interface Repository {
   objects: RepoObject[];
   /** Namespace folders: Flux paths' namespace folders and every folder with base/kustomization.yaml. */
   namespaceFolders: string[];
+  /** Every YAML file of the repository, root-relative (git's view when in git). */
+  yamlFiles: string[];
 }
 
 const SCAN_NEEDLES = ["fluxcd.io", "kind: ConfigMap", "kind: Secret"];
@@ -69,6 +71,7 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
     gitRepositories: findGitRepositories(inRoot),
     objects: inRoot,
     namespaceFolders: namespaceFolders(root, rootFiles, kustomizations),
+    yamlFiles: rootFiles,
   };
 }
 

@@ -8,13 +8,13 @@ import { parseAllDocuments } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold, type ScaffoldResult } from "../../helpers/scaffold.ts";
-import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
+import { EXAMPLE_FOLDERS, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 
 const NO_KUBECONFIG = { KUBECONFIG: "/nonexistent" };
 let result: ScaffoldResult;
 
 beforeAll(async () => {
-  result = await scaffold({ folders: EXAMPLE_NAMESPACES.map((ns) => path.join(EXAMPLE_ROOT, ns)), cwd: EXAMPLE_ROOT, mode: "check", env: NO_KUBECONFIG });
+  result = await scaffold({ folders: EXAMPLE_FOLDERS.map((ns) => path.join(EXAMPLE_ROOT, ns)), cwd: EXAMPLE_ROOT, mode: "check", env: NO_KUBECONFIG });
 });
 
 async function build(dir: string) {
@@ -89,6 +89,22 @@ describe("examples/homelab", () => {
     expect(plain.spec.replicas).toBe(2);
     expect(deployment.spec.replicas).toBe(1);
     expect(deployment.spec.template.spec.containers[0].resources).toEqual({ limits: { cpu: "1", memory: "1Gi" } });
+  });
+
+  it("tools: two flat folders of one namespace get overlays beside them, and the folder holding both builds each", async () => {
+    expect(model("applications/tools/whoami").builds.map((b) => b.live.dir)).toEqual(["../whoami-dev"]);
+    expect(model("applications/tools").builds.map((b) => [b.name, b.live.dir])).toEqual([["tools-files", "overlays/dev/tools-files"], ["tools-whoami", "overlays/dev/tools-whoami"]]);
+    expect(model("applications/tools").flux.toSuspend).toEqual(["flux-system/tools-files", "flux-system/tools-whoami"]);
+    for (const folder of ["applications/tools", "applications/tools/whoami", "applications/tools/files"]) expect(model(folder).namespace).toBe("tools");
+    // The static volume: Flux keeps it on its cluster, no dev build applies it, and the Tiltfile names it nowhere.
+    const files = model("applications/tools/files");
+    expect(files.resources.flatMap((r) => r.objects)).not.toContain("tools-files:persistentvolume");
+    for (const dir of ["../files-dev", "../files-dev/local-path", "../files-dev/dev-claims"]) {
+      const objects = await build(path.join(EXAMPLE_ROOT, "applications/tools/files", dir));
+      expect(objects.filter((o) => o.kind === "PersistentVolume"), dir).toEqual([]);
+    }
+    const whoami = (await build(path.join(EXAMPLE_ROOT, "applications/tools/whoami-dev"))).find((o) => o.kind === "Deployment")!;
+    expect(whoami.spec.replicas).toBe(1);
   });
 
   it("media: every forward is unique, unprivileged and lands on a container port of its workload", async () => {

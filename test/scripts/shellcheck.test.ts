@@ -5,12 +5,12 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
+import { EXAMPLE_FOLDERS, EXAMPLE_ROOT } from "../support/example.ts";
 import { inCI, runScript, warnSkipping } from "./support.ts";
 
 // Default checks plus the optional ones Google's shell style asks for (braces, [[ ]], default cases).
 const OPTIONAL_CHECKS = "add-default-case,require-variable-braces,quote-safe-variables,require-double-brackets,avoid-nullary-conditions,deprecate-which,check-unassigned-uppercase";
-const SCRIPTS = EXAMPLE_NAMESPACES.flatMap((ns) => ["dashboard.sh", "deploy.sh"].map((name) => path.join(ns, name)));
+const SCRIPTS = EXAMPLE_FOLDERS.flatMap((ns) => ["dashboard.sh", "deploy.sh"].map((name) => path.join(ns, name)));
 const haveShellcheck = (await execa("shellcheck", ["--version"], { reject: false })).exitCode === 0;
 if (!haveShellcheck && !inCI) warnSkipping("shellcheck of the generated scripts", "shellcheck is not installed (apt-get install shellcheck)");
 

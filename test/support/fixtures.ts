@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { scanRepository } from "../../helpers/repository/scan.ts";
-import { copyExample, EXAMPLE_NAMESPACES, PROJECT_ROOT } from "./example.ts";
+import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "./example.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
 
@@ -28,7 +28,7 @@ export function fixtureNames(): string[] {
 
 /** Copies of the example and of every fixture repository, each with the folders its picker offers. */
 export async function realRepositories(): Promise<{ label: string; root: string; folders: string[] }[]> {
-  const repos = [{ label: "examples/homelab", root: copyExample(), folders: EXAMPLE_NAMESPACES }];
+  const repos = [{ label: "examples/homelab", root: copyExample(), folders: EXAMPLE_FOLDERS }];
   for (const name of fixtureNames()) {
     const root = await copyFixture(name);
     repos.push({ label: name, root, folders: await namespaceFoldersOf(root) });
