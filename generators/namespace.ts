@@ -83,7 +83,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
           if (error) throw new UserError(error);
           const result = await scaffold({ folders, cwd: process.cwd(), context, forwards, tilt, mode: assertMode(mode), force });
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
-          const title = result.models.map((m) => m.namespace).join(", ");
+          const title = result.models.map((m) => m.name).join(", ");
           const root = result.models[0]?.repoRoot ?? process.cwd();
           const lines = formatReport({ ...result, root, title }, mode, performance.now() - started).split("\n");
           console.log(lines.slice(0, -1).join("\n"));

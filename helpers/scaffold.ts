@@ -173,6 +173,7 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
       dir: path.join(l.folder, unit.path),
       label: path.posix.join(l.folderInRepo, unit.path),
       components: unit.components.map((c) => path.join(l.repo.root, c)),
+      patches: unit.patches,
       group: l.folder,
     })),
   );

@@ -5,6 +5,7 @@
 // `devClaims` is `live` with claims of Tilt's own, for local-path storage on the Flux cluster.
 import path from "node:path";
 import type { WorkloadPatch } from "../namespace/dev-patches.ts";
+import type { FluxPatch } from "../repository/flux.ts";
 import type { ObjectGroups } from "../namespace/grouping.ts";
 import { exactTarget, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { DevBuild, ReleasePatch, TiltResource } from "../namespace/model.ts";
@@ -37,6 +38,8 @@ export interface DevUnitInput {
   /** Repository-relative: the directory Flux builds and its Flux components. */
   fluxPath: string;
   fluxComponents: string[];
+  /** Flux-level patches (`spec.patches`): the dev overlays apply them first, as Flux does. */
+  fluxPatches: FluxPatch[];
   targetNamespace?: string;
   /** Tilt refs of the objects it builds. */
   refs: Set<string>;
@@ -122,6 +125,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       resources: [fromOverlay(unit.fluxPath)],
       components: components.map(fromOverlay),
       deletes: deletes.map(target),
+      fluxPatches: unit.fluxPatches.map((p) => ({ patch: p.patch, ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),
       keepOnDown,
       patches,
       releasePatches,
@@ -131,7 +135,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
         rawDevName: `${rawName(claim)}${DEV_CLAIM_SUFFIX}`,
         bound: typeof (claim.spec as { volumeName?: unknown } | undefined)?.volumeName === "string",
       })),
-      hasPatches: keepOnDown || deletes.length > 0 || patches.length > 0 || releasePatches.length > 0,
+      hasPatches: keepOnDown || deletes.length > 0 || patches.length > 0 || releasePatches.length > 0 || unit.fluxPatches.length > 0,
     };
   };
   const sopsRefs = sops.map(tiltObjectRef);

@@ -173,6 +173,7 @@ export function inspectNamespace(
       devDir: unit.devDir,
       fluxPath: path.posix.join(folderInRepo, unit.path),
       fluxComponents: unit.components,
+      fluxPatches: unit.patches,
       targetNamespace: unit.targetNamespace,
       refs: new Set(parsed[index]!.objects.map(tiltObjectRef)),
     })),

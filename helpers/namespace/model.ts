@@ -44,6 +44,8 @@ export interface DevBuild {
   namespace?: string;
   resources: string[];
   components: string[];
+  /** The Kustomization's own `spec.patches`, first, as Flux applies them: the patch text, the target as JSON. */
+  fluxPatches: { patch: string; target?: string }[];
   /** Objects of Flux's build left out: `name` before Flux substitution, `target` kustomize's. */
   deletes: { apiVersion: string; kind: string; name: string; target: string }[];
   /** Annotate every object `tilt.dev/down-policy: keep`, so `tilt down` leaves it to Flux. */

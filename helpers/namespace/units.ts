@@ -3,7 +3,7 @@
 // the same spec (one per cluster, say) share one build. Each build gets dev overlays of its own.
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import type { FluxKustomization } from "../repository/flux.ts";
+import type { FluxKustomization, FluxPatch } from "../repository/flux.ts";
 import { hasKustomization } from "../repository/files.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";
@@ -15,8 +15,9 @@ export interface LocatedUnit {
   /** Namespace-relative directory Flux builds (overlays/prod, base, sonarr/app, …). */
   path: string;
   kustomizations: FluxKustomization[];
-  /** Flux-level kustomize Components, repository-relative. */
+  /** Flux-level kustomize Components, repository-relative, and Flux-level patches. */
   components: string[];
+  patches: FluxPatch[];
   targetNamespace?: string;
   /**
    * Namespace-relative directory of its dev overlays: overlays/dev, overlays/dev/<name> for several,
@@ -31,10 +32,15 @@ export interface LocatedUnit {
  * an overlay inside the folder it builds on ("cycle detected").
  */
 export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
+  // One name in one namespace is one Kustomization, defined once per cluster (clusters/staging,
+  // clusters/production): the first definition is the build, whatever the others patch.
+  const byName = new Map<string, FluxKustomization[]>();
+  for (const k of own) byName.set(`${k.namespace}/${k.name}`, [...(byName.get(`${k.namespace}/${k.name}`) ?? []), k]);
   const groups = new Map<string, FluxKustomization[]>();
-  for (const k of own) {
-    const key = JSON.stringify([k.path, k.components ?? [], k.targetNamespace ?? ""]);
-    groups.set(key, [...(groups.get(key) ?? []), k]);
+  for (const same of byName.values()) {
+    const k = same[0]!;
+    const key = JSON.stringify([k.path, k.components ?? [], k.patches ?? [], k.targetNamespace ?? ""]);
+    groups.set(key, [...(groups.get(key) ?? []), ...same]);
   }
   const units = [...groups.values()].map((kustomizations) => {
     const first = kustomizations[0]!;
@@ -43,6 +49,7 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
       path: path.posix.relative(folderInRepo, first.path) || ".",
       kustomizations,
       components: (first.components ?? []).map((c) => path.posix.join(first.path, c)),
+      patches: first.patches ?? [],
       targetNamespace: first.targetNamespace,
     };
   });
@@ -61,7 +68,7 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
     // A Flux path without kustomization.yaml (Flux generates one): dev builds on base/ instead.
     if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
     const [unit] = units;
-    return [{ name: unit?.name ?? "base", path: "base", kustomizations: unit?.kustomizations ?? [], components: unit?.components ?? [], targetNamespace: unit?.targetNamespace, devDir: DEV_OVERLAY_DIR }];
+    return [{ name: unit?.name ?? "base", path: "base", kustomizations: unit?.kustomizations ?? [], components: unit?.components ?? [], patches: unit?.patches ?? [], targetNamespace: unit?.targetNamespace, devDir: DEV_OVERLAY_DIR }];
   }
   const missing = units.find((u) => !buildable.includes(u));
   if (missing) {

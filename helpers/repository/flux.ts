@@ -17,11 +17,18 @@ export interface FluxKustomization {
   targetNamespace?: string;
   /** Flux-level kustomize Components, relative to `path`. */
   components?: string[];
+  /** Flux-level kustomize patches (`spec.patches`), which Flux adds to the build. */
+  patches?: FluxPatch[];
   sourceRef: { kind: string; name: string; namespace: string };
   postBuild?: {
     substitute: Record<string, string>;
     substituteFrom: { kind: string; name: string; optional: boolean }[];
   };
+}
+
+export interface FluxPatch {
+  patch: string;
+  target?: Record<string, unknown>;
 }
 
 export interface FluxGitRepository {
@@ -54,6 +61,7 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         dependsOn: ((spec.dependsOn ?? []) as { name: string }[]).map((dep) => dep.name),
         targetNamespace: typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined,
         components: Array.isArray(spec.components) ? spec.components.map(String) : undefined,
+        patches: Array.isArray(spec.patches) ? (spec.patches as Record<string, unknown>[]).map((p) => ({ patch: String(p.patch ?? ""), ...(p.target ? { target: p.target as Record<string, unknown> } : {}) })) : undefined,
         sourceRef: {
           kind: String(spec.sourceRef?.kind ?? "GitRepository"),
           name: String(spec.sourceRef?.name ?? ""),

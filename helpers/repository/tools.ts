@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import type { FluxPatch } from "./flux.ts";
 import { UserError, firstLine } from "../errors.ts";
 
 /**
@@ -29,11 +30,12 @@ const BOUNDARY = "tilt-scaffold-boundary-";
  * repository fast. When the combined build fails (a broken folder, two folders with the same
  * object), each is built on its own so that every error belongs to its folder.
  */
-/** A directory to build, and the Flux-level Components (`spec.components`, absolute) Flux adds to it. */
+/** A directory to build, and the Flux-level Components (`spec.components`, absolute) and patches Flux adds to it. */
 export interface BuildTarget {
   dir: string;
   label: string;
   components?: string[];
+  patches?: FluxPatch[];
   /**
    * Targets of one group may hold the same objects before Flux substitutes them (the apps of one
    * namespace folder all name a HelmRelease `${APP}`), which fails a combined build: no chunk
@@ -66,21 +68,22 @@ const BUILD_CHUNK = 64;
 
 async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   const one = (dir: string, label: string) => kustomizeBuild(dir, label).catch((error: unknown) => toUserError(error));
-  const simple = targets.length === 1 && !targets[0]!.components?.length;
+  const wrapped = (target: BuildTarget) => Boolean(target.components?.length || target.patches?.length);
+  const simple = targets.length === 1 && !wrapped(targets[0]!);
   if (simple) return [await one(targets[0]!.dir, targets[0]!.label)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
   try {
-    // Flux applies spec.components on top of spec.path: a wrapper kustomization does the same.
+    // Flux applies spec.components and spec.patches on top of spec.path: a wrapper kustomization does the same.
     const dirs: string[] = [];
     for (const [index, target] of targets.entries()) {
-      if (!target.components?.length) {
+      if (!wrapped(target)) {
         dirs.push(target.dir);
         continue;
       }
       const wrapper = path.join(work, `flux-${index}`);
       await mkdir(wrapper);
       const rel = (p: string) => path.relative(wrapper, p);
-      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: target.components.map(rel) }));
+      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: (target.components ?? []).map(rel), patches: target.patches ?? [] }));
       dirs.push(wrapper);
     }
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];

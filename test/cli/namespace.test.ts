@@ -4,7 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
-import { copyExample, PROJECT_ROOT } from "../support/example.ts";
+import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "../support/example.ts";
 
 const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
 // What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
@@ -137,7 +137,7 @@ describe("npx plop namespace", () => {
     }, "http://127.0.0.1:9/remote.yaml"],
     ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"]), ".tilt-scaffold.yaml: invalid YAML"],
     ["--folder all where nothing was scaffolded", (repo) => {
-      for (const ns of ["applications/media", "infrastructure/monitoring", "infrastructure/observability"]) rmSync(path.join(repo, ns, ".tilt-scaffold.yaml"));
+      for (const folder of EXAMPLE_FOLDERS) rmSync(path.join(repo, folder, ".tilt-scaffold.yaml"));
       return ["--", "--folder", "all"];
     }, 'no scaffolded namespace folder found for "all"'],
     ["an option without its value", () => ["applications/media", "--", "--context"], "Option '--context <value>' argument missing"],
@@ -182,9 +182,10 @@ describe("npx plop namespace -- --folder all", () => {
     const repo = copyExample();
     const run = await plop(repo, ["--", "--folder", "all", "--mode", "dry-run"]);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/media, monitoring, observability: \d+ unchanged in/);
+    // Every folder with an answers file, the app and flat folders included, by its name.
+    expect(run.stdout).toMatch(/media, tools, files, whoami, monitoring, observability: \d+ unchanged in/);
     expect(run.stdout).not.toMatch(/^written/m);
-    const ports = ["applications/media", "infrastructure/observability"].flatMap((ns) =>
+    const ports = ["applications/media", "infrastructure/observability", "applications/tools/files", "applications/tools/whoami"].flatMap((ns) =>
       [...readFileSync(path.join(repo, ns, ".tilt-scaffold.yaml"), "utf8").matchAll(/^ {2}\S+: (\d+)$/gm)].map((m) => m[1]),
     );
     expect(ports.length).toBeGreaterThan(5);
@@ -208,11 +209,15 @@ describe("npx plop namespace -- --forward", () => {
   it("forwards a HelmRelease's chart port, remembers it, and refuses an unknown resource", async () => {
     const repo = copyExample();
     const monitoring = path.join(repo, "infrastructure/monitoring");
+    // 80 is privileged, so 10080 would do, but other folders of the repository hold it and more: the next free one above.
+    const taken = new Set(EXAMPLE_FOLDERS.flatMap((folder) => [...readFileSync(path.join(repo, folder, ".tilt-scaffold.yaml"), "utf8").matchAll(/^ {2}\S+: (\d+)$/gm)].map((m) => Number(m[1]))));
     const run = await plop(repo, ["infrastructure/monitoring", "--", "--forward", "kube-prometheus-stack:80:grafana"]);
     expect(run.exitCode, run.stderr).toBe(0);
     const tiltfile = readFileSync(path.join(monitoring, "Tiltfile"), "utf8");
-    // 80 is privileged and 10080 belongs to media's homepage: the next free port above.
-    expect(tiltfile).toContain('(10081, 80, "grafana"),  # given with --forward');
+    let expected = 10080;
+    while (taken.has(expected)) expected++;
+    expect(expected).toBeGreaterThan(10081);
+    expect(tiltfile).toContain(`(${expected}, 80, "grafana"),  # given with --forward`);
     // A re-run without the answer keeps it.
     await plop(repo, ["infrastructure/monitoring"]);
     expect(readFileSync(path.join(monitoring, "Tiltfile"), "utf8")).toBe(tiltfile);

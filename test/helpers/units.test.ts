@@ -32,6 +32,14 @@ describe("locateUnits", () => {
     expect(summary(locateUnits(folder(["base"]), "apps/media", own))).toEqual([["media", "base", "overlays/dev", ["media", "media"]]]);
   });
 
+  it("builds one Kustomization defined by two clusters once, as the first definition says", () => {
+    const patch = (server: string) => [{ patch: `- {op: replace, path: /spec/acme/server, value: ${server}}`, target: { kind: "ClusterIssuer" } }];
+    const own = [kustomization("configs", "apps/media/base", { file: "clusters/production/infra.yaml", patches: patch("prod") }), kustomization("configs", "apps/media/base", { file: "clusters/staging/infra.yaml", patches: patch("staging") })];
+    const [unit, ...rest] = locateUnits(folder(["base"]), "apps/media", own);
+    expect(rest).toEqual([]);
+    expect([unit!.devDir, unit!.patches, unit!.kustomizations.map((k) => k.file)]).toEqual(["overlays/dev", patch("prod"), ["clusters/production/infra.yaml", "clusters/staging/infra.yaml"]]);
+  });
+
   it("gives each app's Kustomization its own overlay, and tells apart two of one name", () => {
     const own = [kustomization("sonarr", "apps/media/sonarr/app"), kustomization("radarr", "apps/media/radarr/app"), kustomization("sonarr", "apps/media/sonarr/config", { namespace: "apps" })];
     expect(summary(locateUnits(folder(["sonarr/app", "radarr/app", "sonarr/config"]), "apps/media", own))).toEqual([

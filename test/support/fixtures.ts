@@ -28,7 +28,10 @@ export function fixtureNames(): string[] {
 
 /** Copies of the example and of every fixture repository, each with the folders its picker offers. */
 export async function realRepositories(): Promise<{ label: string; root: string; folders: string[] }[]> {
-  const repos = [{ label: "examples/homelab", root: copyExample(), folders: EXAMPLE_FOLDERS }];
+  // In git, as a user's repository is: without it, the search for Flux's paths stops at a folder's grandparent.
+  const example = copyExample();
+  await execa("git", ["init", "-q", example]);
+  const repos = [{ label: "examples/homelab", root: example, folders: EXAMPLE_FOLDERS }];
   for (const name of fixtureNames()) {
     const root = await copyFixture(name);
     repos.push({ label: name, root, folders: await namespaceFoldersOf(root) });

@@ -30,7 +30,8 @@ export async function buildAsFlux(model: NamespaceModel, kind: DevBuildKind, opt
  * annotation, replicas, container resources), and Flux's objects it leaves out without a delete.
  */
 export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBuild): Promise<string[]> {
-  const flux = await kustomizeObjects(model.folder, unit.path, unit.components, unit.live.namespace);
+  const patches = unit.live.fluxPatches.map((p) => ({ patch: p.patch, ...(p.target ? { target: JSON.parse(p.target) } : {}) }));
+  const flux = await kustomizeObjects(model.folder, unit.path, unit.components, unit.live.namespace, patches);
   const live = await kustomizeObjects(model.folder, unit.live.dir, []);
   const key = (o: Record<string, any>) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
   const fluxByKey = new Map(flux.map((o) => [key(o), o]));
@@ -48,13 +49,13 @@ export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBu
   return differences;
 }
 
-async function kustomizeObjects(folder: string, dir: string, components: string[], targetNamespace?: string): Promise<Record<string, any>[]> {
+async function kustomizeObjects(folder: string, dir: string, components: string[], targetNamespace?: string, patches: unknown[] = []): Promise<Record<string, any>[]> {
   let target = path.join(folder, dir);
-  if (components.length > 0 || targetNamespace) {
+  if (components.length > 0 || targetNamespace || patches.length > 0) {
     // kustomize-controller adds spec.components and targetNamespace to the kustomization it builds.
     target = mkdtempSync(path.join(os.tmpdir(), "flux-build-"));
     const rel = (p: string) => path.relative(target, path.join(folder, p));
-    const kustomization = { resources: [rel(dir)], components: components.map(rel), ...(targetNamespace && { namespace: targetNamespace }) };
+    const kustomization = { resources: [rel(dir)], components: components.map(rel), patches, ...(targetNamespace && { namespace: targetNamespace }) };
     writeFileSync(path.join(target, "kustomization.yaml"), JSON.stringify(kustomization));
   }
   const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target]);
