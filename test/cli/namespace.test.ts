@@ -224,7 +224,7 @@ describe("npx plop namespace -- --forward", () => {
     const before = await snapshot(repo);
     const bad = await plop(repo, ["infrastructure/monitoring", "--", "--forward", "grafana:3000"]);
     expect(bad.exitCode).not.toBe(0);
-    expect(bad.stdout + bad.stderr).toContain("--forward grafana:3000: no Tilt resource grafana (there are: kube-prometheus-stack)");
+    expect(bad.stdout + bad.stderr).toContain("--forward grafana:3000: no Tilt resource grafana (there are: echo-server, kube-prometheus-stack)");
     expect(await snapshot(repo)).toBe(before);
   });
 });

@@ -67,21 +67,21 @@ describe("examples/homelab", () => {
     expect(readFileSync(path.join(EXAMPLE_ROOT, "applications/media/Tiltfile"), "utf8")).not.toContain("flux-system/flux-system");
   });
 
-  it("observability: the HelmRelease of the chart kept in the repository forwards what helm renders of it", async () => {
-    const echo = model("infrastructure/observability").resources.find((r) => r.name === "echo-server")!;
-    const rendered = await execa("helm", ["template", "echo-server", path.join(EXAMPLE_ROOT, "charts/echo-server"), "--namespace", "observability", "--set", "replicaCount=2"]);
+  it("monitoring: the HelmRelease of the chart kept in the repository forwards what helm renders of it", async () => {
+    const echo = model("infrastructure/monitoring").resources.find((r) => r.name === "echo-server")!;
+    const rendered = await execa("helm", ["template", "echo-server", path.join(EXAMPLE_ROOT, "charts/echo-server"), "--namespace", "monitoring", "--set", "replicaCount=2"]);
     const pod = parseAllDocuments(rendered.stdout).map((d) => d.toJS()).find((o) => o?.kind === "Deployment").spec.template;
     expect(echo.portForwards.map((f) => f.containerPort)).toEqual(pod.spec.containers.flatMap((c: any) => c.ports.map((p: any) => p.containerPort)));
     expect(echo.extraPodSelectors).toEqual([pod.metadata.labels]);
   });
 
-  it("observability: overlays/dev caps the chart's workloads through a post-renderer, as helm-controller applies it", async () => {
-    const dev = await build(path.join(EXAMPLE_ROOT, "infrastructure/observability/overlays/dev"));
+  it("monitoring: overlays/dev caps the chart's workloads through a post-renderer, as helm-controller applies it", async () => {
+    const dev = await build(path.join(EXAMPLE_ROOT, "infrastructure/monitoring/overlays/dev"));
     const release = dev.find((o) => o.kind === "HelmRelease" && o.metadata.name === "echo-server")!;
     // helm-controller: render the chart with the release's values, then run each kustomize post-renderer.
     const work = mkdtempSync(path.join(os.tmpdir(), "post-render-"));
     writeFileSync(path.join(work, "values.json"), JSON.stringify(release.spec.values));
-    const rendered = await execa("helm", ["template", "echo-server", path.join(EXAMPLE_ROOT, "charts/echo-server"), "--namespace", "observability", "--values", path.join(work, "values.json")]);
+    const rendered = await execa("helm", ["template", "echo-server", path.join(EXAMPLE_ROOT, "charts/echo-server"), "--namespace", "monitoring", "--values", path.join(work, "values.json")]);
     writeFileSync(path.join(work, "rendered.yaml"), rendered.stdout);
     writeFileSync(path.join(work, "kustomization.yaml"), JSON.stringify({ resources: ["rendered.yaml"], patches: release.spec.postRenderers[0].kustomize.patches }));
     const deployment = (await build(work)).find((o) => o.kind === "Deployment")!;

@@ -160,11 +160,12 @@ describe.runIf(ready)("tilt up / tilt down on the cluster Flux manages", { timeo
     for (const log of logs) expect(log).not.toContain("Attempting to delete and re-create");
   });
 
-  it("monitoring: tilt down keeps the HelmRelease, whose deletion would uninstall the chart", async () => {
+  it("monitoring: tilt down keeps the HelmReleases, whose deletion would uninstall their charts", async () => {
     const before = await liveObjects(cluster, "monitoring", PROTECTED_KINDS);
     expect(before["HelmRelease/kube-prometheus-stack"]).toBeDefined();
+    expect(before["HelmRelease/echo-server"]).toBeDefined();
     const up = tilt("monitoring", ["up", "--stream", "--port", "0"]);
-    await until("Tilt to apply the HelmRelease", async () => ((await appliedByTilt("monitoring", "helmreleases.helm.toolkit.fluxcd.io")).length === 1 ? true : undefined), 90);
+    await until("Tilt to apply the HelmReleases", async () => ((await appliedByTilt("monitoring", "helmreleases.helm.toolkit.fluxcd.io")).length === 2 ? true : undefined), 90);
     expect(await suspended("monitoring")).toBe(true);
     up.kill("SIGINT");
     await up;

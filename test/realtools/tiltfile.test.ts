@@ -154,9 +154,9 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     const locals = all.manifests.flatMap((m) => m.DeployTarget?.portForwardTemplateSpec?.forwards ?? []).map((f) => f.localPort);
     expect(new Set(locals).size).toBe(locals.length);
     const some = await tiltfileResult(EXAMPLE_ROOT, {}, ["monitoring", "--no-suspend"]);
-    expect(some.manifests.map((m) => m.Name).sort()).toEqual(["kube-prometheus-stack", "monitoring-flux", "monitoring-namespace"]);
+    expect(some.manifests.map((m) => m.Name).sort()).toEqual(["echo-server", "kube-prometheus-stack", "monitoring-flux", "monitoring-namespace"]);
     const unknown = await tiltfileResult(EXAMPLE_ROOT, {}, ["nope"]);
-    expect(unknown.run.stderr).toContain('unknown namespace "nope": choose from media, monitoring, observability');
+    expect(unknown.run.stderr).toContain('unknown namespace "nope": choose from files, media, monitoring, observability, tools, whoami');
   });
 
   it("the generator's own substitution (for object names) agrees with `flux envsubst` too", async () => {

@@ -84,7 +84,7 @@ export async function syncWithFlux(cluster: TestCluster, repo: SyncedRepo, optio
     }
   };
   try {
-    await pointAtTestCluster(repo, `${server.url}/${path.basename(repo.remote)}`, ["monitoring", "observability"], options.timeout ?? "30s");
+    await pointAtTestCluster(repo, `${server.url}/${path.basename(repo.remote)}`, ["monitoring"], options.timeout ?? "30s");
     await cluster.kubectl(["create", "namespace", "flux-system"], { reject: false });
     await cluster.kubectl(["apply", "--server-side", "-k", path.join(repo.work, CLUSTER_DIR, "flux-system")]);
     await waitReady(["flux-system"]);

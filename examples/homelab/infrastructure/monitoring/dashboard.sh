@@ -34,6 +34,11 @@ readonly FACTS='{
       "service": "--forward",
       "localPort": 9090,
       "containerPort": 9090
+    },
+    {
+      "service": "echo-server",
+      "localPort": 8082,
+      "containerPort": 8080
     }
   ]
 }'

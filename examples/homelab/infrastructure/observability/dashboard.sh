@@ -26,11 +26,6 @@ readonly FACTS='{
   "ancestors": [],
   "forwards": [
     {
-      "service": "echo-server",
-      "localPort": 8082,
-      "containerPort": 8080
-    },
-    {
       "service": "opensearch",
       "localPort": 9200,
       "containerPort": 9200
