@@ -10,7 +10,7 @@ import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
-import { hasKustomization, toPosix } from "../repository/files.ts";
+import { toPosix } from "../repository/files.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";

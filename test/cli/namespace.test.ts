@@ -1,5 +1,5 @@
 // `npx plop namespace` as a user runs it: no TTY, answers on the command line.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa, execaSync } from "execa";

@@ -1,12 +1,11 @@
 // Every generated dev overlay, built and substituted as Tilt applies it, is accepted by a real
 // kube-apiserver (server-side dry run, with Flux's, Traefik's and Argo CD's CRDs installed).
 import path from "node:path";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
-import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
+import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { buildAsFlux } from "../support/flux-build.ts";
 

@@ -1,7 +1,6 @@
 // Every generated Tiltfile, loaded by the real Tilt (`tilt alpha tiltfile-result`), and what
 // Tilt would apply compared with what Flux would apply (kustomize + `flux envsubst`).
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
