@@ -59,7 +59,22 @@ async function scaffoldOneVsTrivialPlop(): Promise<Row> {
     plop(path.join(ROOT, "plopfile.ts"), ["namespace", "."]),
     plop(path.join(ROOT, "bench", "trivial", "plopfile.ts"), ["trivial"]),
   );
-  return { name: "scaffold one namespace (npx plop)", ours, baseline, baselineName: "trivial plop generator", goal: 1.3 };
+  return { name: "scaffold one namespace (npx plop, sources)", ours, baseline, baselineName: "trivial TypeScript plop generator" };
+}
+
+/** What a user runs: the compiled bin (npm run bench builds it) against a trivial bin in plain JavaScript. */
+async function scaffoldOneThroughBin(): Promise<Row> {
+  const repo = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-")), "homelab");
+  cpSync(path.join(ROOT, "examples", "homelab"), repo, { recursive: true });
+  const media = path.join(repo, "applications", "media");
+  // No TypeScript loader: `npm run` passes the project's one on in NODE_OPTIONS.
+  const env = { ...ENV, NODE_OPTIONS: "" };
+  const bin = (file: string, args: string[]) => () => execa(process.execPath, [file, ...args], { cwd: media, env, stdin: "ignore" });
+  const [ours, baseline] = await alternate(
+    bin(path.join(ROOT, "dist", "bin", "tilt-flux-scaffold.js"), ["namespace", "."]),
+    bin(path.join(ROOT, "bench", "trivial", "bin.js"), ["trivial"]),
+  );
+  return { name: "scaffold one namespace (the bin)", ours, baseline, baselineName: "trivial plop bin in JavaScript", goal: 1.3 };
 }
 
 async function scaffoldMany(count: number): Promise<number> {
@@ -96,6 +111,7 @@ async function withTools(name: string, run: () => Promise<Row[]>): Promise<Row[]
 }
 
 const rows: Row[] = [
+  await scaffoldOneThroughBin(),
   await scaffoldOneVsTrivialPlop(),
   ...(await syntheticRepositories()),
   ...(await withTools("Tilt", async () => (await import("./tilt.ts")).tiltBenchmarks(alternate))),

@@ -1,13 +1,20 @@
 // `plop namespace`: prompts and wiring only; the work is in helpers/scaffold.ts.
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
+import { generatorCommand } from "../helpers/invocation.ts";
+import { PACKAGE_ROOT } from "../helpers/package-root.ts";
 import { readCommandLine } from "./args.ts";
 
-const PROJECT_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
-/** What `npx plop namespace` scaffolds with no answer at all. */
-export const EMBEDDED_EXAMPLE = path.join(PROJECT_ROOT, "examples", "homelab");
+/** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
+export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
+
+/** Inside this project's clone the embedded example stands in for a missing answer; elsewhere nothing does. */
+export function exampleIsDefault(cwd: string): boolean {
+  const rel = path.relative(PACKAGE_ROOT, cwd);
+  return existsSync(EMBEDDED_EXAMPLE) && !rel.startsWith("..") && !path.isAbsolute(rel);
+}
 
 const OPTIONS = {
   folder: { type: "string" },
@@ -36,18 +43,23 @@ async function defaultFolders(): Promise<string[]> {
   return repo.namespaceFolders.map((folder) => path.join(repo.root, folder));
 }
 
+const NAME_A_FOLDER = () => `name a namespace folder: ${generatorCommand()} namespace <folder>, or ${generatorCommand()} namespace -- --folder all`;
+
 async function askFolder(inquirer: { prompt: (q: object) => Promise<Record<string, unknown>> }): Promise<string[]> {
   const { scanRepository } = await import("../helpers/repository/scan.ts");
   const repo = await scanRepository(process.cwd()).catch(() => undefined);
   const choices = repo?.namespaceFolders.map((folder) => ({ name: folder, value: path.join(repo.root, folder) })) ?? [];
-  if (choices.length === 0) return defaultFolders();
+  if (choices.length === 0 && exampleIsDefault(process.cwd())) return defaultFolders();
+  if (choices.length === 0) throw new UserError(`no namespace folder found around ${process.cwd()}: ${NAME_A_FOLDER()}`);
   const { folder } = await inquirer.prompt({ type: "list", name: "folder", message: "Namespace folder", choices });
   return [String(folder)];
 }
 
+export const NAMESPACE_GENERATOR = { name: "namespace", usage: "[folder]", description: "Tiltfile, dev overlays and scripts for a namespace folder" };
+
 export function registerNamespaceGenerator(plop: NodePlopAPI): void {
-  plop.setGenerator("namespace", {
-    description: "Tiltfile, dev overlay, dashboard.sh and deploy.sh for a namespace folder",
+  plop.setGenerator(NAMESPACE_GENERATOR.name, {
+    description: NAMESPACE_GENERATOR.description,
     prompts: async (inquirer): Promise<NamespaceAnswers> => {
       let commandLine;
       try {
@@ -59,7 +71,16 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
       const { positional, named } = commandLine;
       const folder = (named.folder as string | undefined) ?? positional[0];
       // Never block without a terminal: every missing answer takes its inspected default.
-      const folders = folder ? [folder] : process.stdin.isTTY ? await askFolder(inquirer) : await defaultFolders();
+      let folders: string[];
+      try {
+        if (folder) folders = [folder];
+        else if (process.stdin.isTTY) folders = await askFolder(inquirer);
+        else if (exampleIsDefault(process.cwd())) folders = await defaultFolders();
+        else throw new UserError(`no folder given and no terminal to ask on: ${NAME_A_FOLDER()}`);
+      } catch (error) {
+        if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
+        throw error;
+      }
       return {
         folders,
         context: named.context as string | undefined,

@@ -6,7 +6,8 @@ import { UserError } from "../helpers/errors.ts";
 import { ANSWERS_FILE, parseList, type TiltLibAnswers } from "../helpers/tilt-lib/answers.ts";
 import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib/target.ts";
 import { readCommandLine } from "./args.ts";
-import { EMBEDDED_EXAMPLE } from "./namespace.ts";
+import { generatorCommand } from "../helpers/invocation.ts";
+import { EMBEDDED_EXAMPLE, exampleIsDefault } from "./namespace.ts";
 
 const OPTIONS = {
   dir: { type: "string" },
@@ -67,8 +68,10 @@ function givenAnswers(named: Record<string, string | boolean | string[] | undefi
 async function askDir(inquirer: Inquirer): Promise<string> {
   // Without git, look only below where you are: that is the repository root or nothing.
   const { scanRepository } = await import("../helpers/repository/scan.ts");
-  const repo = await scanRepository(process.cwd(), process.cwd()).catch(() => undefined);
-  const suggested = repo && repo.namespaceFolders.length > 0 ? path.join(repo.root, DEFAULT_PACKAGE_DIR) : EXAMPLE_PACKAGE;
+  const cwd = process.cwd();
+  const repo = await scanRepository(cwd, cwd).catch(() => undefined);
+  const inExample = exampleIsDefault(cwd) && !repo?.namespaceFolders.length;
+  const suggested = inExample ? EXAMPLE_PACKAGE : path.join(repo?.root ?? cwd, DEFAULT_PACKAGE_DIR);
   const { dir } = await inquirer.prompt({ type: "input", name: "dir", message: "Package folder", default: suggested });
   return String(dir);
 }
@@ -78,9 +81,11 @@ async function askNamespaces(inquirer: Inquirer): Promise<string[]> {
   return parseList(String(namespaces));
 }
 
+export const TILT_LIB_GENERATOR = { name: "tilt-lib", usage: "[dir]", description: "the platform package: tilt_lib.star as ConfigMaps for ArgoCD" };
+
 export function registerTiltLibGenerator(plop: NodePlopAPI): void {
-  plop.setGenerator("tilt-lib", {
-    description: "the platform package: tilt_lib.star as ConfigMaps, ArgoCD Application, RBAC and workspace mounts",
+  plop.setGenerator(TILT_LIB_GENERATOR.name, {
+    description: TILT_LIB_GENERATOR.description,
     prompts: async (inquirer): Promise<TiltLibPromptAnswers> => {
       let commandLine;
       try {
@@ -95,8 +100,12 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
       if (positional.length > (named.dir === undefined ? 1 : 0)) {
         return { ...base, dir: "", error: `one package folder only, got ${positional.join(" ")}` };
       }
-      // Never block without a terminal: no folder means the embedded example's package.
+      // Never block without a terminal: no folder means the embedded example's package, inside
+      // this project only.
       const interactive = process.stdin.isTTY === true;
+      if (!fromLine && !interactive && !exampleIsDefault(process.cwd())) {
+        return { ...base, dir: "", error: `no folder given and no terminal to ask on: name the package folder, e.g. ${generatorCommand()} tilt-lib ${DEFAULT_PACKAGE_DIR}` };
+      }
       const dir = fromLine ?? (interactive ? await askDir(inquirer) : EXAMPLE_PACKAGE);
       const firstRun = !existsSync(path.resolve(dir, ANSWERS_FILE));
       if (interactive && firstRun && base.answers.namespaces === undefined) base.answers.namespaces = await askNamespaces(inquirer);

@@ -1,9 +1,9 @@
 // Where the templates live, and the shape of a rendered file: shared by every generator.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "./package-root.ts";
 
-export const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "templates");
+export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, "templates");
 
 /** Where a workspace finds tilt_lib.star: the platform's mount, else the repository's copy. */
 export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";

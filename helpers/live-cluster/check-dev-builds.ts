@@ -16,8 +16,9 @@ export interface DevBuildCheck {
 
 /** Throws a one-line UserError for the first overlay that fails to build or to agree. */
 export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
-  // One kustomize run per kind of build: one namespace's builds hold the same objects.
-  const batches = (["live", "localPath", "devClaims"] as const).map((kind) =>
+  // One namespace's builds hold the same objects: its folder is their group, which no kustomize
+  // run holds twice.
+  const targets = (["live", "localPath", "devClaims"] as const).flatMap((kind) =>
     checks.flatMap(({ model, fluxObjects }) =>
       model.builds.map((unit) => {
         const build = unit[kind];
@@ -25,8 +26,7 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
       }),
     ),
   );
-  const outputs = (await buildPlanned(root, files, batches)).flat();
-  const targets = batches.flat();
+  const outputs = await buildPlanned(root, files, targets);
   // What the Tiltfile names must be in one of the namespace's builds of each kind.
   const builtByKind = new Map<string, Set<string>>();
   const parsed = targets.map(({ model, unit, build, label }, index) => {

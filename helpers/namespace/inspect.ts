@@ -18,6 +18,7 @@ import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
 import { locateUnits, type LocatedUnit } from "./units.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
+import { generatorCommand } from "../invocation.ts";
 
 export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -217,6 +218,7 @@ export function inspectNamespace(
 
   const model: NamespaceModel = {
     generatorVersion: GENERATOR_VERSION,
+    generatorCommand: generatorCommand(),
     namespace,
     folder,
     folderInRepo,

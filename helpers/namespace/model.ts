@@ -82,6 +82,8 @@ export interface FluxBuild {
 
 export interface NamespaceModel {
   generatorVersion: string;
+  /** What runs the generators where the user is (`npx plop`, `npx tilt-flux-scaffold`): the files name it. */
+  generatorCommand: string;
   /** Kubernetes namespace the folder deploys to. */
   namespace: string;
   /** Absolute path of the namespace folder, and its path inside the repository. */

@@ -1,6 +1,7 @@
 // The repository's root Tiltfile: every scaffolded namespace, runnable together.
 import path from "node:path";
 import { UserError } from "../errors.ts";
+import { generatorCommand } from "../invocation.ts";
 import { toPosix } from "../repository/files.ts";
 
 export interface ScaffoldedNamespace {
@@ -32,7 +33,7 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
     for (const port of new Set(Object.values(ns.ports))) {
       const other = owner.get(port);
       if (other) {
-        throw new UserError(`namespaces ${other} and ${ns.name} both forward local port ${port}: re-run \`npx plop namespace -- --folder all\` to renumber them`);
+        throw new UserError(`namespaces ${other} and ${ns.name} both forward local port ${port}: re-run \`${generatorCommand()} namespace -- --folder all\` to renumber them`);
       }
       owner.set(port, ns.name);
     }

@@ -16,10 +16,10 @@ export interface PlannedFile {
 }
 
 /**
- * Builds each batch of targets with one kustomize run (a batch must not build one object twice:
- * the dev builds of one namespace go in different batches), in one scratch tree.
+ * Builds the targets in one scratch tree, as few kustomize runs as kustomizeBuildMany can make of
+ * them (targets of one group, e.g. one namespace's dev builds, never share a run).
  */
-export async function buildPlanned(root: string, files: PlannedFile[], batches: { dir: string; label: string; group?: string }[][]): Promise<(string | UserError)[][]> {
+export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string; group?: string }[]): Promise<(string | UserError)[]> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-plan-"));
   try {
     const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
@@ -35,13 +35,9 @@ export async function buildPlanned(root: string, files: PlannedFile[], batches: 
       }
     }
     for (const file of files) await writeFile(inScratch(file.path), file.content);
-    const results: (string | UserError)[][] = [];
-    for (const targets of batches) {
-      const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })));
-      // Errors name the repository's paths, not the scratch tree's.
-      results.push(outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output)));
-    }
-    return results;
+    const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })));
+    // Errors name the repository's paths, not the scratch tree's.
+    return outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -128,6 +128,12 @@ export async function gitTopLevel(dir: string): Promise<string | undefined> {
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
+/** The URL of the `origin` remote of the work tree holding `dir`, if it has one. */
+export async function gitOriginUrl(dir: string): Promise<string | undefined> {
+  const result = await execa("git", ["remote", "get-url", "origin"], { cwd: dir, reject: false });
+  return result.exitCode === 0 && result.stdout.trim() !== "" ? result.stdout.trim() : undefined;
+}
+
 /**
  * A unified diff from what is on disk (or nothing) to `content`, for dry runs. The new content
  * goes to a temp file outside the repository; `diff` exits 1 when the files differ.

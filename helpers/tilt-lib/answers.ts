@@ -99,7 +99,7 @@ export function validateAnswers(answers: TiltLibAnswers): TiltLibAnswers {
   }
   for (const pin of answers.pins) if (!PIN.test(pin)) bad("pin", pin, "invalid version: pin a major version as v<major>, e.g. v1");
   if (!isDnsSubdomain(answers.project)) bad("project", answers.project, "not an ArgoCD project name (RFC 1123 subdomain)");
-  if (answers.repoUrl === "") bad("repo-url", "", "no default, as the repository has no Flux GitRepository with a URL: answer it");
+  if (answers.repoUrl === "") bad("repo-url", "", "no default, as the repository has neither a Flux GitRepository with a URL nor a git remote origin: answer it");
   if (!isRepoUrl(answers.repoUrl)) bad("repo-url", answers.repoUrl, "not a repository URL: use https://…, ssh://… or git@host:org/repo.git");
   if (!isRevision(answers.revision)) bad("revision", answers.revision, "not a git branch, tag or commit");
   if (!isRepoPath(answers.path)) bad("path", answers.path, "not a relative path inside the git repository");

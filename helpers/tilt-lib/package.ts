@@ -10,6 +10,7 @@ import { resolvePackageTarget, type PackageTarget } from "./target.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "../plan/write-plan.ts";
 import { toPosix } from "../repository/files.ts";
 import { GENERATOR_VERSION } from "../version.ts";
+import { generatorCommand } from "../invocation.ts";
 
 /** Where workspaces mount the library: where namespace Tiltfiles look for it. */
 export const LIBRARY_MOUNT = MOUNTED_TILT_LIB_DIR;
@@ -49,19 +50,17 @@ function major(version: string): string {
   return `v${version.split(".")[0]}`;
 }
 
-/** Defaults taken from the repository: the Flux GitRepository its Kustomizations sync from. */
-export function repositoryDefaults(repo: Repository, dirInRepo: string): Pick<TiltLibAnswers, "path"> & Partial<TiltLibAnswers> {
+/** Defaults taken from the repository: the Flux GitRepository its Kustomizations sync from, else git's `origin`. */
+export function repositoryDefaults(repo: Repository, dirInRepo: string, originUrl?: string): Pick<TiltLibAnswers, "path"> & Partial<TiltLibAnswers> {
   const used = repo.kustomizations.find((k) => k.sourceRef.kind === "GitRepository" && repo.gitRepositories.some((g) => g.name === k.sourceRef.name && g.url));
   const source = repo.gitRepositories.find((g) => g.name === used?.sourceRef.name && g.url) ?? repo.gitRepositories.find((g) => g.url);
-  return {
-    path: dirInRepo,
-    ...(source?.url ? { repoUrl: source.url, revision: source.branch ?? "HEAD" } : {}),
-  };
+  if (source?.url) return { path: dirInRepo, repoUrl: source.url, revision: source.branch ?? "HEAD" };
+  return { path: dirInRepo, ...(originUrl && { repoUrl: originUrl }) };
 }
 
 function chooseAnswers(target: PackageTarget, saved: Partial<TiltLibAnswers> | undefined, given: Partial<TiltLibAnswers>): TiltLibAnswers {
   // No repoUrl default without a Flux GitRepository: "" makes validateAnswers ask for the answer.
-  const merged = { ...FIXED_DEFAULTS, repoUrl: "", revision: "HEAD", ...repositoryDefaults(target.repo, target.dirInRepo), ...saved, ...given };
+  const merged = { ...FIXED_DEFAULTS, repoUrl: "", revision: "HEAD", ...repositoryDefaults(target.repo, target.dirInRepo, target.originUrl), ...saved, ...given };
   return validateAnswers({ ...merged, pins: [...merged.pins].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) });
 }
 
@@ -106,9 +105,10 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
   const version = readLibraryVersion(libraryContent, LIBRARY_FILE);
   const pins = answers.pins.map((tag) => pinnedCopy(target.dir, tag, { content: libraryContent, version }));
   const library: PackagedFile = { name: "tilt-lib", file: LIBRARY_FILE, key: LIBRARY_FILE, version, description: `the current library (${LIBRARY_FILE}), mounted at ${LIBRARY_MOUNT}`, renamed: false };
-  const templates: PackagedFile = { name: "tilt-templates", file: TILTFILE_TEMPLATE, key: "Tiltfile.hbs", version: GENERATOR_VERSION, description: `the Tiltfile template of \`npx plop namespace\`, mounted at ${TEMPLATE_MOUNT}`, renamed: true };
+  const templates: PackagedFile = { name: "tilt-templates", file: TILTFILE_TEMPLATE, key: "Tiltfile.hbs", version: GENERATOR_VERSION, description: `the Tiltfile template of \`${generatorCommand()} namespace\`, mounted at ${TEMPLATE_MOUNT}`, renamed: true };
   const model: TiltLibModel = {
     generatorVersion: GENERATOR_VERSION,
+    generatorCommand: generatorCommand(),
     dir: target.dir,
     dirInRepo: target.dirInRepo,
     version,

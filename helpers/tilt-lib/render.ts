@@ -24,6 +24,8 @@ export interface PackagedFile {
 
 export interface TiltLibModel {
   generatorVersion: string;
+  /** What runs the generators where the user is: the README names it. */
+  generatorCommand: string;
   /** Absolute path of the package, and its path inside the repository. */
   dir: string;
   dirInRepo: string;

@@ -1,10 +1,10 @@
-// Where `plop tilt-lib` writes: a folder inside a GitOps repository, which may not exist yet.
+// Where `plop tilt-lib` writes: a folder inside a repository (GitOps or plain), which may not exist yet.
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { hasKustomization, isWithin, toPosix } from "../repository/files.ts";
 import { checkFolder, scanRepository, type Repository } from "../repository/scan.ts";
-import { gitTopLevel } from "../repository/tools.ts";
+import { gitOriginUrl, gitTopLevel } from "../repository/tools.ts";
 
 export const DEFAULT_PACKAGE_DIR = "tilt-lib";
 
@@ -14,6 +14,8 @@ export interface PackageTarget {
   repo: Repository;
   /** The folder inside the repository, `/`-separated. */
   dirInRepo: string;
+  /** The git remote `origin`, the repository URL when no Flux GitRepository names one. */
+  originUrl?: string;
 }
 
 function nearestExisting(dir: string): string {
@@ -24,8 +26,9 @@ function nearestExisting(dir: string): string {
 
 /**
  * Resolves the answer against `cwd` and finds the repository around it with scanRepository, as
- * the namespace generator does. The folder must lie strictly inside a repository with at least
- * one Flux Kustomization whose path exists, and not below a Flux path that Flux applies whole.
+ * the namespace generator does: a GitOps repository, or a plain one that only ArgoCD syncs (the
+ * platform's own). The folder must lie strictly inside it, and not below a Flux path that Flux
+ * applies whole.
  */
 export async function resolvePackageTarget(answer: string, cwd: string): Promise<PackageTarget> {
   if (answer.split(/[\\/]/).includes("..")) throw new UserError(`folder ${answer} contains "..": name it directly`);
@@ -42,13 +45,8 @@ export async function resolvePackageTarget(answer: string, cwd: string): Promise
     // Without git, the search stops at the package's parent: it sits at <root>/<dir>, one level
     // above a namespace folder. Never the filesystem root (e.g. for `/tmp`): that is the whole disk.
     const parent = nearestExisting(path.dirname(wanted));
-    if (path.dirname(parent) === parent) throw new UserError(`${wanted} is outside any GitOps repository: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
+    if (path.dirname(parent) === parent) throw new UserError(`${wanted} has no repository folder around it: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
     repo = await scanRepository(existing, parent);
-  }
-  const isGitOps = repo.kustomizations.some((k) => k.path !== "" && existsSync(path.join(repo.root, k.path)));
-  if (!isGitOps) {
-    const hint = inGit ? "" : " (outside a git work tree, the package must sit directly in the repository root)";
-    throw new UserError(`${wanted} is outside any GitOps repository${hint}: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
   }
   const rel = path.relative(realpathSync(repo.root), dir);
   if (rel === "") throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
@@ -61,5 +59,6 @@ export async function resolvePackageTarget(answer: string, cwd: string): Promise
   if (sweeping) {
     throw new UserError(`${dirInRepo} is inside ./${sweeping.path}, which the Flux Kustomization ${sweeping.namespace}/${sweeping.name} applies whole (it has no kustomization.yaml): put the package elsewhere`);
   }
-  return { dir, repo, dirInRepo };
+  const originUrl = inGit ? await gitOriginUrl(existing) : undefined;
+  return { dir, repo, dirInRepo, ...(originUrl && { originUrl }) };
 }

@@ -159,6 +159,8 @@ describe("npx plop namespace", () => {
       execaSync("git", ["init", "-q", repo]);
       return ["applications/media/base"];
     }, "applications/media/base is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests"],
+    // Outside this project the embedded example is no default: a copy of it is a user's repository.
+    ["no folder and no terminal", () => [], "no folder given and no terminal to ask on: name a namespace folder: npx plop namespace <folder>, or npx plop namespace -- --folder all"],
   ];
 
   it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup, expected) => {

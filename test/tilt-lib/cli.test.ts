@@ -1,12 +1,12 @@
 // `npx plop tilt-lib` as a user runs it: no TTY, answers on the command line.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { copyExample, PROJECT_ROOT } from "../support/example.ts";
-import { snapshot } from "./support.ts";
+import { kustomize, snapshot } from "./support.ts";
 
 const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
 // What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
@@ -53,6 +53,36 @@ describe("npx plop tilt-lib", () => {
     expect(await snapshot(repo)).toBe(before);
   });
 
+  it("writes the package in a plain git repository, taking the repository URL from origin", async () => {
+    const repo = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
+    await execa("git", ["init", "-q"], { cwd: repo });
+    await execa("git", ["remote", "add", "origin", "https://git.example.com/platform-tools.git"], { cwd: repo });
+    const run = await plop(repo, ["tilt-lib"]);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(0);
+    const application = readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8");
+    expect(application).toContain('repoURL: "https://git.example.com/platform-tools.git"');
+    expect(application).toContain('path: "tilt-lib"');
+    expect((await kustomize(path.join(repo, "tilt-lib"))).docs.filter((d) => d.kind === "ConfigMap")).toHaveLength(2);
+  });
+
+  it("writes the package in an empty folder, which is the repository ArgoCD syncs", async () => {
+    const repo = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
+    const missing = await plop(repo, ["tilt-lib"]);
+    expect(missing.stdout + missing.stderr).toMatch(/✖.*--repo-url "": no default, as the repository has neither a Flux GitRepository with a URL nor a git remote origin/);
+    const run = await plop(repo, ["tilt-lib", "--", "--repo-url", "https://git.example.com/platform-tools.git"]);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(0);
+    expect(readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8")).toContain('path: "tilt-lib"');
+    expect((await kustomize(path.join(repo, "tilt-lib"))).docs.filter((d) => d.kind === "ConfigMap")).toHaveLength(2);
+  });
+
+  it("outside this project, without a folder and without a terminal, says what to pass", async () => {
+    const repo = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
+    const run = await plop(repo, []);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/✖ +-> no folder given and no terminal to ask on: name the package folder, e\.g\. npx plop tilt-lib tilt-lib$/m);
+    expect(readdirSync(repo)).toEqual([]);
+  });
+
   const gitInit = (repo: string) => execa("git", ["init", "-q"], { cwd: repo });
   const badInputs: [string, (repo: string) => string[] | Promise<string[]>, RegExp][] = [
     ["an invalid version to pin", () => ["tilt-lib", "--", "--pin", "1.x"], /--pin "1\.x": invalid version/],
@@ -71,9 +101,9 @@ describe("npx plop tilt-lib", () => {
       return ["tilt-lib"];
     }, /--repo-url "": no default/],
     ["a revision that is not a git ref", () => ["tilt-lib", "--", "--revision", "main branch"], /--revision "main branch": not a git branch/],
-    ["a folder outside the repository", () => ["/tmp"], /\/tmp is outside any GitOps repository/],
-    ["a folder that does not exist outside the repository", () => ["/nonexistent-tilt-lib-test/tilt-lib"], /outside any GitOps repository/],
-    ["a folder outside the repository, in git", async (repo) => (await gitInit(repo), ["/tmp"]), /\/tmp is outside any GitOps repository/],
+    ["a folder with no repository folder around it", () => ["/tmp"], /\/tmp has no repository folder around it/],
+    ["a folder that does not exist, with none around it", () => ["/nonexistent-tilt-lib-test/tilt-lib"], /has no repository folder around it/],
+    ["a folder outside the repository, in git", async (repo) => (await gitInit(repo), ["/tmp"]), /\/tmp has no repository folder around it/],
     ["the repository root itself", () => ["."], /is the repository root/],
     ["a path with ..", () => ["clusters/../tilt-lib"], /contains "\.\."/],
     ["a file instead of a folder", () => ["tilt-lib/tilt_lib.star"], /is not a directory/],

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// `tilt-flux-scaffold <generator> [folder] [-- options]`: the package's own plopfile, run where
+// the user stands, so that folders are relative to it and nothing is written into node_modules.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Plop, run } from "plop";
+import { BIN_NAME, runningAsBin } from "../helpers/invocation.ts";
+import { GENERATOR_VERSION } from "../helpers/version.ts";
+
+// Beside this file: plopfile.js in dist/, plopfile.ts when run from the sources.
+const PLOPFILE = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../plopfile.ts" : "../plopfile.js", import.meta.url));
+
+type Generator = { name: string; usage: string; description: string };
+
+function usage(generators: Generator[]): string {
+  const width = Math.max(...generators.map((g) => `${g.name} ${g.usage}`.length));
+  return [
+    `Usage: ${BIN_NAME} <generator> [folder] [-- options]`,
+    "",
+    ...generators.map((g) => `  ${`${g.name} ${g.usage}`.padEnd(width)}  ${g.description}`),
+    "",
+    "Folders are relative to where you run it; options go after --, e.g.",
+    `  ${BIN_NAME} namespace . -- --mode check`,
+    `  ${BIN_NAME} namespace -- --folder all`,
+    "The README of the package lists every option.",
+  ].join("\n");
+}
+
+async function main(args: string[]): Promise<number> {
+  const dashes = args.indexOf("--");
+  const own = dashes < 0 ? args : args.slice(0, dashes);
+  if (own.includes("--version") || own.includes("-v")) {
+    console.log(GENERATOR_VERSION);
+    return 0;
+  }
+  // plop reports a plopfile that fails to load and exits 0: load it first, so that a broken
+  // install exits 1.
+  let generators: Generator[];
+  try {
+    ({ GENERATORS: generators } = (await import(pathToFileURL(PLOPFILE).href)) as { GENERATORS: Generator[] });
+  } catch (error) {
+    console.error(`${BIN_NAME}: cannot load its plopfile ${PLOPFILE}: ${(error as Error).message.split("\n")[0]}`);
+    return 1;
+  }
+  if (own.includes("--help") || own.includes("-h")) {
+    console.log(usage(generators));
+    return 0;
+  }
+  if (own.length === 0) {
+    console.error(usage(generators));
+    return 1;
+  }
+  runningAsBin();
+  const cwd = process.cwd();
+  Plop.prepare({ cwd, configPath: PLOPFILE, preload: [] }, (env) =>
+    Plop.execute(env, (ready) => run({ ...ready, dest: cwd } as typeof ready, undefined, false)),
+  );
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
