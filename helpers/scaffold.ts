@@ -9,7 +9,7 @@ import { renderReleases } from "./namespace/helm-releases.ts";
 import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
 import type { NamespaceModel } from "./namespace/model.ts";
 import { forwardKey } from "./namespace/ports.ts";
-import { renderNamespace, renderRepoTiltLib, renderRootTiltfile } from "./namespace/render.ts";
+import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./namespace/render.ts";
 import type { RenderedFile } from "./templates.ts";
 import { toPosix } from "./repository/files.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository/scan.ts";
@@ -124,7 +124,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       });
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
-    const rootFiles = [renderRepoTiltLib(repo.root), renderRootTiltfile(repo.root, root)];
+    const rootFiles = [...renderRepoLibraries(repo.root), renderRootTiltfile(repo.root, root)];
     output.addFolder(repo.root, rootFiles, readAnswers(repo.root), { generator: GENERATOR_VERSION, answers: {}, ports: {} });
   }
 

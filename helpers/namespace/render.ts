@@ -1,22 +1,16 @@
 // Renders the templates of templates/ from a NamespaceModel: file path → content.
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
-import { REPO_TILT_LIB, TEMPLATES_DIR, tiltLibSource, type RenderedFile } from "../templates.ts";
+import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DIR, tiltLibSource, type RenderedFile } from "../templates.ts";
 import { LOCAL_PATH_DIR } from "./inspect.ts";
 import { scriptFacts } from "./script-facts.ts";
 
 const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
 handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
-
-// deploy.sh is long: its steps live in templates/namespace/deploy/*.sh.hbs, one partial each.
-const partialsDir = path.join(TEMPLATES_DIR, "namespace", "deploy");
-for (const file of readdirSync(partialsDir)) {
-  handlebars.registerPartial(`deploy/${file.replace(/\.sh\.hbs$/, "")}`, readFileSync(path.join(partialsDir, file), "utf8"));
-}
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(name: string): Handlebars.TemplateDelegate {
@@ -54,7 +48,13 @@ export function renderRootTiltfile(repoRoot: string, model: RootTiltfileModel): 
   return { path: path.join(repoRoot, "Tiltfile"), content: template("repository/Tiltfile.hbs")(model) };
 }
 
-/** The repository's copy of tilt_lib.star, which namespace Tiltfiles find when no local one exists. */
-export function renderRepoTiltLib(repoRoot: string): RenderedFile {
-  return { path: path.join(repoRoot, REPO_TILT_LIB), content: tiltLibSource() };
+/**
+ * The repository's shared libraries: tilt_lib.star, which namespace Tiltfiles find when no local
+ * one exists, and the shell libraries every namespace's dashboard.sh and deploy.sh source.
+ */
+export function renderRepoLibraries(repoRoot: string): RenderedFile[] {
+  return [
+    { path: path.join(repoRoot, REPO_TILT_LIB), content: tiltLibSource() },
+    ...REPO_SCRIPT_LIBRARIES.map((file) => ({ path: path.join(repoRoot, file), content: scriptLibrarySource(file) })),
+  ];
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { FluxKustomization } from "../repository/flux.ts";
 import type { NamespaceModel } from "./model.ts";
 import { UserError } from "../errors.ts";
+import { SCRIPT_LIB_VERSION } from "../version.ts";
 
 /** Flux rejects a postBuild variable whose name does not match this (kustomize-controller's varsubRegex). */
 export const FLUX_VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
@@ -33,11 +34,11 @@ export interface ScriptBuild {
   kustomizations: string[];
   /** Whether Flux runs postBuild substitution on it. */
   substitutes: boolean;
-  /** `NAME=VALUE` for env(1), shell-quoted: values from `substitute` and ConfigMaps. */
+  /** `INDEX NAME=VALUE`, shell-quoted: values from `substitute` and ConfigMaps (INDEX: this build's). */
   assignments: string[];
-  /** Names whose values come from Secrets: read from the environment at deploy time. */
+  /** `INDEX NAME` of names whose values come from Secrets: read from the environment at deploy time. */
   secrets: string[];
-  /** Names used but defined nowhere: Flux substitutes them as empty, so deploy.sh does too. */
+  /** `INDEX NAME` of names used but defined nowhere: Flux substitutes them as empty, so deploy.sh does too. */
   empty: string[];
 }
 
@@ -60,6 +61,12 @@ export interface ScriptFacts {
   /** Kustomizations whose path is an ancestor of the folder, `namespace/name`: applied through them. */
   ancestors: string[];
   builds: ScriptBuild[];
+  /** Every build's assignments, secrets and undefined names, for deploy_lib.sh's arrays. */
+  variables: string[];
+  secrets: string[];
+  undefinedVariables: string[];
+  /** The version of tilt-lib/*_lib.sh the scripts are generated for. */
+  libraryVersion: string;
   /** Variable names Flux would reject, with their source: deploy.sh fails validation on them. */
   invalidVariables: string[];
   /** The branch the Flux source tracks, quoted for bash; `''` when the model does not know it. */
@@ -112,7 +119,7 @@ export function deployBuilds(model: NamespaceModel): ScriptBuild[] {
   const builds = model.builds
     .map((unit) => ({ unit, kustomizations: unit.kustomizations.filter((ref) => !suspended.has(ref)) }))
     .filter(({ kustomizations }) => kustomizations.length > 0)
-    .map(({ unit, kustomizations }): ScriptBuild => {
+    .map(({ unit, kustomizations }, index): ScriptBuild => {
       const valid = unit.variables.filter((v) => FLUX_VARIABLE_NAME.test(v.name));
       const values = valid.filter((v) => !v.secret).map((v) => [v.name, v.source === "substitute" ? v.value!.replace(/\n/g, "") : v.value!] as const);
       return {
@@ -120,9 +127,9 @@ export function deployBuilds(model: NamespaceModel): ScriptBuild[] {
         components: unit.components.map((c) => assertShellSafe(c, "component")),
         kustomizations,
         substitutes: unit.substitutes,
-        assignments: unit.substitutes ? values.map(([name, value]) => shellQuote(`${name}=${value}`)) : [],
-        secrets: unit.substitutes ? valid.filter((v) => v.secret).map((v) => v.name) : [],
-        empty: unit.substitutes ? unit.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name)) : [],
+        assignments: unit.substitutes ? values.map(([name, value]) => shellQuote(`${index} ${name}=${value}`)) : [],
+        secrets: unit.substitutes ? valid.filter((v) => v.secret).map((v) => `${index} ${v.name}`) : [],
+        empty: unit.substitutes ? unit.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name)).map((name) => `${index} ${name}`) : [],
       };
     });
   if (builds.length > 0) return builds;
@@ -170,7 +177,9 @@ export function scriptFacts(model: NamespaceModel): ScriptFacts {
     ancestors,
     forwards,
   };
-  const dashboardJson = JSON.stringify(dashboard, null, 2);
+  // One line: it is this namespace's own, so no block of its dashboard.sh repeats another's.
+  const builds = deployBuilds(model);
+  const dashboardJson = JSON.stringify(dashboard);
   if (dashboardJson.includes("'")) throw new Error("dashboard facts contain a single quote");
   return {
     folder,
@@ -179,7 +188,11 @@ export function scriptFacts(model: NamespaceModel): ScriptFacts {
     kustomizations,
     reconciled: kustomizations.filter((k) => !k.suspendedInGit),
     ancestors,
-    builds: deployBuilds(model),
+    builds,
+    variables: builds.flatMap((b) => b.assignments),
+    secrets: builds.flatMap((b) => b.secrets),
+    undefinedVariables: builds.flatMap((b) => b.empty),
+    libraryVersion: SCRIPT_LIB_VERSION,
     invalidVariables: [...new Set(model.builds.flatMap((b) => b.variables).filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => shellQuote(`${v.name} (${v.source})`)))],
     branch,
     source: tracked && `${tracked.sourceRef.namespace}/${tracked.sourceRef.name}`,

@@ -90,10 +90,11 @@ describe("deployBuilds", () => {
       ["sonarr/app", ["components/volsync"], ["flux-system/sonarr"]],
       ["radarr/app", [], ["flux-system/radarr"]],
     ]);
-    expect(builds[0]!.assignments).toEqual(["'APP=sonarr'"]);
-    expect(builds[1]!.assignments).toEqual(["'APP=radarr'", "'DOMAIN=home.example'", "'NOTE=twolines'"]);
-    expect(builds[1]!.secrets).toEqual(["TOKEN"]);
-    expect(builds[1]!.empty).toEqual(["UNSET"]);
+    // Each entry starts with its build's index: deploy_lib.sh picks a build's own by it.
+    expect(builds[0]!.assignments).toEqual(["'0 APP=sonarr'"]);
+    expect(builds[1]!.assignments).toEqual(["'1 APP=radarr'", "'1 DOMAIN=home.example'", "'1 NOTE=twolines'"]);
+    expect(builds[1]!.secrets).toEqual(["1 TOKEN"]);
+    expect(builds[1]!.empty).toEqual(["1 UNSET"]);
   });
 
   it("substitutes nothing for a build without postBuild, as Flux does", () => {

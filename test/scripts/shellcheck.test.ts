@@ -1,34 +1,39 @@
-// The generated scripts of every example namespace pass shellcheck with no exclusions, and
-// fail the way the issue asks when a tool or the cluster is missing.
-import { mkdtempSync, readFileSync, statSync, symlinkSync } from "node:fs";
+// The generated scripts of every example namespace pass shellcheck with no exclusions (with the
+// library each sources), the libraries pass on their own, and the scripts fail the way the issue
+// asks when a tool or the cluster is missing.
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { EXAMPLE_FOLDERS, EXAMPLE_ROOT } from "../support/example.ts";
+import { copyExample, EXAMPLE_FOLDERS, EXAMPLE_ROOT } from "../support/example.ts";
+import { REPO_SCRIPT_LIBRARIES } from "../../helpers/templates.ts";
+import { SCRIPT_LIB_VERSION } from "../../helpers/version.ts";
 import { inCI, runScript, warnSkipping } from "./support.ts";
 
 // Default checks plus the optional ones Google's shell style asks for (braces, [[ ]], default cases).
 const OPTIONAL_CHECKS = "add-default-case,require-variable-braces,quote-safe-variables,require-double-brackets,avoid-nullary-conditions,deprecate-which,check-unassigned-uppercase";
 const SCRIPTS = EXAMPLE_FOLDERS.flatMap((ns) => ["dashboard.sh", "deploy.sh"].map((name) => path.join(ns, name)));
+const LIBRARIES = REPO_SCRIPT_LIBRARIES;
 const haveShellcheck = (await execa("shellcheck", ["--version"], { reject: false })).exitCode === 0;
 if (!haveShellcheck && !inCI) warnSkipping("shellcheck of the generated scripts", "shellcheck is not installed (apt-get install shellcheck)");
 
 describe("generated scripts", () => {
-  it.runIf(haveShellcheck || inCI).each(SCRIPTS)("%s passes shellcheck with no exclusions", async (script) => {
+  it.runIf(haveShellcheck || inCI).each([...SCRIPTS, ...LIBRARIES])("%s passes shellcheck with no exclusions", async (script) => {
     const file = path.join(EXAMPLE_ROOT, script);
-    const result = await execa("shellcheck", ["--shell=bash", "--severity=style", `--enable=${OPTIONAL_CHECKS}`, file], { reject: false });
+    // -x: a script is checked together with the library it sources, which assigns nothing it uses.
+    const result = await execa("shellcheck", ["--external-sources", "--shell=bash", "--severity=style", `--enable=${OPTIONAL_CHECKS}`, file], { reject: false });
     expect(result.stdout + result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
   });
 
-  it.each(SCRIPTS)("%s is executable, strict, and ends by calling main", (script) => {
+  it.each(SCRIPTS)("%s is executable, strict, and ends by calling its library's main", (script) => {
     const file = path.join(EXAMPLE_ROOT, script);
     expect(statSync(file).mode & 0o111).toBe(0o111);
     const text = readFileSync(file, "utf8");
     expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
     expect(text).toContain("\nset -Eeuo pipefail\n");
-    expect(text.trimEnd().endsWith('main "$@"')).toBe(true);
+    expect(text.trimEnd()).toMatch(new RegExp(`\n${path.basename(script, ".sh")}_main ${SCRIPT_LIB_VERSION.replaceAll(".", "\\.")} "\\$@"$`));
     expect(text).not.toMatch(/\beval\b/);
   });
 });
@@ -45,9 +50,9 @@ describe("dashboard.sh without a cluster or tools", () => {
   });
 
   it("names a missing tool in one line", async () => {
-    // A PATH with bash and kubectl only.
+    // A PATH with bash, kubectl and dirname (it finds its library) only.
     const bin = mkdtempSync(path.join(os.tmpdir(), "no-jq-"));
-    for (const tool of ["bash", "kubectl"]) symlinkSync((await execa("bash", ["-c", `command -v ${tool}`])).stdout, path.join(bin, tool));
+    for (const tool of ["bash", "kubectl", "dirname"]) symlinkSync((await execa("bash", ["-c", `command -v ${tool}`])).stdout, path.join(bin, tool));
     const run = await runScript(dashboard, [], { PATH: bin });
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toBe("dashboard.sh: jq is not installed (dashboard.sh needs bash, kubectl and jq)");
@@ -61,5 +66,21 @@ describe("dashboard.sh without a cluster or tools", () => {
     const bad = await runScript(dashboard, ["--watch", "0"]);
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stderr).toMatch(/--watch takes a whole number of seconds/);
+  });
+});
+
+describe("the script libraries", () => {
+  it.each(REPO_SCRIPT_LIBRARIES)("%s carries the version the generated scripts are written for", (library) => {
+    const text = readFileSync(path.join(EXAMPLE_ROOT, library), "utf8");
+    expect(/^readonly [A-Z]+_LIB_VERSION="([^"]+)"$/m.exec(text)?.[1]).toBe(SCRIPT_LIB_VERSION);
+  });
+
+  it("refuses, in one line naming the command that updates it, a library older than the script needs", async () => {
+    const repo = copyExample();
+    const library = path.join(repo, "tilt-lib/deploy_lib.sh");
+    writeFileSync(library, readFileSync(library, "utf8").replace(/^readonly DEPLOY_LIB_VERSION=.*$/m, 'readonly DEPLOY_LIB_VERSION="0.9.0"'));
+    const run = await runScript(path.join(repo, "applications/media/deploy.sh"), ["--help"]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/^deploy\.sh: \S+\/tilt-lib\/deploy_lib\.sh is version 0\.9\.0, this deploy\.sh needs 1\.x from 1\.0\.0: run `npx plop namespace applications\/media`\n?$/);
   });
 });
