@@ -126,13 +126,10 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
           const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
           const title = `tilt-lib ${result.model.version} in ${result.model.dirInRepo}`;
           const report = formatReport({ ...result, root: result.repoRoot, title }, mode, performance.now() - started);
-          if (mode === "check" && result.changed) {
-            process.exitCode = 1;
-            throw new UserError(`the tilt-lib package is stale:\n${report}`);
-          }
-          // The table goes to stdout as it is; plop prints the returned line after its ✔.
+          // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const lines = report.split("\n");
           console.log(lines.slice(0, -1).join("\n"));
+          if (mode === "check" && result.changed) throw new UserError(`the tilt-lib package is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;
         } catch (error) {
           if (error instanceof UserError) throw error.message;

@@ -1,12 +1,10 @@
 /**
- * An error the user can cause and fix: bad folder, bad YAML, a kustomize failure.
- * It carries a one-line message and an exit code; stack traces are for bugs.
+ * An error the user can cause and fix: bad folder, bad YAML, a kustomize failure. Its message is
+ * one line (a tool's multi-line output is joined), printed after plop's ✖; plop then exits 1.
+ * A longer report (the table of a stale check) goes to stdout before it, never into it.
  */
 export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
+  constructor(message: string) {
     super(message.replace(/\s*\n\s*/g, " ").trim());
     this.name = "UserError";
   }

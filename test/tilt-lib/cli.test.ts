@@ -50,6 +50,10 @@ describe("npx plop tilt-lib", () => {
     expect(await snapshot(repo)).toBe(before);
     const check = await plop(repo, ["tilt-lib", "--", "--mode", "check", "--namespaces", "coder"]);
     expect(check.exitCode).not.toBe(0);
+    // The table on stdout, as a write run prints it, then one short line after plop's ✖.
+    expect(check.stdout).toMatch(/^written +tilt-lib\/kustomization\.yaml$/m);
+    expect(check.stdout).toMatch(/✖ +-> the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ written in \d+ ms \(check: nothing written\)$/m);
+    expect(Math.max(...(check.stdout + check.stderr).split("\n").map((line) => line.length))).toBeLessThan(160);
     expect(await snapshot(repo)).toBe(before);
   });
 
