@@ -5,6 +5,7 @@ import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
 import { PACKAGE_ROOT } from "../helpers/package-root.ts";
+import { isInsideFolder } from "../helpers/repository/files.ts";
 import { readCommandLine } from "./args.ts";
 
 /** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
@@ -12,8 +13,7 @@ export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
 
 /** Inside this project's clone the embedded example stands in for a missing answer; elsewhere nothing does. */
 export function exampleIsDefault(cwd: string): boolean {
-  const rel = path.relative(PACKAGE_ROOT, cwd);
-  return existsSync(EMBEDDED_EXAMPLE) && !rel.startsWith("..") && !path.isAbsolute(rel);
+  return existsSync(EMBEDDED_EXAMPLE) && isInsideFolder(cwd, PACKAGE_ROOT);
 }
 
 const OPTIONS = {

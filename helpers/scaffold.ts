@@ -11,7 +11,7 @@ import type { NamespaceModel } from "./namespace/model.ts";
 import { forwardKey } from "./namespace/ports.ts";
 import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./namespace/render.ts";
 import type { RenderedFile } from "./templates.ts";
-import { toPosix } from "./repository/files.ts";
+import { isInsideFolder, toPosix } from "./repository/files.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany } from "./repository/tools.ts";
@@ -202,8 +202,7 @@ async function scaffoldedFolders(repo: Repository): Promise<string[]> {
 
 async function repositoryFor(folder: string, repos: Map<string, Repository>): Promise<Repository> {
   for (const repo of repos.values()) {
-    const rel = path.relative(repo.root, folder);
-    if (!rel.startsWith("..") && !path.isAbsolute(rel)) return repo;
+    if (isInsideFolder(folder, repo.root)) return repo;
   }
   const repo = await scanRepository(folder);
   repos.set(repo.root, repo);

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { generatorCommand } from "../invocation.ts";
-import { toPosix } from "../repository/files.ts";
+import { isInsideFolder, toPosix } from "../repository/files.ts";
 
 export interface ScaffoldedNamespace {
   name: string;
@@ -18,9 +18,9 @@ export interface RootTiltfileModel {
   exampleArgs: string;
 }
 
+/** Strictly below: a folder does not hold itself. */
 function isInside(folder: string, parent: string): boolean {
-  const rel = path.relative(parent, folder);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  return folder !== parent && isInsideFolder(folder, parent);
 }
 
 /** Sorted namespaces with their Tiltfiles; two namespaces that forward the same local port cannot run together. */

@@ -70,6 +70,12 @@ export function normaliseRepoPath(p: string): string {
   return normalised === "." ? "" : normalised;
 }
 
+/** True when the absolute path `child` is `parent` or lies below it. */
+export function isInsideFolder(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
 /** True when `child` is `parent` or lies below it (both repository-relative). */
 export function isWithin(child: string, parent: string): boolean {
   return parent === "" || child === parent || child.startsWith(`${parent}/`);

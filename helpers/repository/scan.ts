@@ -3,7 +3,7 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
-import { hasKustomization, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
+import { hasKustomization, isInsideFolder, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
 import { gitTopLevel, gitYamlFiles } from "./tools.ts";
 
 export interface Repository {
@@ -27,7 +27,7 @@ export function checkFolder(answer: string, cwd: string): string {
   if (!existsSync(folder)) throw new UserError(`folder ${folder} does not exist`);
   if (!statSync(folder).isDirectory()) throw new UserError(`${folder} is not a directory`);
   const real = realpathSync(folder);
-  if (!isInside(real, realpathSync(path.dirname(folder)))) {
+  if (!isInsideFolder(real, realpathSync(path.dirname(folder)))) {
     throw new UserError(`${answer} is a symlink to ${real}, outside the repository: name the folder itself`);
   }
   return real;
@@ -49,7 +49,7 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
   const objects = await readRepoObjects(top, files, SCAN_NEEDLES);
   const roots = new Set<string>();
   for (const k of findFluxKustomizations(objects)) {
-    for (let dir = path.dirname(path.join(top, k.file)); isInside(dir, top); dir = path.dirname(dir)) {
+    for (let dir = path.dirname(path.join(top, k.file)); isInsideFolder(dir, top); dir = path.dirname(dir)) {
       if (k.path !== "" && existsSync(path.join(dir, k.path))) {
         roots.add(dir);
         break;
@@ -57,8 +57,8 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
       if (dir === top) break;
     }
   }
-  const holding = [...roots].filter((r) => isInside(folder, r)).sort((a, b) => b.length - a.length);
-  const below = [...roots].filter((r) => isInside(r, folder));
+  const holding = [...roots].filter((r) => isInsideFolder(folder, r)).sort((a, b) => b.length - a.length);
+  const below = [...roots].filter((r) => isInsideFolder(r, folder));
   const root = holding[0] ?? (below.length === 1 ? below[0]! : top);
   const prefix = toPosix(path.relative(top, root));
   const rebase = (file: string) => (prefix === "" ? file : file.slice(prefix.length + 1));
@@ -73,11 +73,6 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
     namespaceFolders: namespaceFolders(root, rootFiles, kustomizations),
     yamlFiles: rootFiles,
   };
-}
-
-function isInside(dir: string, top: string): boolean {
-  const rel = path.relative(top, dir);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
 /**

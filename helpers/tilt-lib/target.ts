@@ -2,7 +2,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { hasKustomization, isWithin, toPosix } from "../repository/files.ts";
+import { hasKustomization, isInsideFolder, isWithin, toPosix } from "../repository/files.ts";
 import { checkFolder, scanRepository, type Repository } from "../repository/scan.ts";
 import { gitOriginUrl, gitTopLevel } from "../repository/tools.ts";
 
@@ -48,10 +48,10 @@ export async function resolvePackageTarget(answer: string, cwd: string): Promise
     if (path.dirname(parent) === parent) throw new UserError(`${wanted} has no repository folder around it: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
     repo = await scanRepository(existing, parent);
   }
-  const rel = path.relative(realpathSync(repo.root), dir);
-  if (rel === "") throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
-  if (rel.startsWith("..") || path.isAbsolute(rel)) throw new UserError(`${dir} is outside the repository ${repo.root}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
-  const dirInRepo = toPosix(rel);
+  const root = realpathSync(repo.root);
+  if (dir === root) throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  if (!isInsideFolder(dir, root)) throw new UserError(`${dir} is outside the repository ${repo.root}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  const dirInRepo = toPosix(path.relative(root, dir));
 
   // Flux builds a path without kustomization.yaml from everything below it: it would apply the
   // package too, and fight ArgoCD over the ConfigMaps.
