@@ -9,8 +9,9 @@ import { exactTarget, parseManifests, rawNames, tiltObjectRef, type KubeObject }
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
+import { scriptFacts, type ModelWithoutScripts } from "./script-facts.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
-import { toPosix } from "../repository/files.ts";
+import { isInsideFolder, toPosix } from "../repository/files.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
@@ -60,10 +61,8 @@ export interface BuiltNamespace extends LocatedNamespace {
 }
 
 export function locateNamespace(folder: string, repo: Repository): LocatedNamespace {
+  if (!isInsideFolder(folder, repo.root)) throw new UserError(`${folder} is outside the repository ${repo.root}`);
   const folderInRepo = toPosix(path.relative(repo.root, folder));
-  if (folderInRepo.startsWith("..") || path.isAbsolute(folderInRepo)) {
-    throw new UserError(`${folder} is outside the repository ${repo.root}`);
-  }
   const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, repo.kustomizations);
   for (const k of own) {
     if (!fluxPathExists(repo.root, k)) throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
@@ -216,7 +215,7 @@ export function inspectNamespace(
     .map((k) => repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch)
     .find((b) => b !== undefined);
 
-  const model: NamespaceModel = {
+  const facts: ModelWithoutScripts = {
     generatorVersion: GENERATOR_VERSION,
     generatorCommand: generatorCommand(),
     namespace,
@@ -253,6 +252,7 @@ export function inspectNamespace(
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
   };
+  const model: NamespaceModel = { ...facts, scripts: scriptFacts(facts) };
   return { model, fluxObjects: objects };
 }
 

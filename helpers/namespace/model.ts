@@ -3,6 +3,7 @@ import type { FluxKustomization, FluxVariable } from "../repository/flux.ts";
 import type { WorkloadPatch } from "./dev-patches.ts";
 import type { Exclusion } from "../live-cluster/exclusions.ts";
 import type { PortForward, SkippedPort } from "./ports.ts";
+import type { ScriptFacts } from "./script-facts.ts";
 
 export interface TiltResource {
   /** Tilt's resource name (the workload's, or a group's). */
@@ -147,4 +148,6 @@ export interface NamespaceModel {
   /** Where the platform mounts it (TILT_LIB_DIR overrides it at `tilt up`). */
   tiltLibMount: string;
   tiltLibVersion: string;
+  /** What dashboard.sh and deploy.sh carry: derived from the rest, shell-safe (script-facts.ts). */
+  scripts: ScriptFacts;
 }

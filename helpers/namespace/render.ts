@@ -6,7 +6,6 @@ import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
 import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DIR, tiltLibSource, type RenderedFile } from "../templates.ts";
 import { LOCAL_PATH_DIR } from "./inspect.ts";
-import { scriptFacts } from "./script-facts.ts";
 
 const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
@@ -32,10 +31,9 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
       content: template("namespace/dev-kustomization.yaml.hbs")({ ...model, build }),
     })),
   ];
-  const withScripts = { ...model, scripts: scriptFacts(model) };
   files.push(
-    { path: inFolder("dashboard.sh"), content: template("namespace/dashboard.sh.hbs")(withScripts), executable: true },
-    { path: inFolder("deploy.sh"), content: template("namespace/deploy.sh.hbs")(withScripts), executable: true },
+    { path: inFolder("dashboard.sh"), content: template("namespace/dashboard.sh.hbs")(model), executable: true },
+    { path: inFolder("deploy.sh"), content: template("namespace/deploy.sh.hbs")(model), executable: true },
   );
   if (model.storage.localPath) {
     files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")(model) });

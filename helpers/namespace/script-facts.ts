@@ -1,4 +1,4 @@
-// Facts dashboard.sh and deploy.sh need beyond the model, derived from it (pure, unit-tested).
+// The model's `scripts`: what dashboard.sh and deploy.sh carry, derived from the rest of it (pure, unit-tested).
 // Everything here is already safe to print into bash: DNS-1123 names, repository paths,
 // identifiers, numbers, or a value quoted by shellQuote.
 import path from "node:path";
@@ -6,6 +6,9 @@ import type { FluxKustomization } from "../repository/flux.ts";
 import type { NamespaceModel } from "./model.ts";
 import { UserError } from "../errors.ts";
 import { SCRIPT_LIB_VERSION } from "../version.ts";
+
+/** What the facts are derived from: the rest of the model. */
+export type ModelWithoutScripts = Omit<NamespaceModel, "scripts">;
 
 /** Flux rejects a postBuild variable whose name does not match this (kustomize-controller's varsubRegex). */
 export const FLUX_VARIABLE_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
@@ -114,7 +117,7 @@ function scriptKustomization(k: FluxKustomization): ScriptKustomization {
  * git applies, with its components and variables (newlines removed from `substitute` values, as
  * kustomize-controller does); the first build, unsubstituted, when no Kustomization applies it.
  */
-export function deployBuilds(model: NamespaceModel): ScriptBuild[] {
+export function deployBuilds(model: ModelWithoutScripts): ScriptBuild[] {
   const suspended = new Set(model.flux.alreadySuspended.map((k) => `${k.namespace}/${k.name}`));
   const builds = model.builds
     .map((unit) => ({ unit, kustomizations: unit.kustomizations.filter((ref) => !suspended.has(ref)) }))
@@ -151,7 +154,7 @@ export const KUSTOMIZATIONS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.
  * route kinds its manifests use (if the cluster lacks one, Flux cannot apply them either).
  * Asking the API server which kinds exist would cost a call before this one.
  */
-export function dashboardKinds(model: NamespaceModel): string[] {
+export function dashboardKinds(model: ModelWithoutScripts): string[] {
   const routeKinds = new Set(model.resources.flatMap((r) => r.objects).map((ref) => ref.split(":")[1] ?? ""));
   return [
     ...(model.flux.kustomizations.length > 0 ? [KUSTOMIZATIONS_RESOURCE] : []),
@@ -159,7 +162,7 @@ export function dashboardKinds(model: NamespaceModel): string[] {
   ];
 }
 
-export function scriptFacts(model: NamespaceModel): ScriptFacts {
+export function scriptFacts(model: ModelWithoutScripts): ScriptFacts {
   const folder = assertShellSafe(model.folderInRepo, "folder");
   const kustomizations = model.flux.kustomizations.map(scriptKustomization);
   const tracked = model.flux.kustomizations.find((k) => !k.suspend) ?? model.flux.kustomizations[0];
