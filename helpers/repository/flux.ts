@@ -281,8 +281,15 @@ function expand(expression: string, variables: Record<string, string>): string {
   return operator ? value || fallback! : (value ?? "");
 }
 
+/** kustomize-controller substitutes no object annotated so; tilt_lib.star's flux_substitute has the same rule. */
+export const SUBSTITUTE_DISABLED = "kustomize.toolkit.fluxcd.io/substitute: disabled";
+
 /** A build as Flux applies it, with the variables whose values are known here (not a Secret's). */
 export function substituteKnown(text: string, substitutes: boolean, variables: FluxVariable[]): string {
   if (!substitutes) return text;
-  return substituteVariables(text, Object.fromEntries(variables.filter((v) => !v.secret).map((v) => [v.name, v.value!])));
+  const values = Object.fromEntries(variables.filter((v) => !v.secret).map((v) => [v.name, v.value!]));
+  return text
+    .split("\n---\n")
+    .map((document) => (document.includes(SUBSTITUTE_DISABLED) ? document : substituteVariables(document, values)))
+    .join("\n---\n");
 }
