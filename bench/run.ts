@@ -49,10 +49,15 @@ async function alternate(a: () => Promise<unknown>, b: () => Promise<unknown>, r
   return [median(ta), median(tb)];
 }
 
-async function scaffoldOneVsTrivialPlop(): Promise<Row> {
+/** applications/media of a fresh copy of the embedded example: where a user runs one namespace. */
+function exampleMediaCopy(): string {
   const repo = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-")), "homelab");
   cpSync(path.join(ROOT, "examples", "homelab"), repo, { recursive: true });
-  const media = path.join(repo, "applications", "media");
+  return path.join(repo, "applications", "media");
+}
+
+async function scaffoldOneVsTrivialPlop(): Promise<Row> {
+  const media = exampleMediaCopy();
   const plop = (plopfile: string, args: string[]) => () =>
     execa(PLOP, ["--plopfile", plopfile, ...args], { cwd: media, env: ENV, stdin: "ignore" });
   const [ours, baseline] = await alternate(
@@ -64,9 +69,7 @@ async function scaffoldOneVsTrivialPlop(): Promise<Row> {
 
 /** What a user runs: the compiled bin (npm run bench builds it) against a trivial bin in plain JavaScript. */
 async function scaffoldOneThroughBin(): Promise<Row> {
-  const repo = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-")), "homelab");
-  cpSync(path.join(ROOT, "examples", "homelab"), repo, { recursive: true });
-  const media = path.join(repo, "applications", "media");
+  const media = exampleMediaCopy();
   // No TypeScript loader: `npm run` passes the project's one on in NODE_OPTIONS.
   const env = { ...ENV, NODE_OPTIONS: "" };
   const bin = (file: string, args: string[]) => () => execa(process.execPath, [file, ...args], { cwd: media, env, stdin: "ignore" });

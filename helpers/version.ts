@@ -1,10 +1,8 @@
 // Versions the generated files record and check.
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { PACKAGE_ROOT } from "./package-root.ts";
+import { PACKAGE_VERSION } from "./package-root.ts";
 
 /** This generator's version, recorded in each scaffolded folder's answers file. */
-export const GENERATOR_VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+export const GENERATOR_VERSION: string = PACKAGE_VERSION;
 
 /** Version of templates/tilt-lib/tilt_lib.star; generated Tiltfiles need at least this one. */
 export const TILT_LIB_VERSION = "1.2.0";

@@ -180,8 +180,8 @@ export function scriptFacts(model: ModelWithoutScripts): ScriptFacts {
     ancestors,
     forwards,
   };
-  // One line: it is this namespace's own, so no block of its dashboard.sh repeats another's.
   const builds = deployBuilds(model);
+  // One line: it is this namespace's own, so no block of its dashboard.sh repeats another's.
   const dashboardJson = JSON.stringify(dashboard);
   if (dashboardJson.includes("'")) throw new Error("dashboard facts contain a single quote");
   return {

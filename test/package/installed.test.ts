@@ -43,8 +43,9 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
   beforeAll(async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), "pack-"));
     const pack = await execa("npm", ["pack", "--json", "--pack-destination", out], { cwd: PROJECT_ROOT, env: npmEnv, extendEnv: false });
-    packed = (JSON.parse(pack.stdout) as (typeof packed & { filename: string })[])[0]!;
-    tarball = path.join(out, (JSON.parse(pack.stdout) as { filename: string }[])[0]!.filename);
+    const [report] = JSON.parse(pack.stdout) as (typeof packed & { filename: string })[];
+    packed = report!;
+    tarball = path.join(out, report!.filename);
     repo = await copyFixture(FIXTURE);
     writeFileSync(path.join(repo, "package.json"), JSON.stringify({ name: "home-ops", private: true, type: "module" }));
     await execa("npm", ["install", "--save-dev", "--prefer-offline", "--no-audit", "--no-fund", tarball, `plop@${ours.dependencies.plop}`], { cwd: repo, env: npmEnv, extendEnv: false });
