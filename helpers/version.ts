@@ -7,5 +7,12 @@ export const GENERATOR_VERSION: string = PACKAGE_VERSION;
 /** Version of templates/tilt-lib/tilt_lib.star; generated Tiltfiles need at least this one. */
 export const TILT_LIB_VERSION = "1.2.0";
 
-/** Version of templates/scripts/*_lib.sh; generated dashboard.sh and deploy.sh need at least this one. */
-export const SCRIPT_LIB_VERSION = "1.0.0";
+/** Version of templates/scripts/*_lib.sh. */
+export const SCRIPT_LIB_VERSION = "1.1.0";
+
+/**
+ * The oldest script library that reads the facts a generated dashboard.sh or deploy.sh holds: the
+ * scripts ask for it, so a library release that keeps the facts changes no namespace's files.
+ * Raise it (and the library's minor version) when the facts change.
+ */
+export const SCRIPT_FACTS_VERSION = "1.0.0";

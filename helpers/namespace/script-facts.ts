@@ -5,7 +5,7 @@ import path from "node:path";
 import type { FluxKustomization } from "../repository/flux.ts";
 import type { NamespaceModel } from "./model.ts";
 import { UserError } from "../errors.ts";
-import { SCRIPT_LIB_VERSION } from "../version.ts";
+import { SCRIPT_FACTS_VERSION } from "../version.ts";
 
 /** What the facts are derived from: the rest of the model. */
 export type ModelWithoutScripts = Omit<NamespaceModel, "scripts">;
@@ -68,7 +68,7 @@ export interface ScriptFacts {
   variables: string[];
   secrets: string[];
   undefinedVariables: string[];
-  /** The version of tilt-lib/*_lib.sh the scripts are generated for. */
+  /** The oldest tilt-lib/*_lib.sh that reads these facts: the scripts ask for it. */
   libraryVersion: string;
   /** Variable names Flux would reject, with their source: deploy.sh fails validation on them. */
   invalidVariables: string[];
@@ -195,7 +195,7 @@ export function scriptFacts(model: ModelWithoutScripts): ScriptFacts {
     variables: builds.flatMap((b) => b.assignments),
     secrets: builds.flatMap((b) => b.secrets),
     undefinedVariables: builds.flatMap((b) => b.empty),
-    libraryVersion: SCRIPT_LIB_VERSION,
+    libraryVersion: SCRIPT_FACTS_VERSION,
     invalidVariables: [...new Set(model.builds.flatMap((b) => b.variables).filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => shellQuote(`${v.name} (${v.source})`)))],
     branch,
     source: tracked && `${tracked.sourceRef.namespace}/${tracked.sourceRef.name}`,

@@ -4,18 +4,17 @@ import path from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { EXAMPLE_NAMESPACES } from "../support/example.ts";
-import { gitFixture, gitSnapshot, PATH_WITH_FLUX, runScript, TOOLS_BIN, type GitFixture } from "./support.ts";
-import { existsSync } from "node:fs";
+import { gitFixture, gitSnapshot, PATH_WITH_FLUX, PATH_WITHOUT_FLUX, runScript, type GitFixture } from "./support.ts";
 
 const MEDIA = "applications/media";
-const haveFlux = existsSync(path.join(TOOLS_BIN, "flux"));
 
 let repo: GitFixture;
 beforeEach(async () => {
   repo = await gitFixture();
 });
 
-const deploy = (ns: string, args: string[], env: Record<string, string> = {}) => runScript(path.join(repo.work, ns, "deploy.sh"), args, env);
+// With the flux CLI `npm run tools` builds: it substitutes postBuild variables.
+const deploy = (ns: string, args: string[], env: Record<string, string> = {}) => runScript(path.join(repo.work, ns, "deploy.sh"), args, { PATH: PATH_WITH_FLUX, ...env });
 const edit = (file: string, text: string) => appendFileSync(path.join(repo.work, file), text);
 
 /** Files the newest remote commit touches. */
@@ -140,21 +139,31 @@ describe("deploy.sh: validation", () => {
   ])("a broken manifest (%s) never reaches the remote", async (_, file, text) => {
     edit(`${MEDIA}/${file}`, text);
     const before = await gitSnapshot(repo);
-    for (const PATH of [undefined, ...(haveFlux ? [PATH_WITH_FLUX] : [])]) {
-      const run = await deploy(MEDIA, ["--offline", "-m", "broken"], PATH ? { PATH } : {});
-      expect(run.exitCode).toBe(1);
-      expect(run.stderr).toMatch(/deploy.sh: (kustomize build|postBuild substitution) of overlays\/prod failed/);
-      expect(await gitSnapshot(repo)).toBe(before);
-    }
+    const run = await deploy(MEDIA, ["--offline", "-m", "broken"]);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/deploy.sh: (kustomize build|postBuild substitution) of overlays\/prod failed/);
+    expect(await gitSnapshot(repo)).toBe(before);
   });
 
-  it("substitutes as Flux does with and without the flux CLI: defaults, $$ escapes, quotes", async () => {
+  it("substitutes with Flux's own code: defaults, $$ escapes, quotes, and objects annotated substitute: disabled left alone", async () => {
     edit(`${MEDIA}/base/homepage/configmap.yaml`, '  escaped: "$${NOT_SUBSTITUTED}"\n  fallback: ${UNSET_WITH_DEFAULT:=ok}\n  quoted: ${quote}x${quote}\n');
-    for (const PATH of [undefined, ...(haveFlux ? [PATH_WITH_FLUX] : [])]) {
-      const run = await deploy(MEDIA, ["--dry-run", "--offline"], PATH ? { PATH } : {});
-      expect(run.exitCode, run.stderr).toBe(0);
-      expect(run.stdout).toContain(PATH ? "flux envsubst --strict" : "jq, with flux envsubst's rules");
-    }
+    // Strict substitution fails on ${NOT_DEFINED_ANYWHERE} unless Flux leaves the object alone.
+    const kept = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  script: echo ${NOT_DEFINED_ANYWHERE}\n";
+    writeFileSync(path.join(repo.work, MEDIA, "base/kept.yaml"), kept);
+    edit(`${MEDIA}/base/kustomization.yaml`, "  - kept.yaml\n");
+    const run = await deploy(MEDIA, ["--dry-run", "--offline"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain("postBuild substitution (flux build kustomization --dry-run --strict-substitute)");
+  });
+
+  it("without the flux CLI, refuses in one line a build with postBuild variables, and validates one without", async () => {
+    edit(`${MEDIA}/base/namespace.yaml`, "# change\n");
+    const refused = await deploy(MEDIA, ["--dry-run", "--offline"], { PATH: PATH_WITHOUT_FLUX });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toBe("deploy.sh: flux is not installed: it substitutes the postBuild variables of overlays/prod as Flux does (https://fluxcd.io/flux/installation/#install-the-flux-cli)");
+    edit("infrastructure/monitoring/base/namespace.yaml", "# change\n");
+    const validated = await deploy("infrastructure/monitoring", ["--dry-run", "--offline"], { PATH: PATH_WITHOUT_FLUX });
+    expect(validated.exitCode, validated.stderr).toBe(0);
   });
 
   it("validates, commits and pushes a folder no Flux Kustomization applies, and says so", async () => {

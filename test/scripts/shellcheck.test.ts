@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { copyExample, EXAMPLE_FOLDERS, EXAMPLE_ROOT } from "../support/example.ts";
 import { REPO_SCRIPT_LIBRARIES } from "../../helpers/templates.ts";
-import { SCRIPT_LIB_VERSION } from "../../helpers/version.ts";
+import { SCRIPT_FACTS_VERSION, SCRIPT_LIB_VERSION } from "../../helpers/version.ts";
 import { inCI, runScript, warnSkipping } from "./support.ts";
 
 // Default checks plus the optional ones Google's shell style asks for (braces, [[ ]], default cases).
@@ -33,7 +33,7 @@ describe("generated scripts", () => {
     const text = readFileSync(file, "utf8");
     expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
     expect(text).toContain("\nset -Eeuo pipefail\n");
-    expect(text.trimEnd()).toMatch(new RegExp(`\n${path.basename(script, ".sh")}_main ${SCRIPT_LIB_VERSION.replaceAll(".", "\\.")} "\\$@"$`));
+    expect(text.trimEnd()).toMatch(new RegExp(`\n${path.basename(script, ".sh")}_main ${SCRIPT_FACTS_VERSION.replaceAll(".", "\\.")} "\\$@"$`));
     expect(text).not.toMatch(/\beval\b/);
   });
 });
@@ -70,9 +70,12 @@ describe("dashboard.sh without a cluster or tools", () => {
 });
 
 describe("the script libraries", () => {
-  it.each(REPO_SCRIPT_LIBRARIES)("%s carries the version the generated scripts are written for", (library) => {
+  it.each(REPO_SCRIPT_LIBRARIES)("%s carries its version, one that reads the facts the generated scripts hold", (library) => {
     const text = readFileSync(path.join(EXAMPLE_ROOT, library), "utf8");
     expect(/^readonly [A-Z]+_LIB_VERSION="([^"]+)"$/m.exec(text)?.[1]).toBe(SCRIPT_LIB_VERSION);
+    const [major, minor] = SCRIPT_LIB_VERSION.split(".").map(Number);
+    const [factsMajor, factsMinor] = SCRIPT_FACTS_VERSION.split(".").map(Number);
+    expect([major, minor! >= factsMinor!]).toEqual([factsMajor, true]);
   });
 
   it("refuses, in one line naming the command that updates it, a library older than the script needs", async () => {

@@ -5,10 +5,11 @@
 # sources this file and calls deploy_main with the library version it was generated for.
 # Ships this folder through Flux: validate, commit only this folder, push, reconcile this
 # namespace's own Kustomization, wait for it and for the rollouts, and revert on failure.
-# Needs bash 4.4+, git, kubectl and jq; flux is used when installed. (SC2153 and SC2154 are off: the facts
-# are assigned by the calling script, with which ShellCheck also checks this file.)
+# Needs bash 4.4+, git, kubectl and jq, and flux for a build with postBuild variables; flux is
+# used when installed. (SC2153 and SC2154 are off: the facts are assigned by the calling
+# script, with which ShellCheck also checks this file.)
 
-readonly DEPLOY_LIB_VERSION="1.0.0"
+readonly DEPLOY_LIB_VERSION="1.1.0"
 readonly KUSTOMIZATIONS_RESOURCE="kustomizations.kustomize.toolkit.fluxcd.io"
 # The namespace folder is the calling script's; the repository root holds this file's folder.
 FOLDER="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd -P)"
@@ -59,8 +60,8 @@ Usage: ./deploy.sh [-m MESSAGE] [options]
 Deploys ${FOLDER_IN_REPO} (namespace ${NAMESPACE}) through Flux, stopping at the first failure:
 
  1. Validate: build what Flux builds (${BUILD_DIRS[*]}) with kubectl kustomize, substitute its
-    postBuild variables (flux envsubst --strict when flux is installed, else the same rules in jq;
-    a variable defined nowhere fails), then kubectl apply --server-side --dry-run=server against
+    postBuild variables with flux build kustomization --dry-run --strict-substitute (a variable
+    defined nowhere fails), then kubectl apply --server-side --dry-run=server against
     the cluster, and flux diff kustomization when flux is installed. Nothing is committed if
     this fails.
  2. Git: commit only ${FOLDER_IN_REPO} (other staged or modified files are left alone) and push
@@ -228,35 +229,26 @@ build_manifests() {
   kubectl kustomize --load-restrictor LoadRestrictionsNone "${dir}" >"${out}"
 }
 
-# Flux postBuild substitution of file $2 for build $1, in place. (Called from `||`, where set -e
-# is off: each failure returns explicitly.)
+# Flux postBuild substitution of file $2 for build $1, in place, by `flux build kustomization`:
+# kustomize-controller's own code, so objects annotated `substitute: disabled` stay as written.
+# A dry run reads no ConfigMap or Secret, so the variables go inline into a Kustomization file
+# in WORK_DIR, which only this user can read. (Called from `||`, where set -e is off: each
+# failure returns explicitly.)
 substitute() {
-  local index="$1" file="$2" substituted="$2.substituted"
+  local index="$1" file="$2" dir="${WORK_DIR}/substitute-$1"
+  local ref="${BUILD_KUSTOMIZATIONS[$1]%% *}"
   local -a variables
   mapfile -d '' -t variables < <(build_variables "${index}")
-  if [[ -n "${FLUX}" ]]; then
-    # env -i: Flux substitutes only its own variables, never the caller's environment.
-    env -i "${variables[@]}" "${FLUX}" envsubst --strict <"${file}" >"${substituted}" || return 1
-  else
-    # Flux's rules in jq: ${VAR}; ${VAR:-default}, ${VAR:=default} and ${VAR=default} (the
-    # default when VAR is unset or empty); $$ for a literal $; a variable defined nowhere fails.
-    # The whole file is one input (-Rs): jq's exit status reflects only its last input.
-    jq -Rsj --args '
-      ($ARGS.positional | map(capture("^(?<k>[^=]*)=(?<v>.*)$"; "p") | {(.k): .v}) | add // {}) as $vars
-      | def substitute:
-          gsub("\\$\\$|\\$\\{(?<expr>[^}]*)\\}";
-            if .expr == null then "$"
-            else .expr as $expr
-              | ($expr | capture("^(?<name>[_a-zA-Z][_a-zA-Z0-9]*)((?<op>:-|:?=)(?<default>.*))?$")
-                  // error("${\($expr)} needs the flux CLI to be validated")) as $m
-              | ($vars[$m.name] // "") as $value
-              | if $m.op != null and $value == "" then $m.default
-                elif $vars | has($m.name) then $value
-                else error("variable not set (strict mode): \"\($m.name)\"") end
-            end);
-        split("\n") | map(substitute) | join("\n")' "${variables[@]}" <"${file}" >"${substituted}" || return 1
-  fi
-  mv "${substituted}" "${file}"
+  mkdir -p "${dir}" && mv "${file}" "${dir}/build.yaml" || return 1
+  printf 'resources:\n  - build.yaml\n' >"${dir}/kustomization.yaml"
+  jq -n --arg name "${ref#*/}" --arg namespace "${ref%%/*}" '{
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization",
+      metadata: {name: $name, namespace: $namespace},
+      spec: {interval: "1h", path: "./", prune: false, sourceRef: {kind: "GitRepository", name: "deploy"},
+        postBuild: {substitute: ($ARGS.positional | map(capture("^(?<k>[^=]*)=(?<v>.*)$"; "s") | {(.k): .v}) | add // {})}}
+    }' --args "${variables[@]}" >"${dir}.json" || return 1
+  "${FLUX}" build kustomization "${ref#*/}" --path "${dir}" --kustomization-file "${dir}.json" \
+    --dry-run --strict-substitute >"${file}" || return 1
 }
 
 # The API server's complaints from a dry-run apply, without the accepted objects, each cut short.
@@ -321,8 +313,9 @@ validate() {
     build_manifests "${index}" "${file}" || die "kustomize build of ${BUILD_DIRS[index]} failed"
     ok "kustomize build ${BUILD_DIRS[index]}${BUILD_KUSTOMIZATIONS[index]:+ (${BUILD_KUSTOMIZATIONS[index]})}"
     if build_substitutes "${index}"; then
+      [[ -n "${FLUX}" ]] || die "flux is not installed: it substitutes the postBuild variables of ${BUILD_DIRS[index]} as Flux does (https://fluxcd.io/flux/installation/#install-the-flux-cli)"
       substitute "${index}" "${file}" || die "postBuild substitution of ${BUILD_DIRS[index]} failed"
-      ok "postBuild substitution ($(if [[ -n "${FLUX}" ]]; then echo "flux envsubst --strict"; else echo "jq, with flux envsubst's rules"; fi))"
+      ok "postBuild substitution (flux build kustomization --dry-run --strict-substitute)"
     fi
     if [[ "${online}" == true ]]; then
       # Server-side apply as kustomize-controller does, so the API server validates every field.
