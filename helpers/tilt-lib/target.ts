@@ -2,9 +2,10 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { hasKustomization, isInsideFolder, isWithin, toPosix } from "../repository/files.ts";
+import { isInsideFolder, toPosix } from "../repository/files.ts";
 import { checkFolder, scanRepository, type Repository } from "../repository/scan.ts";
 import { gitOriginUrl, gitTopLevel } from "../repository/tools.ts";
+import { kustomizationsSweeping } from "../repository/flux.ts";
 
 export const DEFAULT_PACKAGE_DIR = "tilt-lib";
 
@@ -55,7 +56,7 @@ export async function resolvePackageTarget(answer: string, cwd: string): Promise
 
   // Flux builds a path without kustomization.yaml from everything below it: it would apply the
   // package too, and fight ArgoCD over the ConfigMaps.
-  const sweeping = repo.kustomizations.find((k) => isWithin(dirInRepo, k.path) && !hasKustomization(path.join(repo.root, k.path)));
+  const [sweeping] = kustomizationsSweeping(repo.root, dirInRepo, repo.kustomizations);
   if (sweeping) {
     throw new UserError(`${dirInRepo} is inside ./${sweeping.path}, which the Flux Kustomization ${sweeping.namespace}/${sweeping.name} applies whole (it has no kustomization.yaml): put the package elsewhere`);
   }
