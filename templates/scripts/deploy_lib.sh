@@ -236,7 +236,7 @@ build_manifests() {
 # failure returns explicitly.)
 substitute() {
   local index="$1" file="$2" dir="${WORK_DIR}/substitute-$1"
-  local ref="${BUILD_KUSTOMIZATIONS[$1]%% *}"
+  local ref="${BUILD_KUSTOMIZATIONS[index]%% *}"
   local -a variables
   mapfile -d '' -t variables < <(build_variables "${index}")
   mkdir -p "${dir}" && mv "${file}" "${dir}/build.yaml" || return 1
@@ -325,12 +325,9 @@ validate() {
       mapfile -t applied <"${file}.out"
       ok "kubectl apply --server-side --dry-run=server (${#applied[@]} objects)"
     else
-      # kubectl's client-side dry run needs API discovery from a server: re-parse instead.
-      mkdir -p "${WORK_DIR}/parse-${index}"
-      mv "${file}" "${WORK_DIR}/parse-${index}/build.yaml"
-      printf 'resources:\n  - build.yaml\n' >"${WORK_DIR}/parse-${index}/kustomization.yaml"
-      kubectl kustomize "${WORK_DIR}/parse-${index}" >/dev/null || die "the substituted build of ${BUILD_DIRS[index]} is not valid YAML"
-      ok "parsed offline (no server-side dry run)"
+      # kubectl's client-side dry run needs API discovery from a server. kustomize and flux
+      # build parse what they emit, so the build above is the whole offline check.
+      info "offline: no server-side dry run"
     fi
   done
   if [[ "${online}" == true && ${#RECONCILED[@]} -gt 0 ]]; then
