@@ -154,17 +154,22 @@ export function matchNamespaceKustomizations(folder: string, all: FluxKustomizat
  * the Kustomizations that would reach `target` (e.g. overlays/dev) that way.
  */
 export function kustomizationsSweeping(root: string, target: string, all: FluxKustomization[]): FluxKustomization[] {
-  return all.filter((k) => {
-    if (!isWithin(target, k.path)) return false;
-    if (k.path === target) return true;
-    let dir = k.path;
-    const rest = target.slice(k.path === "" ? 0 : k.path.length + 1).split("/");
-    for (const part of rest) {
-      if (hasKustomization(path.join(root, dir))) return false;
-      dir = dir === "" ? part : `${dir}/${part}`;
-    }
-    return true;
-  });
+  return all.filter((k) => isWithin(target, k.path) && (k.path === target || kustomizationAbove(root, k.path, target) === undefined));
+}
+
+/**
+ * Which kustomization.yaml decides whether Flux's build of `fluxPath` takes in `target`, a
+ * directory below it: the first one on the way down, `target` excluded. Undefined when there is
+ * none: the kustomization Flux generates then takes `target` in, whole.
+ */
+export function kustomizationAbove(root: string, fluxPath: string, target: string): string | undefined {
+  let dir = fluxPath;
+  const rest = target === fluxPath ? [] : target.slice(fluxPath === "" ? 0 : fluxPath.length + 1).split("/");
+  for (const part of rest) {
+    if (hasKustomization(path.join(root, dir))) return dir;
+    dir = dir === "" ? part : `${dir}/${part}`;
+  }
+  return undefined;
 }
 
 export interface FluxVariable {

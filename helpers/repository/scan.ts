@@ -5,6 +5,7 @@ import { UserError } from "../errors.ts";
 import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
 import { hasKustomization, isInsideFolder, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
 import { gitTopLevel, gitYamlFiles } from "./tools.ts";
+import { asAppliedByParents } from "./applied-kustomizations.ts";
 
 export interface Repository {
   root: string;
@@ -62,7 +63,8 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
   const root = holding[0] ?? (below.length === 1 ? below[0]! : top);
   const prefix = toPosix(path.relative(top, root));
   const rebase = (file: string) => (prefix === "" ? file : file.slice(prefix.length + 1));
-  const inRoot = objects.filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`)).map((o) => ({ ...o, file: rebase(o.file) }));
+  const written = objects.filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`)).map((o) => ({ ...o, file: rebase(o.file) }));
+  const inRoot = await asAppliedByParents(root, written);
   const kustomizations = findFluxKustomizations(inRoot);
   const rootFiles = files.filter((f) => prefix === "" || f.startsWith(`${prefix}/`)).map(rebase);
   return {

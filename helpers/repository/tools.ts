@@ -36,6 +36,8 @@ export interface BuildTarget {
   label: string;
   components?: string[];
   patches?: FluxPatch[];
+  /** `spec.targetNamespace`, which Flux sets as the kustomization's namespace. */
+  namespace?: string;
   /**
    * Targets of one group may hold the same objects before Flux substitutes them (the apps of one
    * namespace folder all name a HelmRelease `${APP}`), which fails a combined build: no chunk
@@ -68,12 +70,12 @@ const BUILD_CHUNK = 64;
 
 async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   const one = (dir: string, label: string) => kustomizeBuild(dir, label).catch((error: unknown) => toUserError(error));
-  const wrapped = (target: BuildTarget) => Boolean(target.components?.length || target.patches?.length);
+  const wrapped = (target: BuildTarget) => Boolean(target.components?.length || target.patches?.length || target.namespace);
   const simple = targets.length === 1 && !wrapped(targets[0]!);
   if (simple) return [await one(targets[0]!.dir, targets[0]!.label)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
   try {
-    // Flux applies spec.components and spec.patches on top of spec.path: a wrapper kustomization does the same.
+    // Flux adds spec.components, spec.patches and spec.targetNamespace to spec.path's build: a wrapper kustomization does the same.
     const dirs: string[] = [];
     for (const [index, target] of targets.entries()) {
       if (!wrapped(target)) {
@@ -83,7 +85,7 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
       const wrapper = path.join(work, `flux-${index}`);
       await mkdir(wrapper);
       const rel = (p: string) => path.relative(wrapper, p);
-      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: (target.components ?? []).map(rel), patches: target.patches ?? [] }));
+      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: (target.components ?? []).map(rel), patches: target.patches ?? [], ...(target.namespace && { namespace: target.namespace }) }));
       dirs.push(wrapper);
     }
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];

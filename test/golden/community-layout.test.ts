@@ -14,7 +14,8 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     const { models } = await scaffold({ folders: [app], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
     const [model] = models;
     expect(model!.namespace).toBe("media");
-    expect(model!.flux.toSuspend).toEqual(["flux-system/sonarr"]);
+    // kubernetes/apps/media/kustomization.yaml puts the Kustomization in media, whatever ks.yaml says.
+    expect(model!.flux.toSuspend).toEqual(["media/sonarr"]);
     expect(model!.flux.ancestors.map((k) => k.name)).toEqual(["cluster-apps"]);
     expect(model!.resources.map((r) => [r.name, r.objects])).toEqual([["sonarr", ["sonarr:helmrelease", "app-template:ocirepository"]]]);
     expect(model!.builds).toMatchObject([
@@ -34,7 +35,7 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     await execa("git", ["init", "-q", root]);
     const { models } = await scaffold({ folders: [media], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
     const [model] = models;
-    expect(model!.flux.toSuspend).toEqual(["flux-system/radarr", "flux-system/sonarr"]);
+    expect(model!.flux.toSuspend).toEqual(["media/radarr", "media/sonarr"]);
     expect(model!.builds.map((b) => [b.name, b.path, b.live.dir, b.localPath.dir])).toEqual([
       ["radarr", "radarr/app", "overlays/dev/radarr", "overlays/dev/radarr/local-path"],
       ["sonarr", "sonarr/app", "overlays/dev/sonarr", "overlays/dev/sonarr/local-path"],

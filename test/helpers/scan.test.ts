@@ -74,6 +74,31 @@ describe("scanRepository", () => {
   it("refuses a folder at the file system's root", async () => {
     await expect(scanRepository("/x", "/")).rejects.toThrow(/\/x is not in a git repository, nor below a folder of Flux manifests/);
   });
+
+  it("reads each Kustomization as its parent applies it: in the namespace a kustomization.yaml on the way gives it, with the parent's patches", async () => {
+    // The community layout: ks.yaml files without a namespace, each namespace folder's kustomization.yaml naming one.
+    const child = (name: string) => ks(name, `path: ./kubernetes/apps/${name}`).replace(", namespace: flux-system", "");
+    const patch = "{patch: '{apiVersion: kustomize.toolkit.fluxcd.io/v1, kind: Kustomization, metadata: {name: _}, spec: {timeout: 10m}}', target: {kind: Kustomization}}";
+    const top = repository({
+      "clusters/home/apps.yaml": ks("cluster-apps", `path: ./kubernetes/apps, patches: [${patch}]`),
+      "kubernetes/apps/media/kustomization.yaml": "namespace: media\nresources: [sonarr/ks.yaml]\n",
+      "kubernetes/apps/media/sonarr/ks.yaml": child("sonarr"),
+      // The same name in another namespace folder: each file keeps its own namespace.
+      "kubernetes/apps/books/kustomization.yaml": "namespace: books\nresources: [sonarr/ks.yaml]\n",
+      "kubernetes/apps/books/sonarr/ks.yaml": child("sonarr"),
+      // A plain file of the folder Flux generates a kustomization for: taken in as written.
+      "kubernetes/apps/loose.yaml": child("loose"),
+    });
+    const repo = await scanRepository(top, top);
+    expect(repo.kustomizations.map((k) => [k.file, `${k.namespace}/${k.name}`])).toEqual([
+      ["clusters/home/apps.yaml", "flux-system/cluster-apps"],
+      ["kubernetes/apps/books/sonarr/ks.yaml", "books/sonarr"],
+      ["kubernetes/apps/loose.yaml", "flux-system/loose"],
+      ["kubernetes/apps/media/sonarr/ks.yaml", "media/sonarr"],
+    ]);
+    const spec = (file: string) => repo.objects.find((o) => o.file === file && o.object.kind === "Kustomization")!.object.spec;
+    expect([spec("kubernetes/apps/media/sonarr/ks.yaml")!.timeout, spec("kubernetes/apps/loose.yaml")!.timeout]).toEqual(["10m", undefined]);
+  });
 });
 
 describe("checkFolder", () => {
@@ -87,4 +112,5 @@ describe("checkFolder", () => {
     expect(() => checkFolder("apps/file.yaml", top)).toThrow(/is not a directory$/);
     expect(() => checkFolder("apps/link", top)).toThrow(/^apps\/link is a symlink to .*, outside the repository: name the folder itself$/);
   });
+
 });
