@@ -174,6 +174,7 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
       label: path.posix.join(l.folderInRepo, unit.path),
       components: unit.components.map((c) => path.join(l.repo.root, c)),
       patches: unit.patches,
+      images: unit.images,
       group: l.folder,
     })),
   );

@@ -5,7 +5,7 @@
 // `devClaims` is `live` with claims of Tilt's own, for local-path storage on the Flux cluster.
 import path from "node:path";
 import type { WorkloadPatch } from "../namespace/dev-patches.ts";
-import type { FluxPatch } from "../repository/flux.ts";
+import type { FluxImage, FluxPatch } from "../repository/flux.ts";
 import type { ObjectGroups } from "../namespace/grouping.ts";
 import { exactTarget, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { DevBuild, ReleasePatch, TiltResource } from "../namespace/model.ts";
@@ -38,8 +38,9 @@ export interface DevUnitInput {
   /** Repository-relative: the directory Flux builds and its Flux components. */
   fluxPath: string;
   fluxComponents: string[];
-  /** Flux-level patches (`spec.patches`): the dev overlays apply them first, as Flux does. */
+  /** Flux-level patches (`spec.patches`, `spec.commonMetadata`): the dev overlays apply them first, as Flux does. */
   fluxPatches: FluxPatch[];
+  fluxImages: FluxImage[];
   targetNamespace?: string;
   /** Tilt refs of the objects it builds. */
   refs: Set<string>;
@@ -125,7 +126,8 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       resources: [fromOverlay(unit.fluxPath)],
       components: components.map(fromOverlay),
       deletes: deletes.map(target),
-      fluxPatches: unit.fluxPatches.map((p) => ({ patch: p.patch, ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),
+      fluxPatches: unit.fluxPatches.map((p) => ({ lines: p.patch.replace(/\n+$/, "").split("\n"), from: p.from ?? "spec.patches", ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),
+      images: unit.fluxImages,
       keepOnDown,
       patches,
       releasePatches,

@@ -174,6 +174,7 @@ export function inspectNamespace(
       fluxPath: path.posix.join(folderInRepo, unit.path),
       fluxComponents: unit.components,
       fluxPatches: unit.patches,
+      fluxImages: unit.images,
       targetNamespace: unit.targetNamespace,
       refs: new Set(parsed[index]!.objects.map(tiltObjectRef)),
     })),

@@ -1,5 +1,5 @@
 // The one typed model of a namespace folder. Templates see this and nothing else.
-import type { FluxKustomization, FluxVariable } from "../repository/flux.ts";
+import type { FluxImage, FluxKustomization, FluxVariable } from "../repository/flux.ts";
 import type { WorkloadPatch } from "./dev-patches.ts";
 import type { Exclusion } from "../live-cluster/exclusions.ts";
 import type { PortForward, SkippedPort } from "./ports.ts";
@@ -45,8 +45,12 @@ export interface DevBuild {
   namespace?: string;
   resources: string[];
   components: string[];
-  /** The Kustomization's own `spec.patches`, first, as Flux applies them: the patch text, the target as JSON. */
-  fluxPatches: { patch: string; target?: string }[];
+  /**
+   * What the Kustomization adds to its build, first, as Flux does: its `spec.patches` and
+   * `spec.commonMetadata` as patches (the text's lines, the target as JSON, the field), its `spec.images`.
+   */
+  fluxPatches: { lines: string[]; target?: string; from: string }[];
+  images: FluxImage[];
   /** Objects of Flux's build left out: `name` before Flux substitution, `target` kustomize's. */
   deletes: { apiVersion: string; kind: string; name: string; target: string }[];
   /** Annotate every object `tilt.dev/down-policy: keep`, so `tilt down` leaves it to Flux. */

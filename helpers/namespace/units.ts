@@ -2,8 +2,9 @@
 // built the way Flux builds it (its path, components and targetNamespace); Kustomizations with
 // the same spec (one per cluster, say) share one build. Each build gets dev overlays of its own.
 import path from "node:path";
+import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
-import type { FluxKustomization, FluxPatch } from "../repository/flux.ts";
+import type { FluxImage, FluxKustomization, FluxPatch } from "../repository/flux.ts";
 import { hasKustomization } from "../repository/files.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";
@@ -15,9 +16,10 @@ export interface LocatedUnit {
   /** Namespace-relative directory Flux builds (overlays/prod, base, sonarr/app, …). */
   path: string;
   kustomizations: FluxKustomization[];
-  /** Flux-level kustomize Components, repository-relative, and Flux-level patches. */
+  /** Flux-level kustomize Components, repository-relative, patches (commonMetadata's too) and images. */
   components: string[];
   patches: FluxPatch[];
+  images: FluxImage[];
   targetNamespace?: string;
   /**
    * Namespace-relative directory of its dev overlays: overlays/dev, overlays/dev/<name> for several,
@@ -34,12 +36,16 @@ export interface LocatedUnit {
 export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
   // One name in one namespace is one Kustomization, defined once per cluster (clusters/staging,
   // clusters/production): the first definition is the build, whatever the others patch.
+  const renaming = own.find((k) => k.namePrefix !== undefined || k.nameSuffix !== undefined);
+  if (renaming) {
+    throw new UserError(`Flux Kustomization ${renaming.name} (${renaming.file}) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names`);
+  }
   const byName = new Map<string, FluxKustomization[]>();
   for (const k of own) byName.set(`${k.namespace}/${k.name}`, [...(byName.get(`${k.namespace}/${k.name}`) ?? []), k]);
   const groups = new Map<string, FluxKustomization[]>();
   for (const same of byName.values()) {
     const k = same[0]!;
-    const key = JSON.stringify([k.path, k.components ?? [], k.patches ?? [], k.targetNamespace ?? ""]);
+    const key = JSON.stringify([k.path, k.components ?? [], k.patches ?? [], k.images ?? [], k.commonMetadata ?? {}, k.targetNamespace ?? ""]);
     groups.set(key, [...(groups.get(key) ?? []), ...same]);
   }
   const units = [...groups.values()].map((kustomizations) => {
@@ -49,7 +55,8 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
       path: path.posix.relative(folderInRepo, first.path) || ".",
       kustomizations,
       components: (first.components ?? []).map((c) => path.posix.join(first.path, c)),
-      patches: first.patches ?? [],
+      patches: [...(first.patches ?? []), ...commonMetadataPatches(first)],
+      images: first.images ?? [],
       targetNamespace: first.targetNamespace,
     };
   });
@@ -68,7 +75,7 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
     // A Flux path without kustomization.yaml (Flux generates one): dev builds on base/ instead.
     if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
     const [unit] = units;
-    return [{ name: unit?.name ?? "base", path: "base", kustomizations: unit?.kustomizations ?? [], components: unit?.components ?? [], patches: unit?.patches ?? [], targetNamespace: unit?.targetNamespace, devDir: DEV_OVERLAY_DIR }];
+    return [{ name: unit?.name ?? "base", path: "base", kustomizations: unit?.kustomizations ?? [], components: unit?.components ?? [], patches: unit?.patches ?? [], images: unit?.images ?? [], targetNamespace: unit?.targetNamespace, devDir: DEV_OVERLAY_DIR }];
   }
   const missing = units.find((u) => !buildable.includes(u));
   if (missing) {
@@ -81,6 +88,17 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
     names.add(name);
     return { ...unit, name, devDir: `${DEV_OVERLAY_DIR}/${name}` };
   });
+}
+
+/**
+ * Flux sets spec.commonMetadata on every object it applies, after the build and on metadata only
+ * (never on pod templates or selectors): a patch of every object's metadata does the same.
+ */
+function commonMetadataPatches(k: FluxKustomization): FluxPatch[] {
+  const { labels, annotations } = k.commonMetadata ?? {};
+  if (!labels && !annotations) return [];
+  const metadata = { name: "any", ...(labels && { labels }), ...(annotations && { annotations }) };
+  return [{ patch: stringify({ apiVersion: "v1", kind: "Any", metadata }), target: { name: ".*" }, from: "spec.commonMetadata" }];
 }
 
 function flatFolder(folderInRepo: string, k: FluxKustomization): UserError {

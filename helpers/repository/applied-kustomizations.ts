@@ -65,6 +65,7 @@ function childBuilds(root: string, parent: FluxKustomization, all: FluxKustomiza
       label: dir || ".",
       components: (parent.components ?? []).map((c) => path.join(root, parent.path, c)),
       patches: parent.patches,
+      images: parent.images,
       namespace: parent.targetNamespace,
     },
   }));

@@ -19,6 +19,13 @@ export interface FluxKustomization {
   components?: string[];
   /** Flux-level kustomize patches (`spec.patches`), which Flux adds to the build. */
   patches?: FluxPatch[];
+  /** `spec.images`, which Flux adds to the build's kustomization as kustomize's `images`. */
+  images?: FluxImage[];
+  /** `spec.commonMetadata`: labels and annotations Flux sets on every object it applies. */
+  commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** `spec.namePrefix` / `spec.nameSuffix`, which rename every object Flux builds. */
+  namePrefix?: string;
+  nameSuffix?: string;
   sourceRef: { kind: string; name: string; namespace: string };
   postBuild?: {
     substitute: Record<string, string>;
@@ -29,6 +36,15 @@ export interface FluxKustomization {
 export interface FluxPatch {
   patch: string;
   target?: Record<string, unknown>;
+  /** The Kustomization's field it comes from when not `spec.patches`. */
+  from?: "spec.commonMetadata";
+}
+
+export interface FluxImage {
+  name: string;
+  newName?: string;
+  newTag?: string;
+  digest?: string;
 }
 
 export interface FluxGitRepository {
@@ -62,6 +78,13 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         targetNamespace: typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined,
         components: Array.isArray(spec.components) ? spec.components.map(String) : undefined,
         patches: Array.isArray(spec.patches) ? (spec.patches as Record<string, unknown>[]).map((p) => ({ patch: String(p.patch ?? ""), ...(p.target ? { target: p.target as Record<string, unknown> } : {}) })) : undefined,
+        images: Array.isArray(spec.images) ? (spec.images as Record<string, unknown>[]).map(imageOf) : undefined,
+        commonMetadata: spec.commonMetadata && {
+          ...(spec.commonMetadata.labels && { labels: stringValues(spec.commonMetadata.labels) }),
+          ...(spec.commonMetadata.annotations && { annotations: stringValues(spec.commonMetadata.annotations) }),
+        },
+        namePrefix: typeof spec.namePrefix === "string" && spec.namePrefix !== "" ? spec.namePrefix : undefined,
+        nameSuffix: typeof spec.nameSuffix === "string" && spec.nameSuffix !== "" ? spec.nameSuffix : undefined,
         sourceRef: {
           kind: String(spec.sourceRef?.kind ?? "GitRepository"),
           name: String(spec.sourceRef?.name ?? ""),
@@ -77,6 +100,12 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         },
       };
     });
+}
+
+function imageOf(image: Record<string, unknown>): FluxImage {
+  // An unquoted tag (`newTag: 1.27`) is a YAML number.
+  const field = (key: string) => (["string", "number"].includes(typeof image[key]) && image[key] !== "" ? { [key]: String(image[key]) } : {});
+  return { name: String(image.name ?? ""), ...field("newName"), ...field("newTag"), ...field("digest") };
 }
 
 /** Directory copies of an ArtifactGenerator's artifacts, by `namespace/name`: artifact dir → repository dir. */

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import type { FluxPatch } from "./flux.ts";
+import type { FluxImage, FluxPatch } from "./flux.ts";
 import { UserError, firstLine } from "../errors.ts";
 
 /**
@@ -36,6 +36,7 @@ export interface BuildTarget {
   label: string;
   components?: string[];
   patches?: FluxPatch[];
+  images?: FluxImage[];
   /** `spec.targetNamespace`, which Flux sets as the kustomization's namespace. */
   namespace?: string;
   /**
@@ -70,12 +71,12 @@ const BUILD_CHUNK = 64;
 
 async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   const one = (dir: string, label: string) => kustomizeBuild(dir, label).catch((error: unknown) => toUserError(error));
-  const wrapped = (target: BuildTarget) => Boolean(target.components?.length || target.patches?.length || target.namespace);
+  const wrapped = (target: BuildTarget) => Boolean(target.components?.length || target.patches?.length || target.images?.length || target.namespace);
   const simple = targets.length === 1 && !wrapped(targets[0]!);
   if (simple) return [await one(targets[0]!.dir, targets[0]!.label)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
   try {
-    // Flux adds spec.components, spec.patches and spec.targetNamespace to spec.path's build: a wrapper kustomization does the same.
+    // Flux adds spec.components, spec.patches, spec.images and spec.targetNamespace to spec.path's build: a wrapper kustomization does the same.
     const dirs: string[] = [];
     for (const [index, target] of targets.entries()) {
       if (!wrapped(target)) {
@@ -85,7 +86,7 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
       const wrapper = path.join(work, `flux-${index}`);
       await mkdir(wrapper);
       const rel = (p: string) => path.relative(wrapper, p);
-      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: (target.components ?? []).map(rel), patches: target.patches ?? [], ...(target.namespace && { namespace: target.namespace }) }));
+      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: (target.components ?? []).map(rel), patches: (target.patches ?? []).map(({ patch, target }) => ({ patch, target })), images: target.images ?? [], ...(target.namespace && { namespace: target.namespace }) }));
       dirs.push(wrapper);
     }
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];

@@ -33,7 +33,7 @@ function derive(objects = OBJECTS) {
 }
 
 function oneUnit(fluxPath: string, objects: KubeObject[], devDir = "overlays/dev") {
-  return { devDir, fluxPath, fluxComponents: [], fluxPatches: [], refs: new Set(objects.map(tiltObjectRef)) };
+  return { devDir, fluxPath, fluxComponents: [], fluxPatches: [], fluxImages: [], refs: new Set(objects.map(tiltObjectRef)) };
 }
 
 describe("deriveDevBuilds", () => {

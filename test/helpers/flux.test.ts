@@ -32,6 +32,13 @@ describe("findFluxKustomizations", () => {
       ["root", ""],
     ]);
   });
+
+  it("reads what Flux adds to the build: images, commonMetadata, a name prefix", () => {
+    const [k] = findFluxKustomizations([
+      ks("apps", { path: "apps", images: [{ name: "nginx", newTag: 1.27, digest: "" }], commonMetadata: { annotations: { team: "media" } }, namePrefix: "prod-" }),
+    ]);
+    expect([k!.images, k!.commonMetadata, k!.namePrefix, k!.nameSuffix]).toEqual([[{ name: "nginx", newTag: "1.27" }], { annotations: { team: "media" } }, "prod-", undefined]);
+  });
 });
 
 describe("matchNamespaceKustomizations", () => {

@@ -33,6 +33,7 @@ function built(name: string, own: FluxKustomization[], builds: string[]): BuiltN
     kustomizations: [k],
     components: [],
     patches: [],
+    images: [],
     targetNamespace: k.targetNamespace,
     devDir: own.length > 1 ? `overlays/dev/${k.name}` : "overlays/dev",
   }));

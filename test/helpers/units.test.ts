@@ -60,4 +60,19 @@ describe("locateUnits", () => {
       "apps/media is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests",
     );
   });
+
+  it("builds a path once per set of images and commonMetadata, which it adds as Flux does", () => {
+    const labelled = { commonMetadata: { labels: { "app.kubernetes.io/part-of": "media" } } };
+    const own = [kustomization("a", "apps/media/app", { images: [{ name: "nginx", newTag: "1.27" }] }), kustomization("b", "apps/media/app", labelled)];
+    const [a, b] = locateUnits(folder(["app"]), "apps/media", own);
+    expect([a!.images, a!.patches]).toEqual([[{ name: "nginx", newTag: "1.27" }], []]);
+    // On every object's metadata, never on a pod template: a patch of metadata on all objects.
+    expect(b!.patches).toEqual([{ patch: "apiVersion: v1\nkind: Any\nmetadata:\n  name: any\n  labels:\n    app.kubernetes.io/part-of: media\n", target: { name: ".*" }, from: "spec.commonMetadata" }]);
+  });
+
+  it("refuses a Kustomization that renames what it applies: Tilt would apply copies under the old names", () => {
+    expect(() => locateUnits(folder(["app"]), "apps/media", [kustomization("media", "apps/media/app", { namePrefix: "prod-" })])).toThrow(
+      "Flux Kustomization media (clusters/a/media.yaml) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names",
+    );
+  });
 });

@@ -1,11 +1,12 @@
 // A namespace's dev overlays of one kind as Flux would apply them: each Flux build's overlay built
 // by the real kustomize, then substituted by the real `flux envsubst` with that build's variables.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
 import type { DevBuild, FluxBuild, NamespaceModel } from "../../helpers/namespace/model.ts";
+import type { FluxKustomization } from "../../helpers/repository/flux.ts";
 import { toolPath } from "./cluster.ts";
 
 export type DevBuildKind = "live" | "localPath" | "devClaims";
@@ -25,14 +26,14 @@ export async function buildAsFlux(model: NamespaceModel, kind: DevBuildKind, opt
 }
 
 /**
- * How the live overlay of one Flux build differs from Flux's build of it, object by object,
- * before substitution: objects it adds or changes beyond the dev changes (the down-policy
- * annotation, replicas, container resources), and Flux's objects it leaves out without a delete.
+ * How the live overlay of one Flux build differs from Flux's build of it (the real `flux build`),
+ * object by object, before substitution: objects it adds or changes beyond the dev changes (the
+ * down-policy annotation, replicas, container resources), and Flux's objects it leaves out
+ * without a delete.
  */
 export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBuild): Promise<string[]> {
-  const patches = unit.live.fluxPatches.map((p) => ({ patch: p.patch, ...(p.target ? { target: JSON.parse(p.target) } : {}) }));
-  const flux = await kustomizeObjects(model.folder, unit.path, unit.components, unit.live.namespace, patches);
-  const live = await kustomizeObjects(model.folder, unit.live.dir, []);
+  const flux = await fluxBuildUnsubstituted(model, unit);
+  const live = await kustomizeObjects(path.join(model.folder, unit.live.dir));
   const key = (o: Record<string, any>) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
   const fluxByKey = new Map(flux.map((o) => [key(o), o]));
   const deleted = new Set(unit.live.deletes.map((d) => `${d.kind}/${d.name}`));
@@ -49,16 +50,58 @@ export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBu
   return differences;
 }
 
-async function kustomizeObjects(folder: string, dir: string, components: string[], targetNamespace?: string, patches: unknown[] = []): Promise<Record<string, any>[]> {
-  let target = path.join(folder, dir);
-  if (components.length > 0 || targetNamespace || patches.length > 0) {
-    // kustomize-controller adds spec.components and targetNamespace to the kustomization it builds.
-    target = mkdtempSync(path.join(os.tmpdir(), "flux-build-"));
-    const rel = (p: string) => path.relative(target, path.join(folder, p));
-    const kustomization = { resources: [rel(dir)], components: components.map(rel), patches, ...(targetNamespace && { namespace: targetNamespace }) };
-    writeFileSync(path.join(target, "kustomization.yaml"), JSON.stringify(kustomization));
+/** Flux's labels naming the Kustomization that applied an object: on the cluster, never in what Tilt applies. */
+const OWNER_LABELS = ["kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace"];
+
+/**
+ * `flux build --dry-run` of the build's first Kustomization, as Flux applies it, with its
+ * postBuild taken out: Flux's own generator adds what it adds (components, patches, images,
+ * commonMetadata, targetNamespace) and nothing is substituted, as in the overlay's kustomize build.
+ */
+async function fluxBuildUnsubstituted(model: NamespaceModel, unit: FluxBuild): Promise<Record<string, any>[]> {
+  const k = model.flux.kustomizations.find((candidate) => `${candidate.namespace}/${candidate.name}` === unit.kustomizations[0]);
+  if (!k) return kustomizeObjects(path.join(model.folder, unit.path));
+  const object = await appliedKustomization(model, k);
+  delete object.spec.postBuild;
+  const objects = await fluxBuild(model.repoRoot, { ...object, metadata: { ...object.metadata, namespace: k.namespace } }, k.path);
+  for (const o of objects) {
+    for (const label of OWNER_LABELS) delete o.metadata?.labels?.[label];
+    if (o.metadata?.labels && Object.keys(o.metadata.labels).length === 0) delete o.metadata.labels;
   }
-  const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", target]);
+  return objects;
+}
+
+/** The Kustomization as Flux applies it: from the build of the nearest ancestor that holds it, else as written. */
+export async function appliedKustomization(model: NamespaceModel, k: FluxKustomization): Promise<Record<string, any>> {
+  const isIt = (o: Record<string, any>) => o?.kind === "Kustomization" && String(o.apiVersion).startsWith("kustomize.toolkit.fluxcd.io/") && o.metadata?.name === k.name;
+  for (const parent of [...model.flux.ancestors].sort((a, b) => b.path.length - a.path.length)) {
+    const key = `${model.repoRoot}#${parent.file}#${parent.name}`;
+    if (!ancestorBuilds.has(key)) ancestorBuilds.set(key, fluxBuild(model.repoRoot, writtenKustomization(model.repoRoot, parent), parent.path));
+    const found = (await ancestorBuilds.get(key)!).find((o) => isIt(o) && (o.metadata.namespace ?? "flux-system") === k.namespace);
+    if (found) return structuredClone(found);
+  }
+  return writtenKustomization(model.repoRoot, k);
+}
+
+const ancestorBuilds = new Map<string, Promise<Record<string, any>[]>>();
+
+function writtenKustomization(root: string, k: FluxKustomization): Record<string, any> {
+  const text = readFileSync(path.join(root, k.file), "utf8");
+  const object = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o?.kind === "Kustomization" && o.metadata?.name === k.name);
+  return { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? "flux-system" } };
+}
+
+/** `flux build kustomization --dry-run --in-memory-build` of this Kustomization object over `fluxPath`. */
+async function fluxBuild(root: string, object: Record<string, any>, fluxPath: string): Promise<Record<string, any>[]> {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "flux-ks-")), "ks.yaml");
+  writeFileSync(file, JSON.stringify(object));
+  const args = ["build", "kustomization", object.metadata.name, "-n", object.metadata.namespace, "--path", path.join(root, fluxPath), "--kustomization-file", file, "--dry-run", "--in-memory-build"];
+  const built = await execa(toolPath("flux"), args, { cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+  return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter((o) => o);
+}
+
+async function kustomizeObjects(dir: string): Promise<Record<string, any>[]> {
+  const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]);
   return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter((o) => o);
 }
 

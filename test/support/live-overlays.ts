@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { parseAllDocuments, stringify } from "yaml";
 import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { toolPath, type TestCluster } from "./cluster.ts";
-import { buildAsFlux } from "./flux-build.ts";
+import { appliedKustomization, buildAsFlux } from "./flux-build.ts";
 
 type Manifest = Record<string, any>;
 
@@ -105,7 +105,7 @@ export class LiveOverlays {
         const source = repositoryObject(model.repoRoot, ref.kind, ref.name);
         if (source) await this.cluster.kubectl(["apply", "--server-side", "-n", k.namespace, "-f", "-"], { input: stringify({ ...source, metadata: { ...source.metadata, namespace: k.namespace } }) });
       }
-      const ks = documents(readFileSync(path.join(model.repoRoot, k.file), "utf8")).find((o) => o.kind === "Kustomization" && o.metadata?.name === k.name)!;
+      const ks = await appliedKustomization(model, k);
       await this.cluster.kubectl(["apply", "--server-side", "-f", "-"], { input: stringify({ ...ks, metadata: { ...ks.metadata, namespace: k.namespace } }) });
       // The Kustomization just applied, as the cluster holds it; built in memory, the repository untouched.
       const args = ["build", "kustomization", k.name, "-n", k.namespace, "--path", path.join(model.repoRoot, k.path), "--in-memory-build"];
