@@ -111,7 +111,8 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       }, charts);
       const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
       taken.push(...Object.values(ports));
-      inRun.push({ name: model.name, folder: build.folder, ports });
+      const kustomizations = [...new Set(model.flux.kustomizations.map((k) => `${k.namespace}/${k.name}`))].sort();
+      inRun.push({ name: model.name, folder: build.folder, ports, kustomizations });
       models.push(model);
       for (const [name, release] of charts) if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
@@ -121,6 +122,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         name: model.name,
         answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
+        ...(kustomizations.length > 0 && { kustomizations }),
       });
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
@@ -190,7 +192,7 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
 
 function scaffoldedNamespace(folder: string): ScaffoldedNamespace {
   const saved = readAnswers(folder);
-  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {} };
+  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, kustomizations: saved?.kustomizations ?? [] };
 }
 
 /** Every folder scaffolded before, wherever it is (an app folder, a flat one): its answers name its namespace. */

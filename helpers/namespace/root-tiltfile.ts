@@ -9,12 +9,18 @@ export interface ScaffoldedNamespace {
   /** Absolute path of the namespace folder. */
   folder: string;
   ports: Record<string, number>;
+  /** `namespace/name` of the Flux Kustomizations that apply it. */
+  kustomizations: string[];
 }
 
 export interface RootTiltfileModel {
   generatorVersion: string;
-  /** `within`: the scaffolded folder holding this one (an app of a namespace folder), which runs it already. */
-  namespaces: { name: string; tiltfile: string; within?: string }[];
+  /**
+   * `within`: the scaffolded folder holding this one (an app of a namespace folder), which runs it
+   * already. `apart`: folders that apply one of its Kustomizations as another cluster defines it
+   * (apps/staging beside apps/production): the same objects, so never in one Tilt.
+   */
+  namespaces: { name: string; tiltfile: string; within?: string; apart?: string[] }[];
   exampleArgs: string;
 }
 
@@ -42,7 +48,9 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
     generatorVersion,
     namespaces: sorted.map((ns) => {
       const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
-      return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }) };
+      const nested = (other: ScaffoldedNamespace) => isInside(ns.folder, other.folder) || isInside(other.folder, ns.folder);
+      const apart = sorted.filter((other) => other !== ns && !nested(other) && other.kustomizations.some((k) => ns.kustomizations.includes(k))).map((other) => other.name);
+      return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }), ...(apart.length > 0 && { apart }) };
     }),
     exampleArgs: sorted.filter((ns) => !sorted.some((other) => other !== ns && isInside(ns.folder, other.folder))).slice(0, 2).map((ns) => ns.name).join(" "),
   };

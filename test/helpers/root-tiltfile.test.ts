@@ -7,8 +7,8 @@ describe("rootTiltfileModel", () => {
     const model = rootTiltfileModel(
       "/repo",
       [
-        { name: "monitoring", folder: "/repo/infrastructure/monitoring", ports: { "grafana/3000": 3000 } },
-        { name: "media", folder: "/repo/apps/media", ports: { "sonarr/8989": 8989 } },
+        { name: "monitoring", folder: "/repo/infrastructure/monitoring", ports: { "grafana/3000": 3000 }, kustomizations: [] },
+        { name: "media", folder: "/repo/apps/media", ports: { "sonarr/8989": 8989 }, kustomizations: [] },
       ],
       "1.2.3",
     );
@@ -24,8 +24,8 @@ describe("rootTiltfileModel", () => {
       rootTiltfileModel(
         "/repo",
         [
-          { name: "a", folder: "/repo/a", ports: { "web/8080": 8080 } },
-          { name: "b", folder: "/repo/b", ports: { "api/8080": 8080 } },
+          { name: "a", folder: "/repo/a", ports: { "web/8080": 8080 }, kustomizations: [] },
+          { name: "b", folder: "/repo/b", ports: { "api/8080": 8080 }, kustomizations: [] },
         ],
         "1.2.3",
       );
@@ -39,12 +39,27 @@ describe("a folder inside another scaffolded one", () => {
     const model = rootTiltfileModel(
       "/repo",
       [
-        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {} },
-        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {} },
-        { name: "media-other", folder: "/repo/kubernetes/apps/media-other", ports: {} },
+        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {}, kustomizations: [] },
+        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {}, kustomizations: [] },
+        { name: "media-other", folder: "/repo/kubernetes/apps/media-other", ports: {}, kustomizations: [] },
       ],
       "1.2.3",
     );
     expect(model.namespaces.map((ns) => [ns.name, ns.within])).toEqual([["jellyfin", "media"], ["media", undefined], ["media-other", undefined]]);
   });
+
+  it("keeps apart folders that apply one Kustomization as two clusters define it, not a folder and its apps", () => {
+    const model = rootTiltfileModel(
+      "/repo",
+      [
+        { name: "production", folder: "/repo/apps/production", ports: {}, kustomizations: ["flux-system/apps"] },
+        { name: "staging", folder: "/repo/apps/staging", ports: {}, kustomizations: ["flux-system/apps"] },
+        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {}, kustomizations: ["media/jellyfin"] },
+        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {}, kustomizations: ["media/jellyfin"] },
+      ],
+      "1.2.3",
+    );
+    expect(model.namespaces.map((ns) => [ns.name, ns.apart])).toEqual([["jellyfin", undefined], ["media", undefined], ["production", ["staging"]], ["staging", ["production"]]]);
+  });
 });
+

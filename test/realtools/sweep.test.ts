@@ -63,7 +63,7 @@ describe.runIf(ready && haveFixtures())("every folder of the real repositories",
     expect(tooled / total, counts.join("\n")).toBeGreaterThanOrEqual(0.95);
   });
 
-  it("gets tooling the real Tilt loads, with unique unprivileged ports, nothing uncategorized, and a live overlay that is Flux's build plus the dev changes", { timeout: 900_000 }, async () => {
+  it("gets tooling the real Tilt loads, alone and all together under the root Tiltfile, with unique unprivileged ports, nothing uncategorized, and a live overlay that is Flux's build plus the dev changes", { timeout: 900_000 }, async () => {
     const broken: string[] = [];
     // Loading a Tiltfile and building overlays only read the copies: two folders at a time.
     await inParallel(scaffolded, 2, async ({ label, repo, folder, model }) => {
@@ -80,8 +80,13 @@ describe.runIf(ready && haveFixtures())("every folder of the real repositories",
       for (const unit of model.builds) for (const difference of await liveOverlayDifferences(model, unit)) broken.push(`${label}/${folder}/${unit.live.dir}: ${difference}`);
     });
     for (const repo of new Set(scaffolded.map((s) => s.repo))) {
+      // Every folder scaffolded, the root Tiltfile runs them in one Tilt.
+      const label = scaffolded.find((s) => s.repo === repo)!.label;
+      const root = await tiltfileResult(repo, env);
+      if (root.run.exitCode !== 0) broken.push(`${label}: root Tiltfile: ${root.log.split("\n").filter(Boolean).at(-1)}`);
+      else if (root.manifests.some((m) => m.Name === "uncategorized")) broken.push(`${label}: root Tiltfile: uncategorized objects`);
       const owners = new Map<number, string>();
-      for (const { label, folder, model } of scaffolded.filter((s) => s.repo === repo)) {
+      for (const { folder, model } of scaffolded.filter((s) => s.repo === repo)) {
         for (const forward of model.resources.flatMap((r) => r.portForwards)) {
           const owner = owners.get(forward.localPort);
           if (forward.localPort < 1024 || (owner && owner !== folder)) broken.push(`${label}/${folder}: local port ${forward.localPort} (also ${owner})`);

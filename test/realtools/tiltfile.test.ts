@@ -246,6 +246,23 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(both.run.stderr).toContain("jellyfin is inside media, which runs it already: name one of them");
   });
 
+  it("the root Tiltfile runs one of two folders that apply one Kustomization as two clusters define it", { timeout: 300_000 }, async () => {
+    const root = await copyFixture("flux2-kustomize-helm-example");
+    const env = { KUBECONFIG: kubeconfig("homelab") };
+    for (const folder of ["apps/production", "apps/staging"]) await scaffold({ folders: [path.join(root, folder)], cwd: root, context: "homelab", env });
+    // Both apply flux-system/apps: the same podinfo objects, which one Tilt cannot hold twice.
+    const all = await tiltfileResult(root, env);
+    expect(all.run.exitCode, all.run.stderr).toBe(0);
+    expect(all.manifests.map((m) => m.Name)).toEqual(expect.arrayContaining(["production-flux"]));
+    expect(all.manifests.map((m) => m.Name)).not.toContain("staging-flux");
+    const staging = await tiltfileResult(root, env, ["staging"]);
+    expect(staging.run.exitCode, staging.run.stderr).toBe(0);
+    expect(staging.manifests.map((m) => m.Name)).toContain("staging-flux");
+    const both = await tiltfileResult(root, env, ["production", "staging"]);
+    expect(both.run.exitCode).not.toBe(0);
+    expect(both.run.stderr).toContain("production and staging apply the same Flux Kustomization for different clusters: name one of them");
+  });
+
   describe("loading tilt_lib.star", () => {
     function media(repo: string) {
       return path.join(repo, "applications/media");
