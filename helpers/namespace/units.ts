@@ -1,6 +1,7 @@
 // The Flux builds of a namespace folder. Each Flux Kustomization whose path lies in the folder is
-// built the way Flux builds it (its path, components and targetNamespace); Kustomizations with
-// the same spec (one per cluster, say) share one build. Each build gets dev overlays of its own.
+// built the way Flux builds it (its path, components, patches, images, commonMetadata and
+// targetNamespace); Kustomizations with the same spec (one per cluster, say) share one build.
+// Each build gets dev overlays of its own.
 import path from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
@@ -34,12 +35,12 @@ export interface LocatedUnit {
  * an overlay inside the folder it builds on ("cycle detected").
  */
 export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
-  // One name in one namespace is one Kustomization, defined once per cluster (clusters/staging,
-  // clusters/production): the first definition is the build, whatever the others patch.
   const renaming = own.find((k) => k.namePrefix !== undefined || k.nameSuffix !== undefined);
   if (renaming) {
     throw new UserError(`Flux Kustomization ${renaming.name} (${renaming.file}) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names`);
   }
+  // One name in one namespace is one Kustomization, defined once per cluster (clusters/staging,
+  // clusters/production): the first definition is the build, whatever the others patch.
   const byName = new Map<string, FluxKustomization[]>();
   for (const k of own) byName.set(`${k.namespace}/${k.name}`, [...(byName.get(`${k.namespace}/${k.name}`) ?? []), k]);
   const groups = new Map<string, FluxKustomization[]>();
