@@ -54,17 +54,27 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
   }
 }
 
-/** The chart archive, pulled once into the cache. */
+/** One chart version (`4.1.1`, `v1.2.3-rc.1`), not a range (`>=1.0.0`, `4.x`): what it pulls never changes. */
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+function pinned(source: Exclude<ChartSource, { kind: "directory" }>): boolean {
+  return (source.kind === "oci" && source.ref.includes("@")) || (source.version !== undefined && EXACT_VERSION.test(source.version));
+}
+
+/**
+ * The chart archive, kept in the cache: a pinned version is pulled once; a range, or no version
+ * (the latest), is pulled each run as Flux would, the cached one standing in when the pull fails.
+ */
 async function pulledChart(source: Exclude<ChartSource, { kind: "directory" }>, work: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
-  if (existsSync(cached)) return cached;
+  if (existsSync(cached) && pinned(source)) return cached;
   const args =
     source.kind === "repository"
       ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
       : ["pull", source.ref, ...(source.version ? ["--version", source.version] : []), ...(source.plainHttp ? ["--plain-http"] : [])];
   const pulled = await helm([...args, "--destination", work], env);
-  if ("reason" in pulled) return pulled;
+  if ("reason" in pulled) return existsSync(cached) ? cached : pulled;
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
   if (!archive) return { reason: "helm pull wrote no chart archive" };
   await mkdir(path.dirname(cached), { recursive: true });

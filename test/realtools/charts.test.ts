@@ -16,7 +16,7 @@ const ready = requireRealTools("charts suite", ["helm", "tilt", "registry"]);
 const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
 
 /** A repository with one namespace folder whose HelmRelease pulls app-template from `url` (a Helm repository, or an OCI one). */
-function repositoryWithRelease(url: string): { root: string; folder: string } {
+function repositoryWithRelease(url: string, version = "4.1.1"): { root: string; folder: string } {
   const oci = url.startsWith("oci://");
   const root = mkdtempSync(path.join(os.tmpdir(), "charts-"));
   const files: Record<string, string> = {
@@ -42,7 +42,7 @@ kind: HelmRelease
 metadata: {name: sonarr}
 spec:
   interval: 1h
-  ${oci ? "chartRef: {kind: OCIRepository, name: app-template}" : "chart: {spec: {chart: app-template, version: 4.1.1, sourceRef: {kind: HelmRepository, name: bjw-s}}}"}
+  ${oci ? "chartRef: {kind: OCIRepository, name: app-template}" : `chart: {spec: {chart: app-template, version: "${version}", sourceRef: {kind: HelmRepository, name: bjw-s}}}`}
   values:
     controllers:
       sonarr:
@@ -85,6 +85,27 @@ describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () =
     const again = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
     expect(again.changed).toBe(false);
     expect(server.requests.filter((r) => r.endsWith(".tgz")).length).toBe(pulls);
+  });
+
+  it("pulls a version range again each run, and renders the cached chart when the pull fails", async () => {
+    const own = await startChartServer([APP_TEMPLATE]);
+    const { root, folder } = repositoryWithRelease(own.url, ">=4.0.0");
+    await execa("git", ["init", "-q", root]);
+    const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
+    const pulls = () => own.requests.filter((r) => r.endsWith(".tgz")).length;
+    try {
+      await scaffold({ folders: [folder], cwd: root, env });
+      expect(pulls()).toBe(1);
+      // A newer chart may match the range: helm resolves it again, as Flux does.
+      expect((await scaffold({ folders: [folder], cwd: root, env, mode: "check" })).changed).toBe(false);
+      expect(pulls()).toBe(2);
+    } finally {
+      await own.stop();
+    }
+    // Offline: the forwards stay as they were.
+    const offline = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
+    expect(offline.changed).toBe(false);
+    expect(offline.models[0]!.resources.find((r) => r.name === "sonarr")!.portForwards.map((f) => f.containerPort)).toEqual([8989]);
   });
 
   it("pulls an OCIRepository's chart over plain HTTP when the source is insecure", async () => {
