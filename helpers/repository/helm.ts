@@ -25,8 +25,13 @@ export interface ChartRequest {
   values: Record<string, unknown>[];
 }
 
-/** `reason` is stable (it goes into generated files); `detail` is helm's own message, for the run's report. */
+/**
+ * `reason` is stable (it goes into generated files): the same without helm as offline, so the
+ * files do not depend on the machine; `detail` is helm's own message, for the run's report.
+ */
 export type RenderedChart = { manifests: string } | { reason: string; detail?: string };
+
+const UNREACHABLE = "helm could not get the chart here";
 
 /** Where pulled charts are kept: `$XDG_CACHE_HOME/tilt-flux-scaffold/charts` (~/.cache by default). */
 export function chartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -74,7 +79,7 @@ async function pulledChart(source: Exclude<ChartSource, { kind: "directory" }>, 
       ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
       : ["pull", source.ref, ...(source.version ? ["--version", source.version] : []), ...(source.plainHttp ? ["--plain-http"] : [])];
   const pulled = await helm([...args, "--destination", work], env);
-  if ("reason" in pulled) return existsSync(cached) ? cached : pulled;
+  if ("reason" in pulled) return existsSync(cached) ? cached : { reason: UNREACHABLE, detail: pulled.detail };
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
   if (!archive) return { reason: "helm pull wrote no chart archive" };
   await mkdir(path.dirname(cached), { recursive: true });
@@ -85,7 +90,7 @@ async function pulledChart(source: Exclude<ChartSource, { kind: "directory" }>, 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | { reason: string; detail?: string }> {
   // A registry that never answers must not hold the run: helm pull gets 60 s.
   const result = await execa("helm", args, { env, reject: false, timeout: 60_000 });
-  if ((result as { code?: string }).code === "ENOENT") return { reason: "helm is not installed" };
+  if ((result as { code?: string }).code === "ENOENT") return { reason: UNREACHABLE, detail: "helm is not installed" };
   if (result.exitCode !== 0) return { reason: `helm ${args[0]} failed`, detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : "") };
   return { stdout: result.stdout };
 }

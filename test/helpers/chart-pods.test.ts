@@ -34,7 +34,7 @@ describe("chartPods", () => {
   });
 
   it("finds a chart it could not render by helm's instance label", () => {
-    expect(chartPods("kps", { releaseName: "monitoring-kps", reason: "helm pull failed", notes: [] })).toEqual({
+    expect(chartPods("kps", { releaseName: "monitoring-kps", reason: "helm could not get the chart here", notes: [] })).toEqual({
       candidates: [],
       skipped: [],
       selectors: [{ "app.kubernetes.io/instance": "monitoring-kps" }],

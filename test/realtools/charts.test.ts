@@ -130,7 +130,7 @@ describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () =
     const { models } = await scaffold({ folders: [folder], cwd: root, env });
     const release = models[0]!.resources.find((r) => r.name === "sonarr")!;
     expect(release.portForwards).toEqual([]);
-    expect(release.notes).toEqual(["Its chart was not rendered (helm is not installed): its Services are not forwarded; re-run where helm reaches it, or name them with --forward."]);
+    expect(release.notes).toEqual(["Its chart was not rendered (helm could not get the chart here): its Services are not forwarded; re-run where helm reaches it, or name them with --forward."]);
     expect(release.extraPodSelectors).toEqual([{ "app.kubernetes.io/instance": "sonarr" }]);
   });
 });
