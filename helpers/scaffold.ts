@@ -5,7 +5,7 @@ import { kustomizationsMissingInCluster } from "./live-cluster/missing-kustomiza
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./plan/answers-file.ts";
 import { UserError } from "./errors.ts";
 import { inspectNamespace, locateNamespace, parseNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./namespace/inspect.ts";
-import { renderReleases } from "./namespace/helm-releases.ts";
+import { renderReleases, type RenderCache } from "./namespace/helm-releases.ts";
 import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
 import type { NamespaceModel } from "./namespace/model.ts";
 import { forwardKey } from "./namespace/ports.ts";
@@ -78,6 +78,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
   const chartWarnings: string[] = [];
+  const chartRenders: RenderCache = new Map();
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
@@ -98,6 +99,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
           namespace: parsed.namespace,
         },
         options.env,
+        chartRenders,
       );
       const { model, fluxObjects } = inspectNamespace(parsed, repo, contexts, {
         context: options.context ?? saved?.answers.context,

@@ -2,7 +2,7 @@
 // Flux pulls it from, the release name and namespace, and the values in helm's merge order.
 // Objects are looked up in the namespace's build first, then anywhere in the repository.
 import path from "node:path";
-import { renderChart, type ChartRequest, type ChartSource } from "../repository/helm.ts";
+import { renderChart, type ChartRequest, type ChartSource, type RenderedChart } from "../repository/helm.ts";
 import { load } from "js-yaml";
 import type { KubeObject } from "../repository/manifests.ts";
 
@@ -99,8 +99,11 @@ export interface RenderedRelease {
   notes: string[];
 }
 
+/** Charts rendered in one run, by request: a namespace folder and its app folders share their releases. */
+export type RenderCache = Map<string, Promise<RenderedChart>>;
+
 /** Renders every HelmRelease of the objects, two helm runs at a time, by release object name. */
-export async function renderReleases(context: ReleaseContext, env?: NodeJS.ProcessEnv): Promise<Map<string, RenderedRelease>> {
+export async function renderReleases(context: ReleaseContext, env?: NodeJS.ProcessEnv, cache: RenderCache = new Map()): Promise<Map<string, RenderedRelease>> {
   const releases = context.objects.filter((o) => o.kind === "HelmRelease");
   const rendered = new Map<string, RenderedRelease>();
   const queue = [...releases];
@@ -111,7 +114,9 @@ export async function renderReleases(context: ReleaseContext, env?: NodeJS.Proce
         rendered.set(release.metadata.name, { releaseName: release.metadata.name, reason: chart.reason, notes: [] });
         continue;
       }
-      const result = await renderChart(chart.request, env);
+      const key = JSON.stringify(chart.request);
+      if (!cache.has(key)) cache.set(key, renderChart(chart.request, env));
+      const result = await cache.get(key)!;
       rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, ...result, notes: chart.notes });
     }
   };
