@@ -77,7 +77,9 @@ export async function appliedKustomization(model: NamespaceModel, k: FluxKustomi
   for (const parent of [...model.flux.ancestors].sort((a, b) => b.path.length - a.path.length)) {
     const key = `${model.repoRoot}#${parent.file}#${parent.name}`;
     if (!ancestorBuilds.has(key)) ancestorBuilds.set(key, fluxBuild(model.repoRoot, writtenKustomization(model.repoRoot, parent), parent.path));
-    const found = (await ancestorBuilds.get(key)!).find((o) => isIt(o) && (o.metadata.namespace ?? "flux-system") === k.namespace);
+    // By name: the namespace is the parent build's to say; by namespace too when the name is not enough.
+    const named = (await ancestorBuilds.get(key)!).filter(isIt);
+    const found = named.length > 1 ? named.find((o) => (o.metadata.namespace ?? "flux-system") === k.namespace) : named[0];
     if (found) return structuredClone(found);
   }
   return writtenKustomization(model.repoRoot, k);
