@@ -1,7 +1,8 @@
 // The pods of a HelmRelease's rendered chart, seen as Tilt sees plain manifests: its Services'
 // forwards and the labels that find its pods. A Service whose pods the chart does not make (an
 // operator makes them, as for kube-prometheus-stack's Prometheus) still gets its forward, found
-// through the Service's own selector.
+// through the Service's own selector, when it is in the release's namespace: one the chart puts
+// elsewhere (kube-prometheus-stack's coredns, in kube-system) selects pods of other tooling.
 import { parseManifests } from "../repository/manifests.ts";
 import { devPatches, type WorkloadPatch } from "./dev-patches.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
@@ -30,6 +31,9 @@ export function chartPods(resource: string, release: RenderedRelease): ChartPods
   });
   const operatorPorts: Candidate[] = [];
   for (const service of services.filter((s) => Object.keys(s.selector).length > 0 && workloadsSelectedBy(s, workloads).length === 0)) {
+    // Reported as selecting no workload of this namespace, which it does not.
+    const elsewhere = service.object.metadata.namespace;
+    if (release.namespace !== undefined && elsewhere !== undefined && elsewhere !== release.namespace) continue;
     selectors.push(service.selector);
     const tcp = service.ports.filter((p) => (p.protocol ?? "TCP") === "TCP");
     for (const port of tcp) {

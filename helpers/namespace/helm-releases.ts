@@ -92,6 +92,8 @@ function ociSource(object: KubeObject): ChartSource | { reason: string } {
 /** A HelmRelease's chart as helm rendered it, or why it was not. */
 export interface RenderedRelease {
   releaseName: string;
+  /** The namespace helm rendered it into. */
+  namespace?: string;
   manifests?: string;
   /** Why it was not rendered (stable, for generated files), and helm's message. */
   reason?: string;
@@ -117,7 +119,7 @@ export async function renderReleases(context: ReleaseContext, env?: NodeJS.Proce
       const key = JSON.stringify(chart.request);
       if (!cache.has(key)) cache.set(key, renderChart(chart.request, env));
       const result = await cache.get(key)!;
-      rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, ...result, notes: chart.notes });
+      rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, namespace: chart.request.namespace, ...result, notes: chart.notes });
     }
   };
   await Promise.all([worker(), worker()]);

@@ -33,6 +33,13 @@ describe("chartPods", () => {
     expect(pods.skipped).toEqual([{ service: "prometheus", port: "reloader", reason: "targetPort reloader-web is named, and the chart does not make the pods that name it" }]);
   });
 
+  it("leaves out a Service the chart puts in another namespace: its selector finds pods of other tooling", () => {
+    const coredns = service("coredns", "k8s-app: kube-dns", "{name: metrics, port: 9153, targetPort: 9153}").replace("{name: coredns}", "{name: coredns, namespace: kube-system}");
+    const pods = chartPods("monitoring", { releaseName: "monitoring", namespace: "monitoring", manifests: [deployment, coredns].join("---\n"), notes: [] });
+    expect([pods.candidates, pods.selectors]).toEqual([[], [{ "app.kubernetes.io/name": "grafana" }]]);
+    expect(pods.skipped).toEqual([{ service: "coredns", port: "metrics", reason: "the Service selects no workload of this namespace" }]);
+  });
+
   it("finds a chart it could not render by helm's instance label", () => {
     expect(chartPods("kps", { releaseName: "monitoring-kps", reason: "helm could not get the chart here", notes: [] })).toEqual({
       candidates: [],

@@ -1,9 +1,11 @@
-// The community repository's apps are HelmReleases of the app-template chart from an OCIRepository.
-// Served from a registry on 127.0.0.1 (the fixture's chart, as the version the apps pin), every
-// such release whose values define a Service gets its forwards with no --forward.
-import { readFileSync } from "node:fs";
+// The community repository's HelmReleases read through the fixture charts, served from a
+// registry on 127.0.0.1 as the versions the repository pins: every app-template release whose
+// values define a Service gets its forwards with no --forward, and so do kube-prometheus-stack's
+// Prometheus and Alertmanager, whose pods its operator makes.
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
@@ -13,6 +15,22 @@ import { requireRealTools } from "../support/real-tools.ts";
 
 const ready = requireRealTools("fixture charts suite", ["helm", "registry"]);
 const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
+const KUBE_PROMETHEUS_STACK = path.resolve("..", "shared", "fixtures", "charts", "kube-prometheus-stack");
+
+/**
+ * A copy of the fixture's kube-prometheus-stack that helm packages: of its dependencies only the
+ * vendored ones (crds) stay in Chart.yaml, as if the others (grafana, the exporters) were disabled.
+ */
+function packagedKubePrometheusStack(): string {
+  const chart = path.join(mkdtempSync(path.join(os.tmpdir(), "kps-")), "kube-prometheus-stack");
+  cpSync(KUBE_PROMETHEUS_STACK, chart, { recursive: true });
+  const file = path.join(chart, "Chart.yaml");
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  const dependencies = (doc.toJS().dependencies ?? []) as { name: string }[];
+  doc.set("dependencies", dependencies.filter((d) => existsSync(path.join(chart, "charts", d.name))));
+  writeFileSync(file, String(doc));
+  return chart;
+}
 
 /** HelmReleases below `dir` whose OCIRepository (beside them) is app-template and whose values define a Service. */
 function releasesWithService(dir: string, host: string): number {
@@ -22,8 +40,8 @@ function releasesWithService(dir: string, host: string): number {
     .filter((o) => o?.kind === "HelmRelease" && o.spec?.chartRef?.kind === "OCIRepository" && Object.keys(o.spec?.values?.service ?? {}).length > 0).length;
 }
 
-describe.runIf(ready && haveFixtures())("app-template HelmReleases of bjw-s-home-ops", () => {
-  it("get the forwards of the Services their chart renders", { timeout: 900_000 }, async () => {
+describe.runIf(ready && haveFixtures())("HelmReleases of bjw-s-home-ops", () => {
+  it("app-template: get the forwards of the Services their chart renders", { timeout: 900_000 }, async () => {
     const registry = await startOciRegistry([{ dir: APP_TEMPLATE, version: "5.1.0" }]);
     try {
       const root = await copyFixture("bjw-s-home-ops");
@@ -51,6 +69,28 @@ describe.runIf(ready && haveFixtures())("app-template HelmReleases of bjw-s-home
       console.log(`bjw-s-home-ops: ${forwarded} of ${expected} app-template HelmReleases with a Service get forwards`);
       expect(missing).toEqual([]);
       expect(expected).toBeGreaterThan(20);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it("kube-prometheus-stack: Prometheus and Alertmanager, whose pods the operator makes, get their forwards", { timeout: 300_000 }, async () => {
+    // The tag the repository's OCIRepository pins, served from 127.0.0.1.
+    const registry = await startOciRegistry([{ dir: packagedKubePrometheusStack(), version: "88.3.0" }]);
+    try {
+      const root = await copyFixture("bjw-s-home-ops");
+      const source = path.join(root, "kubernetes/apps/observability/kube-prometheus-stack/app/ocirepository.yaml");
+      const doc = parseDocument(readFileSync(source, "utf8"));
+      doc.setIn(["spec", "url"], `oci://${registry.host}/charts/kube-prometheus-stack`);
+      doc.setIn(["spec", "insecure"], true);
+      writeFileSync(source, String(doc));
+      const { models } = await scaffold({ folders: [path.join(root, "kubernetes/apps/observability/kube-prometheus-stack")], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
+      const release = models[0]!.resources.find((r) => r.attach.includes("helmrelease/kube-prometheus-stack"))!;
+      const forwarded = release.portForwards.map((f) => `${f.service}:${f.containerPort}`);
+      expect(forwarded).toEqual(expect.arrayContaining(["kube-prometheus-stack-prometheus:9090", "kube-prometheus-stack-alertmanager:9093"]));
+      // Its coredns Service is in kube-system: it selects no pod of this namespace.
+      expect(forwarded.filter((f) => f.includes("coredns"))).toEqual([]);
+      expect(release.extraPodSelectors).toContainEqual({ "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kube-prometheus-stack" });
     } finally {
       await registry.stop();
     }
