@@ -74,8 +74,13 @@ function chartSource(spec: Record<string, any>, namespace: string, find: Find, c
     return { kind: "repository", url, chart: String(chart.chart), version };
   }
   if (object.kind === "GitRepository") {
-    if (!context.ownSources.includes(`${sourceNamespace}/${object.metadata.name}`)) return { reason: `its chart is in another Git repository (${sourceSpec.url})` };
-    return { kind: "directory", dir: path.join(context.repoRoot, path.posix.normalize(String(chart.chart).replace(/^\.?\//, ""))) };
+    const dir = path.posix.normalize(String(chart.chart).replace(/^\.?\//, ""));
+    if (dir === ".." || dir.startsWith("../")) return { reason: `its chart path ${chart.chart} leaves the Git repository` };
+    if (context.ownSources.includes(`${sourceNamespace}/${object.metadata.name}`)) return { kind: "directory", dir: path.join(context.repoRoot, dir) };
+    const ref = (sourceSpec.ref ?? {}) as Record<string, unknown>;
+    if (typeof ref.semver === "string") return { reason: `its GitRepository ${object.metadata.name} follows a semver range of tags, which is not resolved` };
+    const pick = (key: string) => (typeof ref[key] === "string" ? { [key]: ref[key] as string } : {});
+    return { kind: "git", url: String(sourceSpec.url ?? ""), ref: { ...pick("branch"), ...pick("tag"), ...pick("commit") }, dir };
   }
   return { reason: `charts from a ${object.kind} are not fetched` };
 }

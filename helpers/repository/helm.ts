@@ -3,7 +3,7 @@
 // never an error: the tooling is written anyway.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -15,7 +15,9 @@ export type ChartSource =
   /** An OCI artifact (OCIRepository, or a HelmRepository of type oci): `oci://host/path/chart`. */
   | { kind: "oci"; ref: string; version?: string; plainHttp: boolean }
   /** A chart folder of this repository (a GitRepository chart Flux pulls from it). */
-  | { kind: "directory"; dir: string };
+  | { kind: "directory"; dir: string }
+  /** A chart folder of another Git repository (its GitRepository's url and ref), cloned as Flux does. */
+  | { kind: "git"; url: string; ref: { branch?: string; tag?: string; commit?: string }; dir: string };
 
 export interface ChartRequest {
   releaseName: string;
@@ -42,7 +44,8 @@ export function chartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv = process.env): Promise<RenderedChart> {
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-helm-"));
   try {
-    const chart = request.source.kind === "directory" ? request.source.dir : await pulledChart(request.source, work, env);
+    const { source } = request;
+    const chart = source.kind === "directory" ? source.dir : source.kind === "git" ? await clonedChart(source, env) : await pulledChart(source, work, env);
     if (typeof chart !== "string") return chart;
     const files: string[] = [];
     for (const [index, values] of request.values.entries()) {
@@ -62,7 +65,9 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
 /** One chart version (`4.1.1`, `v1.2.3-rc.1`), not a range (`>=1.0.0`, `4.x`): what it pulls never changes. */
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-function pinned(source: Exclude<ChartSource, { kind: "directory" }>): boolean {
+type PulledSource = Extract<ChartSource, { kind: "repository" | "oci" }>;
+
+function pinned(source: PulledSource): boolean {
   return (source.kind === "oci" && source.ref.includes("@")) || (source.version !== undefined && EXACT_VERSION.test(source.version));
 }
 
@@ -70,7 +75,7 @@ function pinned(source: Exclude<ChartSource, { kind: "directory" }>): boolean {
  * The chart archive, kept in the cache: a pinned version is pulled once; a range, or no version
  * (the latest), is pulled each run as Flux would, the cached one standing in when the pull fails.
  */
-async function pulledChart(source: Exclude<ChartSource, { kind: "directory" }>, work: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+async function pulledChart(source: PulledSource, work: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
   if (existsSync(cached) && pinned(source)) return cached;
@@ -85,6 +90,34 @@ async function pulledChart(source: Exclude<ChartSource, { kind: "directory" }>, 
   await mkdir(path.dirname(cached), { recursive: true });
   await copyFile(path.join(work, archive), cached);
   return cached;
+}
+
+/**
+ * The chart folder in a clone of its Git repository, kept in the cache: a commit or a tag is
+ * cloned once; a branch is cloned each run, as Flux follows it, the cached clone standing in when
+ * git cannot reach it.
+ */
+async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+  const key = createHash("sha256").update(JSON.stringify([source.url, source.ref])).digest("hex").slice(0, 16);
+  const cached = path.join(chartCacheDir(env), `git-${key}`);
+  const chart = path.join(cached, source.dir);
+  if (existsSync(cached) && (source.ref.commit || source.ref.tag)) return chart;
+  await mkdir(path.dirname(cached), { recursive: true });
+  const fresh = await mkdtemp(`${cached}.new-`);
+  const git = (args: string[]) => execa("git", args, { cwd: fresh, env: { ...env, GIT_TERMINAL_PROMPT: "0" }, reject: false, timeout: 60_000 });
+  const ref = source.ref.commit ?? (source.ref.tag ? `refs/tags/${source.ref.tag}` : source.ref.branch ? `refs/heads/${source.ref.branch}` : "HEAD");
+  await git(["init", "-q"]);
+  const fetch = await git(["fetch", "-q", "--depth", "1", source.url, ref]);
+  const done = fetch.exitCode === 0 ? await git(["checkout", "-q", "FETCH_HEAD"]) : fetch;
+  if (done.exitCode !== 0) {
+    await rm(fresh, { recursive: true, force: true });
+    if (existsSync(cached)) return chart;
+    const missing = (done as { code?: string }).code === "ENOENT";
+    return { reason: UNREACHABLE, detail: missing ? "git is not installed" : firstLine(done.stderr) || (done.timedOut ? "timed out" : "") };
+  }
+  await rm(cached, { recursive: true, force: true });
+  await rename(fresh, cached);
+  return chart;
 }
 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | { reason: string; detail?: string }> {

@@ -1,7 +1,7 @@
 // HelmReleases read through their real charts: helm pulls them from the source Flux uses (here a
 // Helm repository on 127.0.0.1), renders them with the release's values, and the Tiltfile
 // forwards the rendered Services' ports to the pods the chart makes.
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { startChartServer, type ChartServer } from "../support/chart-server.ts";
 import { startOciRegistry } from "../support/oci-registry.ts";
+import { startGitServer } from "../support/git-server.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { tiltfileResult } from "../support/tiltfile.ts";
 
@@ -106,6 +107,40 @@ describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () =
     const offline = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
     expect(offline.changed).toBe(false);
     expect(offline.models[0]!.resources.find((r) => r.name === "sonarr")!.portForwards.map((f) => f.containerPort)).toEqual([8989]);
+  });
+
+  it("clones a chart from another Git repository, and renders the cached clone when git cannot reach it", async () => {
+    // A bare repository holding the chart at charts/app-template, on branch main.
+    const served = mkdtempSync(path.join(os.tmpdir(), "git-charts-"));
+    const work = path.join(served, "work");
+    mkdirSync(path.join(work, "charts"), { recursive: true });
+    cpSync(APP_TEMPLATE, path.join(work, "charts/app-template"), { recursive: true });
+    const git = (args: string[], cwd = work) => execa("git", args, { cwd });
+    await git(["init", "-q", "-b", "main"]);
+    await git(["add", "."]);
+    await git(["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "charts"]);
+    await git(["clone", "-q", "--bare", work, path.join(served, "charts.git")], served);
+    const server = await startGitServer(served);
+    const { root, folder } = repositoryWithRelease(server.url);
+    await execa("git", ["init", "-q", root]);
+    const source = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: charts}
+spec: {interval: 1h, url: "${server.url}/charts.git", ref: {branch: main}}
+`;
+    writeFileSync(path.join(folder, "base/helmrepository.yaml"), source);
+    const release = path.join(folder, "base/helmrelease.yaml");
+    writeFileSync(release, readFileSync(release, "utf8").replace(/chart: \{spec: \{.*\}\}\}/, "chart: {spec: {chart: ./charts/app-template, sourceRef: {kind: GitRepository, name: charts}}}"));
+    const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
+    const forwards = (models: { resources: { name: string; portForwards: { containerPort: number }[] }[] }[]) => models[0]!.resources.find((r) => r.name === "sonarr")!.portForwards.map((f) => f.containerPort);
+    try {
+      expect(forwards((await scaffold({ folders: [folder], cwd: root, env })).models)).toEqual([8989]);
+    } finally {
+      await server.stop();
+    }
+    // A branch is fetched again each run; with the server gone, the cached clone stands in.
+    const offline = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
+    expect([offline.changed, forwards(offline.models)]).toEqual([false, [8989]]);
   });
 
   it("pulls an OCIRepository's chart over plain HTTP when the source is insecure", async () => {
