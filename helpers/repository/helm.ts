@@ -3,7 +3,7 @@
 // never an error: the tooling is written anyway.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -93,31 +93,45 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
 }
 
 /**
- * The chart folder in a clone of its Git repository, kept in the cache: a commit or a tag is
- * cloned once; a branch is cloned each run, as Flux follows it, the cached clone standing in when
- * git cannot reach it.
+ * The chart folder in a clone of its Git repository, kept in the cache, one folder per commit
+ * (never replaced while helm may read it): a commit or a tag is fetched once; a branch each run,
+ * as Flux follows it, the last commit fetched standing in when git cannot reach it.
  */
 async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
   const key = createHash("sha256").update(JSON.stringify([source.url, source.ref])).digest("hex").slice(0, 16);
-  const cached = path.join(chartCacheDir(env), `git-${key}`);
-  const chart = path.join(cached, source.dir);
-  if (existsSync(cached) && (source.ref.commit || source.ref.tag)) return chart;
-  await mkdir(path.dirname(cached), { recursive: true });
-  const fresh = await mkdtemp(`${cached}.new-`);
+  const base = path.join(chartCacheDir(env), `git-${key}`);
+  const checkout = (commit: string) => path.join(`${base}-${commit}`, source.dir);
+  const last = existsSync(`${base}.commit`) ? (await readFile(`${base}.commit`, "utf8")).trim() : undefined;
+  const lastCheckout = last !== undefined && existsSync(`${base}-${last}`) ? checkout(last) : undefined;
+  if (lastCheckout && (source.ref.commit || source.ref.tag)) return lastCheckout;
+  // Charts of one repository render side by side: they share one fetch.
+  if (!fetching.has(base)) fetching.set(base, fetchCommit(source, base, env).finally(() => fetching.delete(base)));
+  const fetched = await fetching.get(base)!;
+  if (typeof fetched === "string") return checkout(fetched);
+  return lastCheckout ?? fetched;
+}
+
+const fetching = new Map<string, Promise<string | { reason: string; detail?: string }>>();
+
+/** Fetches the ref into `<base>-<commit>` and records the commit in `<base>.commit`; returns the commit. */
+async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+  await mkdir(path.dirname(base), { recursive: true });
+  const fresh = await mkdtemp(`${base}.new-`);
   const git = (args: string[]) => execa("git", args, { cwd: fresh, env: { ...env, GIT_TERMINAL_PROMPT: "0" }, reject: false, timeout: 60_000 });
   const ref = source.ref.commit ?? (source.ref.tag ? `refs/tags/${source.ref.tag}` : source.ref.branch ? `refs/heads/${source.ref.branch}` : "HEAD");
   await git(["init", "-q"]);
   const fetch = await git(["fetch", "-q", "--depth", "1", source.url, ref]);
   const done = fetch.exitCode === 0 ? await git(["checkout", "-q", "FETCH_HEAD"]) : fetch;
-  if (done.exitCode !== 0) {
+  const commit = done.exitCode === 0 ? (await git(["rev-parse", "HEAD"])).stdout.trim() : "";
+  if (commit === "") {
     await rm(fresh, { recursive: true, force: true });
-    if (existsSync(cached)) return chart;
     const missing = (done as { code?: string }).code === "ENOENT";
     return { reason: UNREACHABLE, detail: missing ? "git is not installed" : firstLine(done.stderr) || (done.timedOut ? "timed out" : "") };
   }
-  await rm(cached, { recursive: true, force: true });
-  await rename(fresh, cached);
-  return chart;
+  if (existsSync(`${base}-${commit}`)) await rm(fresh, { recursive: true, force: true });
+  else await rename(fresh, `${base}-${commit}`);
+  await writeFile(`${base}.commit`, `${commit}\n`);
+  return commit;
 }
 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | { reason: string; detail?: string }> {

@@ -131,16 +131,20 @@ spec: {interval: 1h, url: "${server.url}/charts.git", ref: {branch: main}}
     writeFileSync(path.join(folder, "base/helmrepository.yaml"), source);
     const release = path.join(folder, "base/helmrelease.yaml");
     writeFileSync(release, readFileSync(release, "utf8").replace(/chart: \{spec: \{.*\}\}\}/, "chart: {spec: {chart: ./charts/app-template, sourceRef: {kind: GitRepository, name: charts}}}"));
+    // Two releases of charts of one repository, rendered side by side from one fetch.
+    writeFileSync(path.join(folder, "base/radarr.yaml"), readFileSync(release, "utf8").replaceAll("sonarr", "radarr").replace("8989", "7878"));
+    writeFileSync(path.join(folder, "base/kustomization.yaml"), "namespace: media\nresources: [helmrepository.yaml, helmrelease.yaml, radarr.yaml]\n");
     const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
-    const forwards = (models: { resources: { name: string; portForwards: { containerPort: number }[] }[] }[]) => models[0]!.resources.find((r) => r.name === "sonarr")!.portForwards.map((f) => f.containerPort);
+    const forwards = (models: { resources: { name: string; portForwards: { containerPort: number }[] }[] }[]) =>
+      ["radarr", "sonarr"].map((name) => models[0]!.resources.find((r) => r.name === name)!.portForwards.map((f) => f.containerPort));
     try {
-      expect(forwards((await scaffold({ folders: [folder], cwd: root, env })).models)).toEqual([8989]);
+      expect(forwards((await scaffold({ folders: [folder], cwd: root, env })).models)).toEqual([[7878], [8989]]);
     } finally {
       await server.stop();
     }
-    // A branch is fetched again each run; with the server gone, the cached clone stands in.
+    // A branch is fetched again each run; with the server gone, the last commit fetched stands in.
     const offline = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
-    expect([offline.changed, forwards(offline.models)]).toEqual([false, [8989]]);
+    expect([offline.changed, forwards(offline.models)]).toEqual([false, [[7878], [8989]]]);
   });
 
   it("pulls an OCIRepository's chart over plain HTTP when the source is insecure", async () => {
