@@ -11,7 +11,7 @@ import { appliedKustomization, buildAsFlux } from "./flux-build.ts";
 
 type Manifest = Record<string, any>;
 
-function documents(text: string): Manifest[] {
+export function manifestsOf(text: string): Manifest[] {
   return parseAllDocuments(text).map((d) => d.toJS() as Manifest | null).filter((o): o is Manifest => o !== null && typeof o.kind === "string");
 }
 
@@ -35,7 +35,7 @@ function repositoryObject(root: string, kind: string, name: string): Manifest | 
   for (const file of files) {
     const text = readFileSync(path.join(root, file), "utf8");
     if (!text.includes(name)) continue;
-    const found = documents(text).find((o) => o.kind === kind && o.metadata?.name === name);
+    const found = manifestsOf(text).find((o) => o.kind === kind && o.metadata?.name === name);
     if (found) return found;
   }
   return undefined;
@@ -81,7 +81,7 @@ export class LiveOverlays {
   async tiltUpdateRefusals(model: NamespaceModel): Promise<string[]> {
     const refusals: string[] = [];
     for (const { build, text } of [...(await buildAsFlux(model, "live")), ...(await buildAsFlux(model, "devClaims"))]) {
-      const dev = documents(text).map(labelledAsTilt);
+      const dev = manifestsOf(text).map(labelledAsTilt);
       const update = await this.cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: dev.map((o) => stringify(o)).join("---\n"), reject: false });
       if (update.exitCode !== 0) refusals.push(`${build.dir}: ${update.stderr.split("\n").filter((l) => !l.startsWith("Warning:")).join(" ")}`);
     }
@@ -110,7 +110,7 @@ export class LiveOverlays {
       // The Kustomization just applied, as the cluster holds it; built in memory, the repository untouched.
       const args = ["build", "kustomization", k.name, "-n", k.namespace, "--path", path.join(model.repoRoot, k.path), "--in-memory-build"];
       const built = await execa(toolPath("flux"), [...args, "--kubeconfig", this.cluster.kubeconfig], { cwd: model.repoRoot });
-      objects.push(...documents(built.stdout));
+      objects.push(...manifestsOf(built.stdout));
     }
     return objects;
   }
@@ -146,4 +146,3 @@ export class LiveOverlays {
   }
 }
 
-export { documents as manifestsOf };
