@@ -12,6 +12,7 @@ import { forwardKey } from "./namespace/ports.ts";
 import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./namespace/render.ts";
 import type { RenderedFile } from "./templates.ts";
 import { isInsideFolder, toPosix } from "./repository/files.ts";
+import { matchNamespaceKustomizations } from "./repository/flux.ts";
 import { checkFolder, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany } from "./repository/tools.ts";
@@ -82,7 +83,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
-    const others = (await scaffoldedFolders(repo)).filter((f) => !folders.includes(f)).map(scaffoldedNamespace);
+    const others = (await scaffoldedFolders(repo)).filter((f) => !folders.includes(f)).map((f) => scaffoldedNamespace(repo, f));
     const taken = others.flatMap((ns) => Object.values(ns.ports));
     const inRun: ScaffoldedNamespace[] = [];
     for (const build of builds.filter((b) => b.repo === repo)) {
@@ -113,8 +114,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       }, charts);
       const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
       taken.push(...Object.values(ports));
-      const kustomizations = [...new Set(model.flux.kustomizations.map((k) => `${k.namespace}/${k.name}`))].sort();
-      inRun.push({ name: model.name, folder: build.folder, ports, kustomizations });
+      inRun.push({ name: model.name, folder: build.folder, ports, kustomizations: kustomizationRefs(repo, build.folder) });
       models.push(model);
       for (const [name, release] of charts) if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
@@ -124,7 +124,6 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         name: model.name,
         answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
-        ...(kustomizations.length > 0 && { kustomizations }),
       });
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
@@ -192,9 +191,15 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
   });
 }
 
-function scaffoldedNamespace(folder: string): ScaffoldedNamespace {
+function scaffoldedNamespace(repo: Repository, folder: string): ScaffoldedNamespace {
   const saved = readAnswers(folder);
-  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, kustomizations: saved?.kustomizations ?? [] };
+  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, kustomizations: kustomizationRefs(repo, folder) };
+}
+
+/** `namespace/name` of the Flux Kustomizations that apply a folder, as the repository says now. */
+function kustomizationRefs(repo: Repository, folder: string): string[] {
+  const { own } = matchNamespaceKustomizations(toPosix(path.relative(repo.root, folder)), repo.kustomizations);
+  return [...new Set(own.map((k) => `${k.namespace}/${k.name}`))].sort();
 }
 
 /** Every folder scaffolded before, wherever it is (an app folder, a flat one): its answers name its namespace. */

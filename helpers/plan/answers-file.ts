@@ -16,11 +16,6 @@ export interface SavedAnswers {
   answers: { context?: string; forwards?: string[]; tilt?: string };
   /** Local port of each forward, by forward key, so ports stay put across runs. */
   ports: Record<string, number>;
-  /**
-   * `namespace/name` of the Flux Kustomizations that apply the folder: two folders that share one
-   * are that Kustomization as two clusters define it (apps/staging, apps/production).
-   */
-  kustomizations?: string[];
   /** Folder-relative path → sha256 of the content generated there. */
   files: Record<string, string>;
 }
@@ -45,8 +40,7 @@ export function readAnswers(folder: string): SavedAnswers | undefined {
   if (newer(generator, GENERATOR_VERSION)) {
     throw new UserError(`${file} was written by tilt-flux-scaffold ${generator}, newer than this one (${GENERATOR_VERSION}): update the generator`);
   }
-  const kustomizations = Array.isArray(data.kustomizations) ? data.kustomizations.map(String) : undefined;
-  return { generator, namespace: data.namespace, name: data.name, answers: data.answers ?? {}, ports: data.ports ?? {}, ...(kustomizations && { kustomizations }), files: data.files ?? {} };
+  return { generator, namespace: data.namespace, name: data.name, answers: data.answers ?? {}, ports: data.ports ?? {}, files: data.files ?? {} };
 }
 
 export function renderAnswers(saved: SavedAnswers): string {
