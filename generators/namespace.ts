@@ -6,6 +6,7 @@ import { UserError } from "../helpers/errors.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
 import { PACKAGE_ROOT } from "../helpers/package-root.ts";
 import { isInsideFolder } from "../helpers/repository/files.ts";
+import type { AskContext } from "../helpers/live-cluster/flux-context.ts";
 import { readCommandLine } from "./args.ts";
 
 /** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
@@ -34,6 +35,8 @@ interface NamespaceAnswers {
   tilt?: string;
   mode: string;
   force: boolean;
+  /** On a terminal: the question for the Flux cluster's kube context, asked only if a new folder needs it. */
+  askContext?: AskContext;
 }
 
 /** Folders to scaffold: the answer, or every namespace folder of the embedded example. */
@@ -45,7 +48,26 @@ async function defaultFolders(): Promise<string[]> {
 
 const NAME_A_FOLDER = () => `name a namespace folder: ${generatorCommand()} namespace <folder>, or ${generatorCommand()} namespace -- --folder all`;
 
-async function askFolder(inquirer: { prompt: (q: object) => Promise<Record<string, unknown>> }): Promise<string[]> {
+type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
+
+/**
+ * Asks for the Flux cluster's kube context now, while plop prompts (its actions run under a
+ * spinner), when a folder has no answers file yet; the kubeconfig's current context is only the
+ * default. Scaffold takes the answer for those folders alone.
+ */
+async function contextQuestion(inquirer: Inquirer, folders: string[], context: string | undefined): Promise<AskContext | undefined> {
+  const { ANSWERS_FILE } = await import("../helpers/plan/answers-file.ts");
+  const { readKubeContexts } = await import("../helpers/live-cluster/kubeconfig.ts");
+  if (context !== undefined || folders.every((f) => f === "all" || existsSync(path.resolve(f, ANSWERS_FILE)))) return undefined;
+  const { names, current } = await readKubeContexts();
+  if (names.length === 0) return undefined;
+  const none = { name: "none: no cluster here is Flux's (tilt up treats each as a local one)", value: "none" };
+  const choices = [...names.map((name) => ({ name, value: name })), none];
+  const answer = await inquirer.prompt({ type: "list", name: "context", message: "Kube context of the cluster Flux manages", choices, default: current ?? "none" });
+  return async () => String(answer.context);
+}
+
+async function askFolder(inquirer: Inquirer): Promise<string[]> {
   const { scanRepository } = await import("../helpers/repository/scan.ts");
   const repo = await scanRepository(process.cwd()).catch(() => undefined);
   const choices = repo?.namespaceFolders.map((folder) => ({ name: folder, value: path.join(repo.root, folder) })) ?? [];
@@ -81,9 +103,18 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
         throw error;
       }
+      const context = named.context as string | undefined;
+      let askContext: AskContext | undefined;
+      try {
+        if (process.stdin.isTTY) askContext = await contextQuestion(inquirer, folders, context);
+      } catch (error) {
+        if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
+        throw error;
+      }
       return {
         folders,
-        context: named.context as string | undefined,
+        context,
+        askContext,
         forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
         tilt: named.tilt as string | undefined,
         mode: (named.mode as string | undefined) ?? "write",
@@ -92,7 +123,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
     },
     actions: [
       async (answers) => {
-        const { error, folders, context, forwards, tilt, mode, force } = answers as NamespaceAnswers;
+        const { error, folders, context, forwards, tilt, mode, force, askContext } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
         const [{ scaffold }, { assertMode, diffPlan }, { formatReport }] = await Promise.all([
@@ -102,12 +133,12 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         ]);
         try {
           if (error) throw new UserError(error);
-          const result = await scaffold({ folders, cwd: process.cwd(), context, forwards, tilt, mode: assertMode(mode), force });
+          const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, mode: assertMode(mode), force });
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const title = result.models.map((m) => m.name).join(", ");
           const root = result.models[0]?.repoRoot ?? process.cwd();
           const lines = formatReport({ ...result, root, title }, mode, performance.now() - started).split("\n");
-          console.log(lines.slice(0, -1).join("\n"));
+          console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
           for (const warning of result.warnings) console.log(`warning: ${warning}`);
           if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);

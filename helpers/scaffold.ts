@@ -7,6 +7,7 @@ import { UserError } from "./errors.ts";
 import { inspectNamespace, locateNamespace, parseNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./namespace/inspect.ts";
 import { renderReleases, type RenderCache } from "./namespace/helm-releases.ts";
 import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
+import { resolveFluxContext, type AskContext } from "./live-cluster/flux-context.ts";
 import type { NamespaceModel } from "./namespace/model.ts";
 import { forwardKey } from "./namespace/ports.ts";
 import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./namespace/render.ts";
@@ -19,12 +20,16 @@ import { kustomizeBuildMany } from "./repository/tools.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
 import { GENERATOR_VERSION } from "./version.ts";
+import { generatorCommand } from "./invocation.ts";
 
 export interface ScaffoldOptions {
   /** Namespace folders, absolute or relative to `cwd`; `all` for every one scaffolded before. */
   folders: string[];
   cwd: string;
+  /** `--context`: the Flux cluster's kube context, or `none`; overrides what folders remember. */
   context?: string;
+  /** On a terminal: asks once per run, for folders scaffolded for the first time. */
+  askContext?: AskContext;
   /** Extra forwards, `RESOURCE:CONTAINER_PORT[:NAME]`; replace the remembered ones when given. */
   forwards?: string[];
   /** `develop` (apply the dev build) or `observe` (attach to what Flux runs); remembered. */
@@ -41,6 +46,8 @@ export interface ScaffoldResult {
   obsolete: string[];
   /** Things worth telling that change nothing on disk (names the cluster does not know). */
   warnings: string[];
+  /** Per folder, which kube context is recorded as the Flux cluster, why, and how to change it. */
+  fluxClusters: string[];
   changed: boolean;
 }
 
@@ -80,6 +87,10 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   const checks = new Map<string, DevBuildCheck[]>();
   const chartWarnings: string[] = [];
   const chartRenders: RenderCache = new Map();
+  const fluxClusters: string[] = [];
+  // One question per run, whatever number of new folders it scaffolds.
+  let answer: Promise<string> | undefined;
+  const ask = options.askContext && ((c: Parameters<AskContext>[0]) => (answer ??= options.askContext!(c)));
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
@@ -102,8 +113,10 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         options.env,
         chartRenders,
       );
-      const { model, fluxObjects } = inspectNamespace(parsed, repo, contexts, {
-        context: options.context ?? saved?.answers.context,
+      const flux = await resolveFluxContext({ named: options.context, remembered: saved?.answers, contexts, ask });
+      const { model, fluxObjects } = inspectNamespace(parsed, repo, {
+        context: flux.context,
+        contextFrom: flux.from,
         forwards,
         previousPorts: saved?.ports,
         takenPorts: [...taken],
@@ -116,13 +129,14 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       taken.push(...Object.values(ports));
       inRun.push({ name: model.name, folder: build.folder, ports, kustomizations: kustomizationRefs(repo, build.folder) });
       models.push(model);
+      fluxClusters.push(fluxClusterLine(model.name, model.folderInRepo, flux.context, flux.why));
       for (const [name, release] of charts) if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
         name: model.name,
-        answers: { ...(model.context && { context: model.context }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
+        answers: { ...(flux.context && { context: flux.context }), ...(flux.from && { contextFrom: flux.from }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
       });
     }
@@ -145,7 +159,14 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
     for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);
   }
-  return { models, plan, obsolete: output.obsolete, warnings, changed };
+  return { models, plan, obsolete: output.obsolete, warnings, fluxClusters, changed };
+}
+
+function fluxClusterLine(name: string, folderInRepo: string, context: string | undefined, why: string): string {
+  const change = `${generatorCommand()} namespace ${folderInRepo} -- --context`;
+  return context
+    ? `${name}: Flux cluster: kube context ${context} (${why}); change it with \`${change} <name|none>\``
+    : `${name}: Flux cluster: ${why}; tilt up treats every cluster as a local one. Name it with \`${change} <name>\``;
 }
 
 async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repository>): Promise<string[]> {

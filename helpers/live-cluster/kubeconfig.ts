@@ -35,14 +35,3 @@ export async function readKubeContexts(env: NodeJS.ProcessEnv = process.env): Pr
   const current = config.getCurrentContext() || undefined;
   return { names, current: current && names.includes(current) ? current : undefined };
 }
-
-/** The context the Tiltfile allows: the answer when given (it must exist when a kubeconfig does), else the current one. */
-export function chooseContext(contexts: KubeContexts, answer: string | undefined): string | undefined {
-  if (answer) {
-    if (contexts.names.length > 0 && !contexts.names.includes(answer)) {
-      throw new UserError(`kube context "${answer}" is not in your kubeconfig (known: ${contexts.names.join(", ")})`);
-    }
-    return answer;
-  }
-  return contexts.current;
-}

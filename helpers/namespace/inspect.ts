@@ -4,7 +4,7 @@ import { UserError } from "../errors.ts";
 import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "../repository/flux.ts";
 import { DEV_LIMITS, DEV_REQUESTS, devPatches, type WorkloadPatch } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
-import { chooseContext, type KubeContexts } from "../live-cluster/kubeconfig.ts";
+import { describeSource, type ContextSource } from "../live-cluster/flux-context.ts";
 import { exactTarget, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
@@ -25,8 +25,9 @@ export const LOCAL_PATH_DIR = `overlays/storage/${DEV_STORAGE_CLASS}`;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface InspectOptions {
-  /** Answer for the kube context; the kubeconfig's current one otherwise. */
+  /** The kube context of the cluster Flux manages, as the user gave it; none is never guessed. */
   context?: string;
+  contextFrom?: ContextSource;
   /** Local ports from the last run, by forward key, kept when still free. */
   previousPorts?: Record<string, number>;
   /** Ports other namespaces of the same run already use. */
@@ -123,13 +124,12 @@ export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedN
 }
 
 /**
- * Everything else: pure derivation from the build, the repository scan, the kube contexts and
+ * Everything else: pure derivation from the build, the repository scan, the answers and
  * the charts of its HelmReleases as helm rendered them (by release name).
  */
 export function inspectNamespace(
   { folder, folderInRepo, own, ancestors, units, parsed, objects, rawName, namespace }: ParsedNamespace,
   repo: Repository,
-  contexts: KubeContexts,
   options: InspectOptions = {},
   charts: Map<string, RenderedRelease> = new Map(),
 ): InspectedNamespace {
@@ -223,7 +223,8 @@ export function inspectNamespace(
     folder,
     folderInRepo,
     repoRoot: repo.root,
-    context: chooseContext(contexts, options.context),
+    context: options.context,
+    contextSource: describeSource(options.contextFrom),
     flux: {
       kustomizations: own,
       toSuspend: own.filter((k) => !k.suspend).map((k) => `${k.namespace}/${k.name}`),

@@ -95,8 +95,10 @@ export interface NamespaceModel {
   folder: string;
   folderInRepo: string;
   repoRoot: string;
-  /** Kube context the Tiltfile allows; undefined leaves Tilt's own guard (local clusters only). */
+  /** Kube context of the cluster Flux manages; undefined leaves Tilt's own guard (local clusters only). */
   context?: string;
+  /** How that context was given: what the Tiltfile's header says about it. */
+  contextSource: string;
   /** Observe mode: the Tiltfile attaches to what Flux runs, applies nothing, suspends nothing. */
   observe: boolean;
   flux: {

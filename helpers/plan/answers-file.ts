@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { dump, load } from "js-yaml";
 import { UserError } from "../errors.ts";
+import type { ContextSource } from "../live-cluster/flux-context.ts";
 import { GENERATOR_VERSION } from "../version.ts";
 
 export const ANSWERS_FILE = ".tilt-scaffold.yaml";
@@ -13,7 +14,8 @@ export interface SavedAnswers {
   namespace?: string;
   /** The folder's name in the root Tiltfile and in its Flux resources (`<name>-flux`). */
   name?: string;
-  answers: { context?: string; forwards?: string[]; tilt?: string };
+  /** `contextFrom`: how the Flux cluster's context was given (`option`, `terminal`). */
+  answers: { context?: string; contextFrom?: ContextSource; forwards?: string[]; tilt?: string };
   /** Local port of each forward, by forward key, so ports stay put across runs. */
   ports: Record<string, number>;
   /** Folder-relative path → sha256 of the content generated there. */

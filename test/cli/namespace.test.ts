@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
+import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "../support/example.ts";
 
 const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
@@ -228,5 +229,71 @@ describe("npx plop namespace -- --forward", () => {
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stdout + bad.stderr).toContain("--forward grafana:3000: no Tilt resource grafana (there are: echo-server, kube-prometheus-stack)");
     expect(await snapshot(repo)).toBe(before);
+  });
+});
+
+describe("npx plop namespace: the cluster Flux manages", () => {
+  /** A kubeconfig whose current context is a local cluster, as on a developer's machine. */
+  function kubeconfig(repo: string): Record<string, string> {
+    const file = path.join(path.dirname(repo), "kubeconfig");
+    const context = (name: string) => `- name: ${name}\n  context: {cluster: ${name}, user: ${name}}\n`;
+    const cluster = (name: string) => `- name: ${name}\n  cluster: {server: https://127.0.0.1:1}\n`;
+    const user = (name: string) => `- name: ${name}\n  user: {}\n`;
+    const names = ["kind-dev", "admin@homelab"];
+    writeFileSync(file, `apiVersion: v1\nkind: Config\ncontexts:\n${names.map(context).join("")}clusters:\n${names.map(cluster).join("")}users:\n${names.map(user).join("")}current-context: kind-dev\n`);
+    return { KUBECONFIG: file };
+  }
+
+  it("re-running every folder with another current context rewrites nothing, and says none is recorded", async () => {
+    const repo = copyExample();
+    const before = await snapshot(repo);
+    const run = await plop(repo, ["--", "--folder", "all"], kubeconfig(repo));
+    expect(run.exitCode, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).not.toMatch(/^written/m);
+    expect(await snapshot(repo)).toBe(before);
+    expect(run.stdout).toContain("media: Flux cluster: none, as remembered in .tilt-scaffold.yaml; tilt up treats every cluster as a local one. Name it with `npx plop namespace applications/media -- --context <name>`");
+  });
+
+  it("a folder scaffolded the first time without a terminal records no context; --context names one and none forgets it", async () => {
+    const repo = copyExample();
+    const env = kubeconfig(repo);
+    const media = path.join(repo, "applications/media");
+    rmSync(path.join(media, ".tilt-scaffold.yaml"));
+    const first = await plop(repo, ["applications/media", "--", "--force"], env);
+    expect(first.exitCode, first.stderr + first.stdout).toBe(0);
+    expect(first.stdout).toContain("media: Flux cluster: none: no --context, no earlier answer and no terminal to ask");
+    expect(readFileSync(path.join(media, "Tiltfile"), "utf8")).toContain('FLUX_CONTEXT = ""');
+    expect(readFileSync(path.join(media, ".tilt-scaffold.yaml"), "utf8")).not.toContain("kind-dev");
+
+    const named = await plop(repo, ["applications/media", "--", "--context", "admin@homelab"], env);
+    expect(named.stdout).toContain("media: Flux cluster: kube context admin@homelab (named with --context)");
+    const tiltfile = readFileSync(path.join(media, "Tiltfile"), "utf8");
+    expect(tiltfile).toContain("# The cluster Flux manages: kube context admin@homelab, named with --context. Change it with");
+    expect(tiltfile).toContain('FLUX_CONTEXT = "admin@homelab"');
+    // Remembered: the Tiltfile still says how it was given, so a re-run changes nothing.
+    const before = await snapshot(repo);
+    const again = await plop(repo, ["applications/media"], env);
+    expect(again.stdout).toContain("media: Flux cluster: kube context admin@homelab (remembered in .tilt-scaffold.yaml)");
+    expect(await snapshot(repo)).toBe(before);
+
+    expect((await plop(repo, ["applications/media", "--", "--context", "none"], env)).exitCode).toBe(0);
+    expect(readFileSync(path.join(media, "Tiltfile"), "utf8")).toContain('FLUX_CONTEXT = ""');
+  });
+
+  it("on a terminal, folders scaffolded the first time share one answer, recorded with how it was given", async () => {
+    const repo = copyExample();
+    const folders = ["applications/media", "applications/tools/whoami", "infrastructure/observability"].map((f) => path.join(repo, f));
+    for (const folder of folders.slice(0, 2)) rmSync(path.join(folder, ".tilt-scaffold.yaml"));
+    const asked: unknown[] = [];
+    const askContext = async (contexts: unknown) => (asked.push(contexts), "admin@homelab");
+    const result = await scaffold({ folders, cwd: repo, askContext, force: true, env: kubeconfig(repo) });
+    expect(asked).toEqual([{ names: ["kind-dev", "admin@homelab"], current: "kind-dev" }]);
+    expect(result.fluxClusters).toEqual([
+      "media: Flux cluster: kube context admin@homelab (chosen on a terminal); change it with `npx plop namespace applications/media -- --context <name|none>`",
+      "whoami: Flux cluster: kube context admin@homelab (chosen on a terminal); change it with `npx plop namespace applications/tools/whoami -- --context <name|none>`",
+      "observability: Flux cluster: none, as remembered in .tilt-scaffold.yaml; tilt up treats every cluster as a local one. Name it with `npx plop namespace infrastructure/observability -- --context <name>`",
+    ]);
+    expect(readFileSync(path.join(folders[0]!, "Tiltfile"), "utf8")).toContain("# The cluster Flux manages: kube context admin@homelab, chosen on a terminal. Change it with");
+    expect(readFileSync(path.join(folders[0]!, ".tilt-scaffold.yaml"), "utf8")).toMatch(/^ {2}context: admin@homelab\n {2}contextFrom: terminal$/m);
   });
 });

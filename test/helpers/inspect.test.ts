@@ -42,7 +42,7 @@ function built(name: string, own: FluxKustomization[], builds: string[]): BuiltN
 
 function inspect(namespace: BuiltNamespace, options: InspectOptions = {}) {
   const repo = repository(namespace.own);
-  return inspectNamespace(parseNamespace(namespace, repo), repo, { names: ["home"], current: "home" }, options).model;
+  return inspectNamespace(parseNamespace(namespace, repo), repo, options).model;
 }
 
 const APP = `

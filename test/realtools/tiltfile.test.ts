@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
+import { TILT_LIB_VERSION } from "../../helpers/version.ts";
 import { substituteVariables } from "../../helpers/repository/flux.ts";
 import { communityLayout } from "../support/community-layout.ts";
 import { copyExample, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
@@ -305,7 +306,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
       writeFileSync(path.join(media(repo), "tilt_lib.star"), libWithVersion("0.9.0"));
       const old = await tiltfileResult(media(repo));
       expect(old.run.exitCode).not.toBe(0);
-      expect(old.run.stderr).toContain("tilt_lib.star is version 0.9.0; this Tiltfile needs 1.2.0 or newer");
+      expect(old.run.stderr).toContain(`tilt_lib.star is version 0.9.0; this Tiltfile needs ${TILT_LIB_VERSION} or newer`);
     });
   });
 });
