@@ -146,19 +146,22 @@ const ROUTE_RESOURCES: Record<string, string> = {
   httproute: "httproutes.gateway.networking.k8s.io",
 };
 export const KUSTOMIZATIONS_RESOURCE = "kustomizations.kustomize.toolkit.fluxcd.io";
+export const HELM_RELEASES_RESOURCE = "helmreleases.helm.toolkit.fluxcd.io";
 
 /**
  * The CRD-backed kinds dashboard.sh lists, cluster-wide, in a second kubectl call that runs
  * alongside the first. kubectl fails a whole call when one kind is not served, so only kinds
- * this namespace needs are asked for: Flux's Kustomization when Flux applies the folder, and the
- * route kinds its manifests use (if the cluster lacks one, Flux cannot apply them either).
+ * this namespace needs are asked for: Flux's Kustomization when Flux applies the folder, its
+ * HelmRelease when the folder has one, and the route kinds its manifests use (if the cluster
+ * lacks one, Flux cannot apply them either).
  * Asking the API server which kinds exist would cost a call before this one.
  */
 export function dashboardKinds(model: ModelWithoutScripts): string[] {
-  const routeKinds = new Set(model.resources.flatMap((r) => r.objects).map((ref) => ref.split(":")[1] ?? ""));
+  const kinds = new Set(model.resources.flatMap((r) => r.objects).map((ref) => ref.split(":")[1] ?? ""));
   return [
     ...(model.flux.kustomizations.length > 0 ? [KUSTOMIZATIONS_RESOURCE] : []),
-    ...Object.entries(ROUTE_RESOURCES).filter(([kind]) => routeKinds.has(kind)).map(([, resource]) => resource),
+    ...(kinds.has("helmrelease") ? [HELM_RELEASES_RESOURCE] : []),
+    ...Object.entries(ROUTE_RESOURCES).filter(([kind]) => kinds.has(kind)).map(([, resource]) => resource),
   ];
 }
 

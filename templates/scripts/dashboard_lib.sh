@@ -7,16 +7,18 @@
 # checks this file.)
 #
 # What the namespace is doing: pods, workloads, Services with Tilt's local ports, ingress URLs,
-# claims and its Flux Kustomization(s). Two kubectl calls at most, side by side, rendered by jq:
+# claims, its Flux Kustomization(s) and HelmReleases. Two kubectl calls at most, side by side,
+# rendered by jq:
 #   1. the namespace's pods, workloads, Services, claims and Ingresses;
-#   2. the Flux Kustomizations and route kinds (IngressRoute, HTTPRoute) this folder uses, if any.
+#   2. the Flux Kustomizations, HelmReleases and route kinds (IngressRoute, HTTPRoute) this
+#      folder uses, if any.
 # FACTS is what the generator found in git: the folder's Flux Kustomizations and Tilt's
 # port-forwards. CRD_KINDS are listed cluster-wide by call 2: only kinds the folder uses, as
 # kubectl fails a whole call on a kind the cluster does not serve, and asking which kinds it
 # serves would cost another call.
 # Needs bash, kubectl and jq.
 
-readonly DASHBOARD_LIB_VERSION="1.1.0"
+readonly DASHBOARD_LIB_VERSION="1.2.0"
 readonly CALL_TIMEOUT_SECONDS=15
 readonly NAMESPACE_KINDS="pods,deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services,persistentvolumeclaims,ingresses.networking.k8s.io"
 
@@ -25,8 +27,8 @@ usage() {
 Usage: ./dashboard.sh [--watch [SECONDS]] [--context NAME]
 
 Shows namespace ${NAMESPACE}: pods, workloads, Services and the local ports \`tilt up\` forwards,
-ingress URLs, persistent volume claims, and the Flux Kustomization(s) of ${FOLDER_IN_REPO},
-with a warning when one is suspended.
+ingress URLs, persistent volume claims, the Flux Kustomization(s) of ${FOLDER_IN_REPO}, with a
+warning when one is suspended, and its HelmReleases: Ready, chart, revision, last failure.
 
   --watch [SECONDS]  redraw every SECONDS (default 2) until Ctrl-C
   --context NAME     kube context (default: ${DEFAULT_CONTEXT:-the current context})
@@ -212,9 +214,37 @@ def flux_section:
       end
   end;
 
+# HelmReleases as helm-controller (API v2) reports them: the chart and helm revision of the
+# latest release in status.history, the chart version it last tried, the Ready message.
+def release_chart: (.status.history // [])[0] as $last
+  | if $last then "\($last.chartName)@\($last.chartVersion)"
+    elif .spec.chart.spec then "\(.spec.chart.spec.chart)@\(.spec.chart.spec.version // "*") (not installed)"
+    elif .spec.chartRef then "\(.spec.chartRef.kind)/\(.spec.chartRef.name) (not installed)"
+    else "-" end;
+def release_row:
+  ([.status.conditions[]? | select(.type == "Ready")] | first) as $ready | (.status.history // [])[0] as $last
+  | [ (if .spec.suspend then "wait" elif $ready.status == "True" then "ok" elif $ready.status == "False" then "bad" else "wait" end),
+      .metadata.name, ($ready.status // "Unknown") + (if .spec.suspend then " (suspended)" else "" end), release_chart,
+      (if $last then "\($last.version) (\($last.status))" else "-" end),
+      (.status.lastAttemptedRevision // "-") ];
+def releases_section:
+  if ($crd_kinds | split(",") | index("helmreleases.helm.toolkit.fluxcd.io")) == null then empty
+  else ("HelmReleases" | heading),
+    if unserved("helmreleases") then "  this cluster serves no HelmReleases (Flux's helm-controller is not installed)"
+    elif $opt.error then "  \("✖" | paint("31")) cannot read HelmReleases: \($opt.error)"
+    else optional("HelmRelease") as $releases
+      | if ($releases | length) == 0 then "  no HelmRelease in the cluster yet"
+        else ($releases | map(release_row) | table(["NAME", "READY", "CHART", "REVISION", "LAST ATTEMPTED"])),
+          ($releases[] | ([.status.conditions[]? | select(.type == "Ready" and .status != "True")] | first) as $failed
+            | select($failed.message) | "    \(.metadata.name): \($failed.message | gsub("\\s*\n\\s*"; " "))")
+        end
+    end
+  end;
+
 [of("Pod")[] | pod_row] as $pods |
 "\($facts.namespace | paint("1"))  \($facts.folder)  context \($context)  \(now | strflocaltime("%H:%M:%S"))",
 flux_section,
+releases_section,
 section("Pods"; ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]; $pods; "no pods"),
 section("Workloads"; ["KIND", "NAME", "READY"]; [(of("Deployment"), of("StatefulSet"), of("DaemonSet"), of("Job"))[] | workload_row]; "no workloads"),
 section("Services"; ["NAME", "TYPE", "CLUSTER-IP", "PORTS", "LOCAL (tilt up)"]; [of("Service")[] | service_row]; "no Services"),
@@ -264,7 +294,7 @@ render() {
   if use_colour; then colour=true; fi
   printf '%s\n%s\n' "${ns_json}" "${opt_json}" | jq -nr \
     --argjson facts "${FACTS}" --argjson colour "${colour}" --argjson have_flux "${have_flux}" \
-    --arg context "${context_label}" --arg kube_context "${CONTEXT}" \
+    --arg context "${context_label}" --arg kube_context "${CONTEXT}" --arg crd_kinds "${CRD_KINDS}" \
     "${RENDER_JQ}"
 }
 

@@ -167,6 +167,50 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
     });
   });
 
+  describe("dashboard.sh of a chart namespace", () => {
+    const HELM_RELEASES = "helmreleases.helm.toolkit.fluxcd.io";
+    const at = "2025-01-01T00:00:00Z";
+    const condition = (status: string, reason: string, message: string) => ({ type: "Ready", status, reason, message, lastTransitionTime: at });
+    const release = (name: string, version: number, chartName: string, chartVersion: string, status = "deployed") =>
+      ({ name, namespace: "monitoring", version, status, chartName, chartVersion, configDigest: "sha256:0", digest: "sha256:0", firstDeployed: at, lastDeployed: at });
+    /** Status as helm-controller writes it, through the status subresource. */
+    const writeStatus = (name: string, status: object) =>
+      cluster.kubectl(["patch", HELM_RELEASES, name, "-n", "monitoring", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status })]);
+
+    it("shows each HelmRelease: Ready, chart and version, revision, last attempt and failure, in two kubectl calls", async () => {
+      await writeStatus("echo-server", {
+        conditions: [condition("True", "UpgradeSucceeded", "Helm upgrade succeeded for release monitoring/echo-server.v3 with chart echo-server@0.5.0")],
+        history: [release("echo-server", 3, "echo-server", "0.5.0"), release("echo-server", 2, "echo-server", "0.4.0", "superseded")],
+        lastAttemptedRevision: "0.5.0",
+      });
+      await writeStatus("kube-prometheus-stack", {
+        conditions: [condition("False", "UpgradeFailed", "Helm upgrade failed for release monitoring/kube-prometheus-stack with chart kube-prometheus-stack@66.3.1: context deadline exceeded\n\nLast Helm logs:\n\nwaiting for pods")],
+        history: [release("kube-prometheus-stack", 1, "kube-prometheus-stack", "66.2.0")],
+        lastAttemptedRevision: "66.3.1",
+      });
+      const counter = countingKubectl();
+      const run = await runScript(path.join(repo.work, "infrastructure/monitoring/dashboard.sh"), [], { KUBECONFIG: cluster.kubeconfig, PATH: `${counter.dir}:${PATH_WITH_FLUX}` });
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/NAME +READY +CHART +REVISION +LAST ATTEMPTED\n/);
+      expect(run.stdout).toMatch(/● echo-server +True +echo-server@0\.5\.0 +3 \(deployed\) +0\.5\.0\n/);
+      expect(run.stdout).toMatch(/✖ kube-prometheus-stack +False +kube-prometheus-stack@66\.2\.0 +1 \(deployed\) +66\.3\.1\n/);
+      // The failure in one line under the table, the Ready release's message left out.
+      expect(run.stdout).toContain("    kube-prometheus-stack: Helm upgrade failed for release monitoring/kube-prometheus-stack with chart kube-prometheus-stack@66.3.1: context deadline exceeded Last Helm logs: waiting for pods\n");
+      expect(run.stdout).not.toContain("Helm upgrade succeeded");
+      expect(await counter.calls()).toBe(2);
+    });
+
+    it("says so of a release helm-controller has not reported on, and of one suspended", async () => {
+      await cluster.kubectl(["patch", HELM_RELEASES, "echo-server", "-n", "monitoring", "--subresource=status", "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/status" }])]);
+      await cluster.kubectl(["patch", HELM_RELEASES, "kube-prometheus-stack", "-n", "monitoring", "--type=merge", "-p", JSON.stringify({ spec: { suspend: true } })]);
+      const run = await runScript(path.join(repo.work, "infrastructure/monitoring/dashboard.sh"), [], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX });
+      await cluster.kubectl(["patch", HELM_RELEASES, "kube-prometheus-stack", "-n", "monitoring", "--type=merge", "-p", JSON.stringify({ spec: { suspend: false } })]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/◐ echo-server +Unknown +\.\/charts\/echo-server@\* \(not installed\) +- +-\n/);
+      expect(run.stdout).toMatch(/◐ kube-prometheus-stack +False \(suspended\) +kube-prometheus-stack@66\.2\.0/);
+    });
+  });
+
   describe("deploy.sh", () => {
     const prod = () => path.join(repo.work, OBSERVABILITY, "overlays/prod/kustomization.yaml");
     const deploy = (args: string[]) =>

@@ -125,6 +125,11 @@ describe("dashboardKinds", () => {
       "ingressroutes.traefik.io",
       "httproutes.gateway.networking.k8s.io",
     ]);
+    // A folder with HelmReleases: helm-controller's kind too, listed in the same call.
+    expect(dashboardKinds(model({ kustomizations: [kustomization("monitoring")] }, { resources: [resource(["echo-server:helmrelease"])] }))).toEqual([
+      "kustomizations.kustomize.toolkit.fluxcd.io",
+      "helmreleases.helm.toolkit.fluxcd.io",
+    ]);
   });
 
   it("is what the example's media dashboard lists in its second call", () => {

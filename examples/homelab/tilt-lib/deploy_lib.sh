@@ -9,7 +9,7 @@
 # used when installed. (SC2153 and SC2154 are off: the facts are assigned by the calling
 # script, with which ShellCheck also checks this file.)
 
-readonly DEPLOY_LIB_VERSION="1.1.0"
+readonly DEPLOY_LIB_VERSION="1.2.0"
 readonly KUSTOMIZATIONS_RESOURCE="kustomizations.kustomize.toolkit.fluxcd.io"
 # The namespace folder is the calling script's; the repository root holds this file's folder.
 FOLDER="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd -P)"

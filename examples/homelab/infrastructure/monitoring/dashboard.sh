@@ -9,7 +9,7 @@ readonly NAMESPACE="monitoring"
 readonly DEFAULT_CONTEXT=''
 readonly FOLDER_IN_REPO="infrastructure/monitoring"
 readonly FACTS='{"namespace":"monitoring","folder":"infrastructure/monitoring","kustomizations":[{"namespace":"flux-system","name":"monitoring","file":"clusters/homelab/infrastructure.yaml","suspendedInGit":false}],"ancestors":[],"forwards":[{"service":"--forward","localPort":3000,"containerPort":3000},{"service":"--forward","localPort":9090,"containerPort":9090},{"service":"echo-server","localPort":8082,"containerPort":8080}]}'
-readonly CRD_KINDS="kustomizations.kustomize.toolkit.fluxcd.io"
+readonly CRD_KINDS="kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io"
 readonly UPDATE_COMMAND="npx plop namespace infrastructure/monitoring"
 # shellcheck source=SCRIPTDIR/../../tilt-lib/dashboard_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../tilt-lib/dashboard_lib.sh"
