@@ -7,6 +7,7 @@ import { parseManifests, tiltObjectRef, type KubeObject } from "../repository/ma
 import type { DevBuild, NamespaceModel } from "../namespace/model.ts";
 import { buildPlanned, type PlannedFile } from "../repository/planned-build.ts";
 import { inPlaceViolations } from "./in-place.ts";
+import { resourceSelectors, tiltObjectsProblem, type Storage } from "../namespace/tilt-objects.ts";
 
 export interface DevBuildCheck {
   model: NamespaceModel;
@@ -29,6 +30,7 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
   const outputs = await buildPlanned(root, files, targets);
   // What the Tiltfile names must be in one of the namespace's builds of each kind.
   const builtByKind = new Map<string, Set<string>>();
+  const objectsByKind = new Map<string, KubeObject[]>();
   const parsed = targets.map(({ model, unit, build, label }, index) => {
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
@@ -37,6 +39,7 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
     const built = builtByKind.get(key) ?? new Set<string>();
     for (const object of objects) built.add(tiltObjectRef(object));
     builtByKind.set(key, built);
+    objectsByKind.set(key, [...(objectsByKind.get(key) ?? []), ...objects]);
     return { objects, key };
   });
   for (const [index, { model, fluxObjects, build, label }] of targets.entries()) {
@@ -44,7 +47,11 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
     const built = new Set(objects.map(tiltObjectRef));
     const missing = tiltfileRefs(model, build).filter((ref) => !builtByKind.get(key)!.has(ref));
     if (missing.length > 0) throw new UserError(`${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`);
-    const leftOut = new Set([...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []), ...model.sopsSecrets.map((name) => `${name}:secret`)]);
+    // Tilt loads the Tiltfile over all of a namespace's builds for one storage at once.
+    const problem = model.observe || !objectsByKind.has(key) ? undefined : tiltObjectsProblem(model.resources, storageOf(build), objectsByKind.get(key)!);
+    objectsByKind.delete(key);
+    if (problem) throw new UserError(`${path.posix.join(model.folderInRepo, "Tiltfile")} with --storage=${storageOf(build)}: Tilt would refuse it: ${problem}`);
+    const leftOut = new Set([...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []), ...model.sopsSecrets.map((name) => tiltObjectRef({ kind: "Secret", metadata: { name } }))]);
     const stillIn = [...built].filter((ref) => leftOut.has(ref));
     if (stillIn.length > 0) throw new UserError(`${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`);
     if (!build.keepOnDown) continue;
@@ -57,14 +64,12 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
   }
 }
 
+/** The `--storage` whose Tiltfile applies this build. */
+function storageOf(build: DevBuild): Storage {
+  return !build.keepOnDown ? "local-path" : build.ownClaims ? "dev-claims" : "live";
+}
+
 /** The objects the Tiltfile names for one build: what Tilt refuses to load when missing. */
 function tiltfileRefs(model: NamespaceModel, build: DevBuild): string[] {
-  const localPath = !build.keepOnDown;
-  const claim = (name: string) => `${name}:persistentvolumeclaim`;
-  return model.resources
-    .filter((r) => localPath || !r.localPathOnly)
-    .flatMap((r) => [
-      ...r.objects,
-      ...(localPath ? r.claims.map((c) => claim(c.name)) : build.ownClaims ? r.claims.map((c) => claim(c.devName)) : []),
-    ]);
+  return model.resources.flatMap((r) => resourceSelectors(r, storageOf(build)) ?? []);
 }

@@ -69,6 +69,10 @@ function devClaimName(claim: KubeObject): string {
   return `${claim.metadata.name}${DEV_CLAIM_SUFFIX}`;
 }
 
+function patchRef(patch: WorkloadPatch): string {
+  return tiltObjectRef({ kind: patch.kind, metadata: { name: patch.name } });
+}
+
 function isClaimRef(ref: string): boolean {
   return ref.endsWith(":persistentvolumeclaim");
 }
@@ -118,7 +122,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
     const devClaims = allDevClaims?.filter((claim) => unit.refs.has(tiltObjectRef(claim)));
     const left = new Set(deletes);
     const releasePatches = [...(input.releasePatches ?? new Map<string, ReleasePatch>())].filter(([ref]) => unit.refs.has(ref) && !left.has(ref)).map(([, patch]) => patch);
-    const patches = input.patches.filter((p) => unit.refs.has(`${p.name}:${p.kind.toLowerCase()}`) && !left.has(`${p.name}:${p.kind.toLowerCase()}`));
+    const patches = input.patches.filter((p) => unit.refs.has(patchRef(p)) && !left.has(patchRef(p)));
     return {
       dir,
       fluxPath: unit.fluxPath,

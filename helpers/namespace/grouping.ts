@@ -11,6 +11,8 @@ export interface ObjectGroups {
   helmReleases: { name: string; objects: string[] }[];
   /** Group resource name → objects. */
   groups: { name: string; objects: string[] }[];
+  /** Workload resource or HelmRelease → the groups holding objects it shares with others. */
+  dependsOn: Map<string, string[]>;
 }
 
 const GROUP_OF_KIND: Record<string, string> = {
@@ -80,48 +82,58 @@ export function routedServices(object: KubeObject): string[] {
   return names;
 }
 
+/** What may be shared, beside a chart source: it goes into its kind's group, which each user depends on. */
+const SHAREABLE_KINDS = new Set(["ConfigMap", "Secret"]);
+
 export function groupObjects(objects: KubeObject[], workloads: Workload[], services: Service[], prefix: string): ObjectGroups {
   const byWorkload = new Map<string, string[]>(workloads.map((w) => [w.resource, []]));
   const groups = new Map<string, string[]>();
-  const helmReleases: ObjectGroups["helmReleases"] = [];
+  const dependsOn = new Map<string, Set<string>>();
+  const releases = objects.filter((o) => o.kind === "HelmRelease");
+  const helmReleases: ObjectGroups["helmReleases"] = releases.map((release) => ({ name: release.metadata.name, objects: [tiltObjectRef(release)] }));
   const workloadObjects = new Set(workloads.map((w) => w.object));
-  // An object shared with a Job or a bare Pod goes with the long-running workload: on the Flux
-  // cluster Tilt leaves Jobs and Pods to Flux (see live-cluster/exclusions.ts).
-  const references = [...workloads]
-    .sort((a, b) => Number(IMMUTABLE_TEMPLATE_KINDS.has(a.kind)) - Number(IMMUTABLE_TEMPLATE_KINDS.has(b.kind)))
-    .map((w) => ({ workload: w, refs: podReferences(w.template.spec) }));
+  // A release uses its chart source and its values. An object shared with a Job or a bare Pod
+  // goes with the long-running workload: on the Flux cluster Tilt leaves Jobs and Pods to Flux
+  // (see live-cluster/exclusions.ts).
+  const users = [
+    ...releases.map((release, index) => ({ name: release.metadata.name, refs: releaseReferences(release), objects: helmReleases[index]!.objects, release: true })),
+    ...[...workloads]
+      .sort((a, b) => Number(IMMUTABLE_TEMPLATE_KINDS.has(a.kind)) - Number(IMMUTABLE_TEMPLATE_KINDS.has(b.kind)))
+      .map((w) => ({ name: w.resource, refs: podReferences(w.template.spec), objects: byWorkload.get(w.resource)!, release: false })),
+  ];
   const serviceOwner = new Map(services.map((s) => [s.name, workloadsSelectedBy(s, workloads)[0]]));
-  const helmOwned = new Set<KubeObject>();
-
-  for (const release of objects.filter((o) => o.kind === "HelmRelease")) {
-    const spec = (release.spec ?? {}) as Record<string, any>;
-    const source = spec.chart?.spec?.sourceRef ?? spec.chartRef;
-    const values = ((spec.valuesFrom ?? []) as { kind: string; name: string }[]).map((v) => `${v.kind}/${v.name}`);
-    const owned = objects.filter(
-      (o) => (source && o.kind === source.kind && o.metadata.name === source.name) || values.includes(`${o.kind}/${o.metadata.name}`),
-    );
-    owned.forEach((o) => helmOwned.add(o));
-    helmReleases.push({ name: release.metadata.name, objects: [release, ...owned].map(tiltObjectRef) });
-  }
 
   for (const object of objects) {
-    if (workloadObjects.has(object) || helmOwned.has(object) || object.kind === "HelmRelease") continue;
+    if (workloadObjects.has(object) || object.kind === "HelmRelease") continue;
     // Tilt attaches a Service to the workloads it selects by itself.
     if (object.kind === "Service" && serviceOwner.get(object.metadata.name)) continue;
     const key = `${object.kind}/${object.metadata.name}`;
-    const user =
-      references.find(({ refs }) => refs.has(key))?.workload ??
-      routedServices(object).map((name) => serviceOwner.get(name)).find((w) => w !== undefined);
-    if (user) {
-      byWorkload.get(user.resource)!.push(tiltObjectRef(object));
+    const group = `${prefix}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux-objects" : "resources")}`;
+    const objectUsers = users.filter(({ refs }) => refs.has(key));
+    // Tilt takes an object for the first resource that names it and fails on the second: a
+    // shared one goes into its group, which every user waits for.
+    if (objectUsers.length > 1 && (SHAREABLE_KINDS.has(object.kind) || objectUsers.some((u) => u.release))) {
+      for (const { name } of objectUsers) dependsOn.set(name, new Set([...(dependsOn.get(name) ?? []), group]));
+      groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
       continue;
     }
-    const group = `${prefix}-${GROUP_OF_KIND[object.kind] ?? (object.apiVersion.includes("fluxcd.io") ? "flux-objects" : "resources")}`;
-    groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
+    const routedTo = routedServices(object).map((name) => serviceOwner.get(name)).find((w) => w !== undefined);
+    const owner = objectUsers[0]?.objects ?? (routedTo && byWorkload.get(routedTo.resource));
+    if (owner) owner.push(tiltObjectRef(object));
+    else groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
   }
   return {
     byWorkload,
     helmReleases,
     groups: [...groups].map(([name, refs]) => ({ name, objects: refs })).sort((a, b) => a.name.localeCompare(b.name)),
+    dependsOn: new Map([...dependsOn].map(([name, deps]) => [name, [...deps].sort()])),
   };
+}
+
+/** `Kind/name` of a HelmRelease's chart source and of its values. */
+function releaseReferences(release: KubeObject): Set<string> {
+  const spec = (release.spec ?? {}) as Record<string, any>;
+  const source = spec.chart?.spec?.sourceRef ?? spec.chartRef;
+  const values = ((spec.valuesFrom ?? []) as { kind: string; name: string }[]).map((v) => `${v.kind}/${v.name}`);
+  return new Set([...(source ? [`${source.kind}/${source.name}`] : []), ...values]);
 }

@@ -15,6 +15,7 @@ import { isInsideFolder, toPosix } from "../repository/files.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
+import { resourceSelectors, STORAGES } from "./tilt-objects.ts";
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
 import { locateUnits, type LocatedUnit } from "./units.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
@@ -207,9 +208,16 @@ export function inspectNamespace(
   ]
     .map(dev.split)
     .filter((r): r is TiltResource => r !== undefined);
-  // Tilt applies resources side by side: everything waits for the one that creates the namespace.
+  // Tilt applies resources side by side: everything waits for the one that creates the namespace,
+  // and the users of a shared object for the group holding it, wherever the Tiltfile makes that one.
   const namespaceResource = resources.find((r) => r.objects.some((ref) => ref.endsWith(":namespace")));
-  for (const resource of resources) resource.resourceDeps = namespaceResource && resource !== namespaceResource ? [namespaceResource.name] : [];
+  for (const resource of resources) {
+    const deps = [...(namespaceResource ? [namespaceResource.name] : []), ...(groups.dependsOn.get(resource.name) ?? [])];
+    resource.resourceDeps = [...new Set(deps)].filter((dep) => {
+      const target = resources.find((r) => r.name === dep);
+      return target !== undefined && target !== resource && STORAGES.every((s) => resourceSelectors(resource, s) === undefined || resourceSelectors(target, s) !== undefined);
+    });
+  }
   const observe = options.tilt === "observe";
 
   const branch = own

@@ -1,5 +1,5 @@
 // Workloads and Services of a built namespace, and which Services reach which workloads.
-import { podTemplateOf, type Container, type KubeObject, type PodTemplate } from "../repository/manifests.ts";
+import { podTemplateOf, tiltObjectRef, type Container, type KubeObject, type PodTemplate } from "../repository/manifests.ts";
 
 export interface Workload {
   name: string;
@@ -48,7 +48,7 @@ export function findWorkloads(objects: KubeObject[]): Workload[] {
   // Tilt names a resource after its workload, and adds the kind when two share a name.
   for (const workload of workloads) {
     if (workloads.some((other) => other !== workload && other.name === workload.name)) {
-      workload.resource = `${workload.name}:${workload.kind.toLowerCase()}`;
+      workload.resource = tiltObjectRef(workload.object);
     }
   }
   return workloads;

@@ -42,9 +42,18 @@ export function apiGroup(object: KubeObject): string {
   return slash < 0 ? "" : object.apiVersion.slice(0, slash);
 }
 
+/**
+ * Parts joined as Tilt joins a selector (`name:kind:namespace:group`, its `SelectorStringFromParts`):
+ * a `:` or a backslash in a part gets a backslash before it, so `system\:auth:clusterrole` is
+ * the ClusterRole `system:auth`, where `system:auth:clusterrole` would read as a namespace.
+ */
+export function tiltSelector(parts: string[]): string {
+  return parts.map((part) => part.replace(/[\\:]/g, (c) => `\\${c}`)).join(":");
+}
+
 /** Tilt's object selector, `name:kind`, lower-case as Tilt prints it. */
-export function tiltObjectRef(object: KubeObject): string {
-  return `${object.metadata.name}:${object.kind.toLowerCase()}`;
+export function tiltObjectRef(object: Pick<KubeObject, "kind" | "metadata">): string {
+  return tiltSelector([object.metadata.name, object.kind.toLowerCase()]);
 }
 
 // ---- typed views of the parts of a pod template we read ----

@@ -41,7 +41,8 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
       ["sonarr", "sonarr/app", "overlays/dev/sonarr", "overlays/dev/sonarr/local-path"],
     ]);
     expect(model!.builds.map((b) => b.variables.map((v) => `${v.name}=${v.value}`))).toEqual([["APP=radarr"], ["APP=sonarr"]]);
-    expect(model!.resources.map((r) => r.name).sort()).toEqual(["radarr", "sonarr"]);
+    // Both apps' Components add the one app-template OCIRepository: a group both wait for holds it.
+    expect(model!.resources.map((r) => r.name).sort()).toEqual(["media-flux-objects", "radarr", "sonarr"]);
     for (const build of model!.builds) {
       const dev = await execa("kubectl", ["kustomize", path.join(media, build.live.dir)]);
       const names = [...dev.stdout.matchAll(/^  name: (.+)$/gm)].map((m) => m[1]);

@@ -86,22 +86,70 @@ describe("groupObjects", () => {
     ]);
   });
 
-  it("gives an object a Job and a Deployment share to the Deployment, whatever the order", () => {
+  it("gives a service account a Job and a Deployment share to the Deployment, whatever the order", () => {
     const job = `
 apiVersion: batch/v1
 kind: Job
 metadata: {name: migrate}
-spec: {template: {spec: {containers: [{name: m, envFrom: [{secretRef: {name: db}}]}]}}}
+spec: {template: {spec: {serviceAccountName: db, containers: [{name: m}]}}}
 `;
     const deployment = `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: api}
-spec: {template: {metadata: {labels: {app: api}}, spec: {containers: [{name: a, env: [{name: P, valueFrom: {secretKeyRef: {name: db, key: p}}}]}]}}}
+spec: {template: {metadata: {labels: {app: api}}, spec: {serviceAccountName: db, containers: [{name: a}]}}}
 `;
-    const secret = "{apiVersion: v1, kind: Secret, metadata: {name: db}}";
-    const groups = group([job, deployment, secret].join("\n---\n"));
-    expect(groups.byWorkload).toEqual({ migrate: [], api: ["db:secret"] });
+    const account = "{apiVersion: v1, kind: ServiceAccount, metadata: {name: db}}";
+    const groups = group([job, deployment, account].join("\n---\n"));
+    expect(groups.byWorkload).toEqual({ migrate: [], api: ["db:serviceaccount"] });
+    expect(groups.dependsOn).toEqual(new Map());
+  });
+
+  it("puts a ConfigMap or Secret two workloads use in the config group, which both wait for", () => {
+    const deployment = (name: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec: {template: {metadata: {labels: {app: ${name}}}, spec: {containers: [{name: a, envFrom: [{configMapRef: {name: shared}}, {secretRef: {name: ${name}-only}}]}]}}}
+`;
+    const objects = ["{apiVersion: v1, kind: ConfigMap, metadata: {name: shared}}", "{apiVersion: v1, kind: Secret, metadata: {name: api-only}}"];
+    const groups = group([deployment("api"), deployment("worker"), ...objects].join("\n---\n"));
+    expect(groups.byWorkload).toEqual({ api: ["api-only:secret"], worker: [] });
+    expect(groups.groups).toEqual([{ name: "media-config", objects: ["shared:configmap"] }]);
+    expect(groups.dependsOn).toEqual(new Map([["api", ["media-config"]], ["worker", ["media-config"]]]));
+  });
+
+  it("puts a chart source and values two HelmReleases share in their groups, which both wait for", () => {
+    const release = (name: string) => `
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: ${name}}
+spec:
+  chart: {spec: {chart: ${name}, sourceRef: {kind: HelmRepository, name: grafana-charts}}}
+  valuesFrom: [{kind: ConfigMap, name: common-values}, {kind: ConfigMap, name: ${name}-values}]
+`;
+    const yaml = [
+      release("loki"),
+      release("promtail"),
+      "{apiVersion: source.toolkit.fluxcd.io/v1, kind: HelmRepository, metadata: {name: grafana-charts}}",
+      "{apiVersion: v1, kind: ConfigMap, metadata: {name: common-values}}",
+      "{apiVersion: v1, kind: ConfigMap, metadata: {name: loki-values}}",
+    ].join("\n---\n");
+    const { helmReleases, groups, dependsOn } = group(yaml);
+    expect(helmReleases).toEqual([
+      { name: "loki", objects: ["loki:helmrelease", "loki-values:configmap"] },
+      { name: "promtail", objects: ["promtail:helmrelease"] },
+    ]);
+    expect(groups).toEqual([
+      { name: "media-config", objects: ["common-values:configmap"] },
+      { name: "media-flux-objects", objects: ["grafana-charts:helmrepository"] },
+    ]);
+    expect(dependsOn).toEqual(new Map([["loki", ["media-config", "media-flux-objects"]], ["promtail", ["media-config", "media-flux-objects"]]]));
+  });
+
+  it("names an object with a colon as Tilt parses selectors, the colon escaped", () => {
+    const { groups } = group("{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: 'kubevirt.io:operator'}}");
+    expect(groups).toEqual([{ name: "media-namespace", objects: ["kubevirt.io\\:operator:clusterrole"] }]);
   });
 
   it("gives a HelmRelease its chart source and values, and nothing of another release", () => {
