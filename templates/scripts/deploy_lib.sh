@@ -11,6 +11,7 @@
 
 readonly DEPLOY_LIB_VERSION="1.2.0"
 readonly KUSTOMIZATIONS_RESOURCE="kustomizations.kustomize.toolkit.fluxcd.io"
+readonly HELMRELEASES_RESOURCE="helmreleases.helm.toolkit.fluxcd.io"
 # The namespace folder is the calling script's; the repository root holds this file's folder.
 FOLDER="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd -P)"
 readonly FOLDER
@@ -71,7 +72,9 @@ Deploys ${FOLDER_IN_REPO} (namespace ${NAMESPACE}) through Flux, stopping at the
  3. Flux: flux reconcile kustomization --with-source, then wait until it is Ready at the pushed
     commit (status.lastAppliedRevision), for: ${waits:-none (no Flux Kustomization applies
     this folder, so deploy.sh stops after the push)}.
- 4. Health: kubectl rollout status for every Deployment, StatefulSet and DaemonSet of ${NAMESPACE}.
+ 4. Health: every HelmRelease of ${NAMESPACE} Ready at its current spec (helm-controller installed
+    or upgraded it; a failed install or upgrade fails the deploy), then kubectl rollout status
+    for every Deployment, StatefulSet and DaemonSet of ${NAMESPACE}.
     If 3 or 4 fails or times out: git revert the pushed commit(s), push, reconcile again, exit 3.
 
 Options:
@@ -471,6 +474,50 @@ wait_for_flux() {
 
 # ---- step 4: health ---------------------------------------------------------------------------
 
+# "name<TAB>state<TAB>description" per HelmRelease of the namespace: ready once helm-controller
+# installed its current spec, failed when that install or upgrade failed (or was remediated),
+# else waiting.
+release_states() {
+  kube get "${HELMRELEASES_RESOURCE}" -n "${NAMESPACE}" -o json | jq -r '
+    .items[]
+    | ([.status.conditions[]? | select(.type == "Ready")] | first) as $ready
+    | ([.status.conditions[]? | select(.type == "Stalled")] | first) as $stalled
+    | (.metadata.generation // 0) as $generation
+    | "\(.metadata.name)\t" + (
+        if .spec.suspend then "ready\tsuspended in git, not checked"
+        elif $ready.status == "True" and (.status.observedGeneration // 0) >= $generation then "ready\t\($ready.message)"
+        elif $ready.status == "False" and ((.status.lastAttemptedGeneration // .status.observedGeneration // 0) >= $generation)
+          and ($stalled.status == "True" or ($ready.reason | test("Failed$|RollbackSucceeded|UninstallSucceeded")))
+          then "failed\t\($ready.reason): \($ready.message)"
+        else "waiting\t\($ready.reason // "Progressing"): \($ready.message // "not reconciled yet")"
+        end)'
+}
+
+# Waits until every HelmRelease of the namespace is ready, printing each change of state. Sets
+# FAILURE and fails when one fails or the time is up.
+wait_for_releases() {
+  local deadline=$((SECONDS + TIMEOUT_SECONDS)) states name state description pending
+  local -A last=()
+  states="$(release_states)" || { FAILURE="cannot read the HelmReleases of ${NAMESPACE}"; return 1; }
+  [[ -n "${states}" ]] || return 0
+  step "Wait for the HelmReleases in ${NAMESPACE} (up to ${TIMEOUT_SECONDS}s)"
+  while true; do
+    pending=0
+    while IFS=$'\t' read -r name state description; do
+      if [[ "${state}: ${description}" != "${last[${name}]:-}" ]]; then info "${name}: ${description}"; last[${name}]="${state}: ${description}"; fi
+      case "${state}" in
+        ready) ;;
+        failed) FAILURE="HelmRelease ${name} failed: ${description}"; return 1 ;;
+        *) pending=$((pending + 1)) ;;
+      esac
+    done <<<"${states}"
+    if ((pending == 0)); then ok "every HelmRelease is ready"; return 0; fi
+    if ((SECONDS >= deadline)); then FAILURE="HelmReleases of ${NAMESPACE} not ready within ${TIMEOUT_SECONDS}s"; return 1; fi
+    sleep 2
+    states="$(release_states)" || { FAILURE="cannot read the HelmReleases of ${NAMESPACE}"; return 1; }
+  done
+}
+
 # Deployments, StatefulSets and DaemonSets of the namespace; OnDelete ones never "roll out".
 list_workloads() {
   kube get deployments.apps,statefulsets.apps,daemonsets.apps -n "${NAMESPACE}" -o json \
@@ -588,6 +635,7 @@ main() {
   fi
   step "Wait for Flux to apply ${PUSHED_SHA:0:12} (up to ${TIMEOUT_SECONDS}s)"
   wait_for_flux "${PUSHED_SHA}" || rollback
+  wait_for_releases || rollback
   wait_for_rollouts || rollback
   step "Deployed ${PUSHED_SHA:0:12} to ${NAMESPACE}"
 }
