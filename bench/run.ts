@@ -120,5 +120,6 @@ const rows: Row[] = [
   ...(await withTools("Tilt", async () => (await import("./tilt.ts")).tiltBenchmarks(alternate))),
   ...(await withTools("dashboard", async () => (await import("./dashboard.ts")).dashboardBenchmarks(alternate))),
   ...(await withTools("charts", async () => (await import("./charts.ts")).chartBenchmarks(alternate))),
+  ...(await withTools("local charts", async () => (await import("./local-charts.ts")).localChartBenchmarks(alternate))),
 ];
 console.log(table(rows));

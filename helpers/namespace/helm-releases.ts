@@ -99,6 +99,8 @@ export interface RenderedRelease {
   releaseName: string;
   /** The namespace helm rendered it into. */
   namespace?: string;
+  /** What helm rendered, for a Tiltfile to render it again on a cluster without Flux. */
+  request?: ChartRequest;
   manifests?: string;
   /** Why it was not rendered (stable, for generated files), and helm's message. */
   reason?: string;
@@ -124,7 +126,7 @@ export async function renderReleases(context: ReleaseContext, env?: NodeJS.Proce
       const key = JSON.stringify(chart.request);
       if (!cache.has(key)) cache.set(key, renderChart(chart.request, env));
       const result = await cache.get(key)!;
-      rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, namespace: chart.request.namespace, ...result, notes: chart.notes });
+      rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, namespace: chart.request.namespace, request: chart.request, ...result, notes: chart.notes });
     }
   };
   await Promise.all([worker(), worker()]);

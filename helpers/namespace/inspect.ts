@@ -5,17 +5,18 @@ import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, subs
 import { DEV_LIMITS, DEV_REQUESTS, devPatches, type WorkloadPatch } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
 import { describeSource, type ContextSource } from "../live-cluster/flux-context.ts";
-import { exactTarget, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import { exactTarget, isFluxObject, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
+import { templateArgs } from "../repository/helm.ts";
 import { scriptFacts, type ModelWithoutScripts } from "./script-facts.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
 import { isInsideFolder, toPosix } from "../repository/files.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
-import { resourceSelectors, STORAGES } from "./tilt-objects.ts";
+import { FLUX_STORAGES, resourceSelectors, STORAGES, type Storage } from "./tilt-objects.ts";
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
 import { locateUnits, type LocatedUnit } from "./units.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
@@ -180,6 +181,8 @@ export function inspectNamespace(
       refs: new Set(parsed[index]!.objects.map(tiltObjectRef)),
     })),
   });
+  // A cluster without Flux has no Flux CRDs: Tilt applies these only on the cluster Flux manages.
+  const fluxRefs = new Set(objects.filter(isFluxObject).map(tiltObjectRef));
   const resources = [
     ...workloads.map((w) => ({
       name: w.resource,
@@ -198,6 +201,7 @@ export function inspectNamespace(
     ...groups.helmReleases.map((release) => ({
       name: release.name,
       attach: [`helmrelease/${release.name}`],
+      release: true,
       objects: release.objects,
       portForwards: forwards.filter((f) => f.resource === release.name),
       extraPodSelectors: releasePods.get(release.name)!.selectors,
@@ -207,16 +211,21 @@ export function inspectNamespace(
     ...groups.groups.map((group) => ({ name: group.name, attach: [], objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
   ]
     .map(dev.split)
-    .filter((r): r is TiltResource => r !== undefined);
+    .filter((r): r is TiltResource => r !== undefined)
+    .map((r) => ({ ...r, objects: r.objects.filter((o) => !fluxRefs.has(o)), fluxObjects: r.objects.filter((o) => fluxRefs.has(o)) }));
   // Tilt applies resources side by side: everything waits for the one that creates the namespace,
   // and the users of a shared object for the group holding it, wherever the Tiltfile makes that one.
   const namespaceResource = resources.find((r) => r.objects.some((ref) => ref.endsWith(":namespace")));
   for (const resource of resources) {
     const deps = [...(namespaceResource ? [namespaceResource.name] : []), ...(groups.dependsOn.get(resource.name) ?? [])];
-    resource.resourceDeps = [...new Set(deps)].filter((dep) => {
+    // A wait holds wherever both resources exist; one for a group of Flux's objects only where Flux runs.
+    const waitsIn = (dep: string, storages: readonly Storage[]) => {
       const target = resources.find((r) => r.name === dep);
-      return target !== undefined && target !== resource && STORAGES.every((s) => resourceSelectors(resource, s) === undefined || resourceSelectors(target, s) !== undefined);
-    });
+      return target !== undefined && target !== resource && storages.every((s) => resourceSelectors(resource, s) === undefined || resourceSelectors(target, s) !== undefined);
+    };
+    const unique = [...new Set(deps)];
+    resource.resourceDeps = unique.filter((dep) => waitsIn(dep, STORAGES));
+    resource.fluxResourceDeps = unique.filter((dep) => !waitsIn(dep, STORAGES) && waitsIn(dep, FLUX_STORAGES));
   }
   const observe = options.tilt === "observe";
 
@@ -253,10 +262,17 @@ export function inspectNamespace(
     },
     observe,
     // Observe mode applies nothing: it attaches to what runs pods, and names no object to apply.
-    resources: observe ? resources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], claims: [], localPathOnly: false, resourceDeps: [] })) : resources,
+    resources: observe ? resources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], fluxObjects: [], claims: [], localPathOnly: false, resourceDeps: [], fluxResourceDeps: [] })) : resources,
     name,
     suspendResource: `${name}-flux-suspend`,
     fluxResource: `${name}-flux`,
+    charts: observe
+      ? []
+      : groups.helmReleases.map((release) => {
+          const request = charts.get(release.name)?.request;
+          const args = request ? templateArgs(request, folder) : (charts.get(release.name)?.reason ?? "it was not rendered");
+          return typeof args === "string" ? { name: release.name, args: [], reason: args } : { name: release.name, args };
+        }),
     skippedPorts: [...skipped, ...[...releasePods.values()].flatMap((p) => p.skipped)],
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,

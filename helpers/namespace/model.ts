@@ -13,6 +13,10 @@ export interface TiltResource {
   /** kubectl references of the live objects observe mode attaches to, e.g. `deployment/jellyfin`. */
   attach: string[];
   objects: string[];
+  /** Flux's objects (HelmRelease, HelmRepository, …), applied only on the cluster Flux manages. */
+  fluxObjects?: string[];
+  /** A HelmRelease's resource: on a cluster without Flux it holds what its chart renders. */
+  release?: boolean;
   /** The claims this resource holds, and the dev claim Tilt applies for each on the Flux cluster. */
   claims: { name: string; devName: string }[];
   /** The resource exists only with local-path storage: on the Flux cluster Flux keeps all of it. */
@@ -22,6 +26,8 @@ export interface TiltResource {
   extraPodSelectors: Record<string, string>[];
   /** Resources Tilt must apply first (the one holding the Namespace object). */
   resourceDeps: string[];
+  /** Resources it waits for only on the cluster Flux manages (groups of Flux's objects). */
+  fluxResourceDeps?: string[];
   /** "ignore" for a workload that runs no pod (replicas: 0): Tilt would wait for one forever. */
   podReadiness?: "ignore";
   notes: string[];
@@ -86,6 +92,8 @@ export interface FluxBuild {
 }
 
 export interface NamespaceModel {
+  /** Each HelmRelease's `helm template` arguments (or why it is not rendered) for a cluster without Flux. */
+  charts: { name: string; args: string[]; reason?: string }[];
   generatorVersion: string;
   /** What runs the generators where the user is (`npx plop`, `npx tilt-flux-scaffold`): the files name it. */
   generatorCommand: string;

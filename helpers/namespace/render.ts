@@ -10,6 +10,8 @@ import { LOCAL_PATH_DIR } from "./inspect.ts";
 const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
 handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
+// A list on one line, as Starlark is written: ["a", "b"].
+handlebars.registerHelper("list", (values: unknown[]) => `[${values.map((v) => JSON.stringify(v)).join(", ")}]`);
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(name: string): Handlebars.TemplateDelegate {

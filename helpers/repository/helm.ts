@@ -62,6 +62,27 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
   }
 }
 
+/**
+ * `helm template` arguments (values aside) that render a chart the way helm-controller installs
+ * it, for a Tiltfile on a cluster without Flux: its CRDs too, no test hooks. A chart folder is
+ * relative to `cwd`, where Tilt runs helm. A chart of another Git repository is not fetched there:
+ * that is the reason returned instead.
+ */
+export function templateArgs(request: ChartRequest, cwd: string): string[] | string {
+  const { source } = request;
+  const version = (v?: string) => (v ? ["--version", v] : []);
+  const chart =
+    source.kind === "repository"
+      ? [source.chart, "--repo", source.url, ...version(source.version)]
+      : source.kind === "oci"
+        ? [source.ref, ...version(source.version), ...(source.plainHttp ? ["--plain-http"] : [])]
+        : source.kind === "directory"
+          ? [path.relative(cwd, source.dir) || "."]
+          : undefined;
+  if (!chart) return "its chart is in another Git repository, which helm does not fetch";
+  return ["template", request.releaseName, ...chart, "--namespace", request.namespace, "--include-crds", "--skip-tests", "--skip-schema-validation"];
+}
+
 /** One chart version (`4.1.1`, `v1.2.3-rc.1`), not a range (`>=1.0.0`, `4.x`): what it pulls never changes. */
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 

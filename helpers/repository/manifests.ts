@@ -42,6 +42,11 @@ export function apiGroup(object: KubeObject): string {
   return slash < 0 ? "" : object.apiVersion.slice(0, slash);
 }
 
+/** Flux's own objects (HelmRelease, HelmRepository, Kustomization, …): a cluster without Flux has no CRD for them. */
+export function isFluxObject(object: KubeObject): boolean {
+  return apiGroup(object).endsWith(".toolkit.fluxcd.io");
+}
+
 /**
  * Parts joined as Tilt joins a selector (`name:kind:namespace:group`, its `SelectorStringFromParts`):
  * a `:` or a backslash in a part gets a backslash before it, so `system\:auth:clusterrole` is

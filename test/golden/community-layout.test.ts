@@ -17,7 +17,7 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     // kubernetes/apps/media/kustomization.yaml puts the Kustomization in media, whatever ks.yaml says.
     expect(model!.flux.toSuspend).toEqual(["media/sonarr"]);
     expect(model!.flux.ancestors.map((k) => k.name)).toEqual(["cluster-apps"]);
-    expect(model!.resources.map((r) => [r.name, r.objects])).toEqual([["sonarr", ["sonarr:helmrelease", "app-template:ocirepository"]]]);
+    expect(model!.resources.map((r) => [r.name, r.objects, r.fluxObjects])).toEqual([["sonarr", [], ["sonarr:helmrelease", "app-template:ocirepository"]]]);
     expect(model!.builds).toMatchObject([
       {
         path: "app",

@@ -66,6 +66,8 @@ export interface ClusterOptions {
   controllers?: boolean;
   /** Flux's source-controller and kustomize-controller, watching every namespace. */
   flux?: boolean;
+  /** false: no CRD at all, as on a fresh local cluster (kind, k3d) that has no Flux. */
+  crds?: boolean;
 }
 
 /**
@@ -313,8 +315,10 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
 
     // Server-side apply: the Argo CD Application CRD is too large for the
     // last-applied-configuration annotation of a client-side apply.
-    await kubectl(['apply', '--server-side', '-f', crdsDir]);
-    await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    if (options.crds !== false) {
+      await kubectl(['apply', '--server-side', '-f', crdsDir]);
+      await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    }
 
     const clientEnv = { KUBECONFIG: kubeconfig };
     if (options.controllers) {
