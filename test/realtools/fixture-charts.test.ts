@@ -2,35 +2,18 @@
 // registry on 127.0.0.1 as the versions the repository pins: every app-template release whose
 // values define a Service gets its forwards with no --forward, and so do kube-prometheus-stack's
 // Prometheus and Alertmanager, whose pods its operator makes.
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments, parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
-import { copyFixture, haveFixtures, namespaceFoldersOf, redirectAppTemplate, yamlFiles } from "../support/fixtures.ts";
+import { APP_TEMPLATE, copyFixture, haveFixtures, namespaceFoldersOf, packagedKubePrometheusStack, redirectAppTemplate, yamlFiles } from "../support/fixtures.ts";
 import { startOciRegistry } from "../support/oci-registry.ts";
 import { requireRealTools } from "../support/real-tools.ts";
+import { tiltfileResult } from "../support/tiltfile.ts";
 
-const ready = requireRealTools("fixture charts suite", ["helm", "registry"]);
-const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
-const KUBE_PROMETHEUS_STACK = path.resolve("..", "shared", "fixtures", "charts", "kube-prometheus-stack");
-
-/**
- * A copy of the fixture's kube-prometheus-stack that helm packages: of its dependencies only the
- * vendored ones (crds) stay in Chart.yaml, as if the others (grafana, the exporters) were disabled.
- */
-function packagedKubePrometheusStack(): string {
-  const chart = path.join(mkdtempSync(path.join(os.tmpdir(), "kps-")), "kube-prometheus-stack");
-  cpSync(KUBE_PROMETHEUS_STACK, chart, { recursive: true });
-  const file = path.join(chart, "Chart.yaml");
-  const doc = parseDocument(readFileSync(file, "utf8"));
-  const dependencies = (doc.toJS().dependencies ?? []) as { name: string }[];
-  doc.set("dependencies", dependencies.filter((d) => existsSync(path.join(chart, "charts", d.name))));
-  writeFileSync(file, String(doc));
-  return chart;
-}
+const ready = requireRealTools("fixture charts suite", ["helm", "registry", "tilt"]);
 
 /** HelmReleases below `dir` whose OCIRepository (beside them) is app-template and whose values define a Service. */
 function releasesWithService(dir: string, host: string): number {
@@ -91,6 +74,11 @@ describe.runIf(ready && haveFixtures())("HelmReleases of bjw-s-home-ops", () => 
       // Its coredns Service is in kube-system: it selects no pod of this namespace.
       expect(forwarded.filter((f) => f.includes("coredns"))).toEqual([]);
       expect(release.extraPodSelectors).toContainEqual({ "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kube-prometheus-stack" });
+      // Tilt loads the resource with all of its selectors (the operator's and Prometheus's, …).
+      expect(release.extraPodSelectors.length).toBeGreaterThan(1);
+      const { run, manifests } = await tiltfileResult(models[0]!.folder);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(manifests.map((m) => m.Name)).toContain(release.name);
     } finally {
       await registry.stop();
     }

@@ -1,7 +1,7 @@
 // The real GitOps repositories of ../shared/fixtures/gitops: copies to write into, and the
 // namespace folders a user would scaffold in them.
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, parseDocument } from "yaml";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -9,6 +9,25 @@ import { scanRepository } from "../../helpers/repository/scan.ts";
 import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "./example.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
+
+/** The real charts of ../shared/fixtures/charts, as their .source files say. */
+export const APP_TEMPLATE = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "app-template");
+export const KUBE_PROMETHEUS_STACK = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "kube-prometheus-stack");
+
+/**
+ * A copy of the fixture's kube-prometheus-stack that helm packages: of its dependencies only the
+ * vendored ones (crds) stay in Chart.yaml, as if the others (grafana, the exporters) were disabled.
+ */
+export function packagedKubePrometheusStack(): string {
+  const chart = path.join(mkdtempSync(path.join(os.tmpdir(), "kps-")), "kube-prometheus-stack");
+  cpSync(KUBE_PROMETHEUS_STACK, chart, { recursive: true });
+  const file = path.join(chart, "Chart.yaml");
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  const dependencies = (doc.toJS().dependencies ?? []) as { name: string }[];
+  doc.set("dependencies", dependencies.filter((d) => existsSync(path.join(chart, "charts", d.name))));
+  writeFileSync(file, String(doc));
+  return chart;
+}
 
 export function haveFixtures(): boolean {
   return existsSync(FIXTURES_DIR);
