@@ -3,7 +3,8 @@
 # Builds the real tools that the test suites use as oracles, from the Go
 # module proxy, into .tools/ at the repository root:
 #   .tools/bin/    tilt, flux, etcd, kube-apiserver, kube-controller-manager,
-#                  kube-scheduler, kwok, source-controller, kustomize-controller
+#                  kube-scheduler, kwok, source-controller, kustomize-controller,
+#                  helm-controller (from ../shared/sources: the proxy refuses it)
 #   .tools/crds/   Flux, Traefik and Argo CD CustomResourceDefinitions
 #   .tools/kwok/   kwok's default stages (node and pod lifecycles)
 # Versions come from tools/versions.env. A tool whose binary exists and whose
@@ -27,6 +28,9 @@ readonly KWOK_STAGE_DIR="${TOOLS_DIR}/kwok"
 readonly LOG_DIR="${TOOLS_DIR}/logs"
 readonly UNAVAILABLE_DIR="${TOOLS_DIR}/unavailable"
 readonly LDFLAGS_BASE='-s -w'
+# The proxy does not serve github.com/fluxcd/helm-controller: its source is
+# kept beside the repository, with a .source file naming the tag.
+readonly HELM_CONTROLLER_SOURCE="${ROOT_DIR}/../shared/sources/helm-controller"
 
 GO=''
 # Set by a build function that could not build its tool (see build_tilt).
@@ -280,6 +284,26 @@ build_registry() {
     fail_build registry "${logfile}"
 }
 
+# helm-controller: installs HelmReleases in the tests. Its go.mod replaces
+# the api module with ./api, which the source folder has; built in a
+# writable copy, as the folder is read-only.
+build_helm_controller() {
+  local logfile="${LOG_DIR}/helm-controller.log" dir="${SRC_DIR}/helm-controller"
+  : >"${logfile}"
+  rm -rf "${dir}"
+  cp -R "${HELM_CONTROLLER_SOURCE}" "${dir}"
+  chmod -R u+w "${dir}"
+  go_build "${dir}" "${BIN_DIR}/helm-controller" . "${LDFLAGS_BASE}" "${logfile}" ||
+    fail_build helm-controller "${logfile}"
+}
+
+# The tag in the helm-controller source's .source file, or nothing.
+helm_controller_version() {
+  if [[ -f "${HELM_CONTROLLER_SOURCE}/.source" ]]; then
+    sed -nE 's/^tag:[[:space:]]*([^[:space:]]+).*$/\1/p' "${HELM_CONTROLLER_SOURCE}/.source"
+  fi
+}
+
 build_tilt() {
   local logfile="${LOG_DIR}/tilt.log" dir="${SRC_DIR}/tilt" rc=0
   : >"${logfile}"
@@ -341,17 +365,22 @@ build_crds() {
   cp "${dir}/manifests/crds/application-crd.yaml" "${out}/argoproj.io_applications.yaml"
   chmod -R u+w "${out}" # copies of read-only module cache files
 
-  # HelmRelease: generated from helm-controller's released API types, as
+  # HelmRelease: the CRD of the helm-controller the tests run, when its
+  # source is there; else generated from its released API types, as
   # helm-controller's own `make manifests` does.
-  GOBIN="${SRC_DIR}/bin" "${GO}" install -trimpath -ldflags="${LDFLAGS_BASE}" \
-    "sigs.k8s.io/controller-tools/cmd/controller-gen@${CONTROLLER_TOOLS_VERSION}" \
-    >>"${logfile}" 2>&1 || fail_build crds "${logfile}"
   helm="${SRC_DIR}/helm-controller-api"
-  copy_module "github.com/fluxcd/helm-controller/api@${HELM_CONTROLLER_API_VERSION}" \
-    "${helm}" "${logfile}" || fail_build crds "${logfile}"
-  (cd "${helm}" && "${SRC_DIR}/bin/controller-gen" crd:crdVersions=v1 \
-    paths=./... output:crd:dir="${out}") >>"${logfile}" 2>&1 ||
-    fail_build crds "${logfile}"
+  if [[ -n "$(helm_controller_version)" ]]; then
+    cp "${HELM_CONTROLLER_SOURCE}"/config/crd/bases/*.yaml "${out}/"
+  else
+    GOBIN="${SRC_DIR}/bin" "${GO}" install -trimpath -ldflags="${LDFLAGS_BASE}" \
+      "sigs.k8s.io/controller-tools/cmd/controller-gen@${CONTROLLER_TOOLS_VERSION}" \
+      >>"${logfile}" 2>&1 || fail_build crds "${logfile}"
+    copy_module "github.com/fluxcd/helm-controller/api@${HELM_CONTROLLER_API_VERSION}" \
+      "${helm}" "${logfile}" || fail_build crds "${logfile}"
+    (cd "${helm}" && "${SRC_DIR}/bin/controller-gen" crd:crdVersions=v1 \
+      paths=./... output:crd:dir="${out}") >>"${logfile}" 2>&1 ||
+      fail_build crds "${logfile}"
+  fi
 
   rm -rf "${GOMODCACHE}" "${helm}" "${CRD_DIR}"
   mv "${out}" "${CRD_DIR}"
@@ -377,7 +406,7 @@ ensure() {
 }
 
 main() {
-  local start="${SECONDS}" crd_versions
+  local start="${SECONDS}" crd_versions helm_controller
   trap 'die "unexpected failure (exit $?) at tools/build.sh:${LINENO}: ${BASH_COMMAND}"' ERR
   # shellcheck source-path=SCRIPTDIR source=versions.env
   source "${SCRIPT_DIR}/versions.env"
@@ -394,7 +423,12 @@ main() {
   export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
   log "using $("${GO}" version)"
 
-  crd_versions="kustomize-controller ${KUSTOMIZE_CONTROLLER_VERSION}, source-controller ${SOURCE_CONTROLLER_VERSION}, helm-controller/api ${HELM_CONTROLLER_API_VERSION}, traefik ${TRAEFIK_VERSION}, argo-cd ${ARGOCD_VERSION}, controller-gen ${CONTROLLER_TOOLS_VERSION}"
+  helm_controller="$(helm_controller_version)"
+  if [[ -n "${helm_controller}" ]]; then
+    crd_versions="kustomize-controller ${KUSTOMIZE_CONTROLLER_VERSION}, source-controller ${SOURCE_CONTROLLER_VERSION}, helm-controller ${helm_controller} (source), traefik ${TRAEFIK_VERSION}, argo-cd ${ARGOCD_VERSION}"
+  else
+    crd_versions="kustomize-controller ${KUSTOMIZE_CONTROLLER_VERSION}, source-controller ${SOURCE_CONTROLLER_VERSION}, helm-controller/api ${HELM_CONTROLLER_API_VERSION}, traefik ${TRAEFIK_VERSION}, argo-cd ${ARGOCD_VERSION}, controller-gen ${CONTROLLER_TOOLS_VERSION}"
+  fi
   ensure crds "${crd_versions}" "${CRD_DIR}" build_crds
   ensure etcd "${ETCD_VERSION}" "${BIN_DIR}/etcd" build_etcd
   ensure flux "${FLUX_VERSION}" "${BIN_DIR}/flux" build_flux
@@ -408,6 +442,16 @@ main() {
   ensure tilt "${TILT_VERSION}" "${BIN_DIR}/tilt" build_tilt
   ensure helm "${HELM_VERSION}" "${BIN_DIR}/helm" build_helm
   ensure registry "${REGISTRY_VERSION}" "${BIN_DIR}/registry" build_registry
+  if [[ -n "${helm_controller}" ]]; then
+    rm -f "${UNAVAILABLE_DIR}/helm-controller"
+    ensure helm-controller "${helm_controller}" "${BIN_DIR}/helm-controller" \
+      build_helm_controller
+  else
+    printf 'helm-controller: ../shared/sources/helm-controller is absent and the Go module proxy does not serve it\n' \
+      >"${UNAVAILABLE_DIR}/helm-controller"
+    log "warning: ${HELM_CONTROLLER_SOURCE} is absent; helm-controller skipped" \
+      "(recorded in .tools/unavailable/helm-controller, its tests will skip)"
+  fi
   log "done in $((SECONDS - start))s: $(du -sh "${TOOLS_DIR}" | cut -f1) in .tools/"
 }
 

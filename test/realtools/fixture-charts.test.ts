@@ -8,12 +8,12 @@ import { parseAllDocuments, parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
-import { copyFixture, haveFixtures, namespaceFoldersOf, packagedKubePrometheusStack, redirectAppTemplate, yamlFiles } from "../support/fixtures.ts";
+import { APP_TEMPLATE, copyFixture, haveFixtures, namespaceFoldersOf, packagedKubePrometheusStack, redirectAppTemplate, yamlFiles } from "../support/fixtures.ts";
 import { startOciRegistry } from "../support/oci-registry.ts";
 import { requireRealTools } from "../support/real-tools.ts";
+import { tiltfileResult } from "../support/tiltfile.ts";
 
-const ready = requireRealTools("fixture charts suite", ["helm", "registry"]);
-const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
+const ready = requireRealTools("fixture charts suite", ["helm", "registry", "tilt"]);
 
 /** HelmReleases below `dir` whose OCIRepository (beside them) is app-template and whose values define a Service. */
 function releasesWithService(dir: string, host: string): number {
@@ -74,6 +74,11 @@ describe.runIf(ready && haveFixtures())("HelmReleases of bjw-s-home-ops", () => 
       // Its coredns Service is in kube-system: it selects no pod of this namespace.
       expect(forwarded.filter((f) => f.includes("coredns"))).toEqual([]);
       expect(release.extraPodSelectors).toContainEqual({ "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kube-prometheus-stack" });
+      // Tilt loads the resource with all of its selectors (the operator's and Prometheus's, …).
+      expect(release.extraPodSelectors.length).toBeGreaterThan(1);
+      const { run, manifests } = await tiltfileResult(models[0]!.folder);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(manifests.map((m) => m.Name)).toContain(release.name);
     } finally {
       await registry.stop();
     }

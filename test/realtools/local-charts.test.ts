@@ -9,7 +9,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { freePort, startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
-import { haveFixtures, packagedKubePrometheusStack } from "../support/fixtures.ts";
+import { APP_TEMPLATE, haveFixtures, packagedKubePrometheusStack } from "../support/fixtures.ts";
 import { asLocalCluster } from "../support/flux-state.ts";
 import { startChartServer, type ChartServer } from "../support/chart-server.ts";
 import { monitoringRepository } from "../support/monitoring-repo.ts";
@@ -18,7 +18,7 @@ import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
 
 const ready = requireRealTools("local charts suite", ["tilt", "helm", "registry", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]);
-const APP_TEMPLATE = path.resolve("..", "shared", "fixtures", "charts", "app-template");
+
 
 describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without Flux", { timeout: 300_000 }, () => {
   let cluster: TestCluster;

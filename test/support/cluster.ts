@@ -5,9 +5,10 @@
 //     simulated node runs pods without containers (they become Running and
 //     Ready; test/support/kwok/stages.yaml has the unhappy paths and binds
 //     every claim), and
-//   flux: Flux's source-controller and kustomize-controller.
-// helm-controller is not among them (the Go module proxy does not serve
-// it): HelmReleases are stored and validated, never installed.
+//   flux: Flux's source-controller and kustomize-controller, and
+//   helm: Flux's helm-controller too, which installs HelmReleases (built from
+//     ../shared/sources, see toolUnavailable); without it they are stored and
+//     validated, never installed.
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -34,6 +35,7 @@ const requiredTools = ['etcd', 'kube-apiserver', 'flux'] as const;
 /** What each optional part of a cluster runs. */
 const controllerTools = ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 const fluxTools = ['source-controller', 'kustomize-controller'] as const;
+const helmTools = ['helm-controller'] as const;
 
 /** Path of a tool built into .tools/bin; kubectl comes from PATH if not there. */
 export function toolPath(name: string): string {
@@ -54,7 +56,8 @@ export function haveTools(options: ClusterOptions = {}): boolean {
 export function missingTools(options: ClusterOptions = {}): string[] {
   const tools: string[] = [...requiredTools];
   if (options.controllers) tools.push(...controllerTools);
-  if (options.flux) tools.push(...fluxTools);
+  if (options.flux || options.helm) tools.push(...fluxTools);
+  if (options.helm) tools.push(...helmTools);
   const missing = tools.filter((tool) => !haveTool(tool));
   if (!existsSync(crdsDir)) missing.push('crds');
   if (options.controllers && !existsSync(kwokStagesDir)) missing.push('kwok stages');
@@ -68,6 +71,8 @@ export interface ClusterOptions {
   flux?: boolean;
   /** false: no CRD at all, as on a fresh local cluster (kind, k3d) that has no Flux. */
   crds?: boolean;
+  /** Flux's helm-controller beside them (implies `flux`): HelmReleases are installed. */
+  helm?: boolean;
 }
 
 /**
@@ -347,7 +352,7 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
       });
     }
 
-    if (options.flux) {
+    if (options.flux || options.helm) {
       // Outside the cluster, as their Deployments would run them inside it.
       const fluxEnv = { ...clientEnv, RUNTIME_NAMESPACE: 'flux-system' };
       const storage = `127.0.0.1:${await freePort()}`;
@@ -369,8 +374,12 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
         // A dependency that turns Ready is noticed in seconds, not the default 30s.
         '--requeue-dependency=2s',
       ], fluxEnv);
+      // helm-controller has no --kubeconfig flag: KUBECONFIG from the environment.
+      const helmHealth = options.helm ? `127.0.0.1:${await freePort()}` : undefined;
+      if (helmHealth) spawn('helm-controller', [...common, `--health-addr=${helmHealth}`], fluxEnv);
       await waitFor('source-controller not ready', () => ready(`http://${sourceHealth}/readyz`));
       await waitFor('kustomize-controller not ready', () => ready(`http://${kustomizeHealth}/readyz`));
+      if (helmHealth) await waitFor('helm-controller not ready', () => ready(`http://${helmHealth}/readyz`));
     }
 
     return { kubeconfig, context: contextName, server, kubectl, logs: allLogs, stop };

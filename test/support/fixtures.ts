@@ -10,11 +10,13 @@ import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "./example.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
 
-const KUBE_PROMETHEUS_STACK = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "kube-prometheus-stack");
+/** The real charts of ../shared/fixtures/charts, as their .source files say. */
+export const APP_TEMPLATE = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "app-template");
+export const KUBE_PROMETHEUS_STACK = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "kube-prometheus-stack");
 
 /**
  * A copy of the fixture's kube-prometheus-stack that helm packages: of its dependencies only the
- * vendored ones stay in Chart.yaml.
+ * vendored ones (crds) stay in Chart.yaml, as if the others (grafana, the exporters) were disabled.
  */
 export function packagedKubePrometheusStack(): string {
   const chart = path.join(mkdtempSync(path.join(os.tmpdir(), "kps-")), "kube-prometheus-stack");

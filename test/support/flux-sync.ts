@@ -28,9 +28,9 @@ function editDocuments(file: string, edit: (doc: Document) => void): void {
 /**
  * Commits what a test cluster needs in the repository, as a user's own cluster would have it:
  * - the GitRepository's URL is the local git server's, without the SSH key secret;
- * - `wait` is off for Kustomizations whose build holds HelmReleases: no helm-controller runs
- *   here (the Go module proxy does not serve it), so a HelmRelease never turns Ready and
- *   would hold back every Kustomization that depends on it;
+ * - `wait` is off for Kustomizations whose build holds HelmReleases: most test clusters run no
+ *   helm-controller, where a HelmRelease never turns Ready and would hold back every
+ *   Kustomization that depends on it;
  * - health checks give up after `timeout` (30s, the least kustomize-controller takes) rather
  *   than the repository's minutes.
  */
