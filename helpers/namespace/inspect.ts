@@ -157,9 +157,13 @@ export function inspectNamespace(
   const fromCharts = [...releasePods.values()].flatMap((p) => p.candidates).filter((c) => !overridden.has(forwardKey(c)));
   const forwards = assignLocalPorts(uniqueForwards([...candidates, ...fromCharts, ...answered]), options.previousPorts, options.takenPorts);
   const releasePatches = new Map<string, ReleasePatch>();
+  const devReleases: string[] = [];
   for (const release of objects.filter((o) => o.kind === "HelmRelease")) {
     const patches = releasePods.get(release.metadata.name)?.devPatches ?? [];
-    if (patches.length > 0) releasePatches.set(tiltObjectRef(release), postRendererPatch(release, patches, rawName));
+    if (patches.length === 0) continue;
+    const patch = postRendererPatch(release, patches, rawName);
+    releasePatches.set(tiltObjectRef(release), patch);
+    if (patch.path === "/spec/postRenderers") devReleases.push(`${release.metadata.namespace ?? namespace}/${release.metadata.name}`);
   }
   const dev = deriveDevBuilds({
     releasePatches,
@@ -248,6 +252,7 @@ export function inspectNamespace(
       alreadySuspended: own.filter((k) => k.suspend),
       ancestors,
       branch,
+      devReleases,
     },
     builds: units.map((unit, index) => ({ ...parsed[index]!.facts, ...dev.units[index]! })),
     devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },

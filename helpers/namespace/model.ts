@@ -118,6 +118,8 @@ export interface NamespaceModel {
     /** Kustomizations whose path is an ancestor of the folder: they apply other namespaces too. */
     ancestors: FluxKustomization[];
     branch?: string;
+    /** `namespace/name` of HelmReleases whose post-renderers only the dev overlay adds: removed before Flux resumes. */
+    devReleases: string[];
   };
   /**
    * The folder's Flux builds, each as Flux builds it (one for most folders; one per app when a
