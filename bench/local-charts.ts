@@ -2,11 +2,12 @@
 // renders each HelmRelease's chart with helm (values from the release, its post-renderers through
 // kustomize), against the least a Tiltfile can do for the same result: kustomize() of the overlay
 // and Tilt's helm() of the same chart.
-import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { parseDocument } from "yaml";
 import { scaffold } from "../helpers/scaffold.ts";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -20,6 +21,10 @@ async function monitoringWithLocalChart(): Promise<string> {
   cpSync(path.join(ROOT, "examples", "homelab"), repo, { recursive: true });
   const folder = path.join(repo, "infrastructure", "monitoring");
   writeFileSync(path.join(folder, "base", "kustomization.yaml"), "namespace: monitoring\nresources: [namespace.yaml, echo-server/helmrelease.yaml]\n");
+  // Its remembered --forward answers name kube-prometheus-stack, which is gone.
+  const answers = parseDocument(readFileSync(path.join(folder, ".tilt-scaffold.yaml"), "utf8"));
+  answers.deleteIn(["answers", "forwards"]);
+  writeFileSync(path.join(folder, ".tilt-scaffold.yaml"), String(answers));
   await execa("git", ["init", "-q", repo]);
   await scaffold({ folders: [folder], cwd: repo, env: { KUBECONFIG: "/nonexistent" } });
   return folder;
