@@ -15,6 +15,7 @@ import { requireRealTools } from "../support/real-tools.ts";
 import { kubeconfig, tiltfileResult } from "../support/tiltfile.ts";
 import { liveOverlayDifferences } from "../support/flux-build.ts";
 import { inParallel, LiveOverlays, manifestsOf } from "../support/live-overlays.ts";
+import { resourceSelectors } from "../../helpers/namespace/tilt-objects.ts";
 
 const ready = requireRealTools("sweep over real repositories", ["tilt", "flux", "etcd", "kube-apiserver"]);
 
@@ -74,7 +75,7 @@ describe.runIf(ready && haveFixtures())("every folder of the real repositories",
       }
       const names = manifests.map((m) => m.Name);
       if (names.includes("uncategorized")) broken.push(`${label}/${folder}: uncategorized objects`);
-      const expected = [...model.resources.filter((r) => !r.localPathOnly && (r.workload || r.objects.length > 0)).map((r) => r.name), model.fluxResource];
+      const expected = [...model.resources.filter((r) => resourceSelectors(r, "live") !== undefined).map((r) => r.name), model.fluxResource];
       if (model.flux.toSuspend.length > 0) expected.push(model.suspendResource);
       expect(names.sort(), `${label}/${folder}`).toEqual(expected.sort());
       for (const unit of model.builds) for (const difference of await liveOverlayDifferences(model, unit)) broken.push(`${label}/${folder}/${unit.live.dir}: ${difference}`);
