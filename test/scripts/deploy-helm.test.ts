@@ -3,7 +3,7 @@
 // chart kept in the repository, served by the local git server Flux syncs from). A values
 // change that rolls out is deployed once the release is upgraded; one whose pods never become
 // Ready fails helm's --wait, and deploy.sh reverts it, after which helm-controller puts git's
-// previous values back.
+// previous values back; without force or remediation it stays failed, and deploy.sh says so.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -139,5 +139,24 @@ describe.runIf(ready)("deploy.sh waits for the HelmReleases under the real helm-
     const history = (await release()).status!.history!.map((h) => `${h.version} ${h.status}`);
     expect(history.slice(0, 2)).toEqual(["4 deployed", "3 failed"]);
     await until("the previous pods to be the ones running", async () => (await deployment("{.spec.template.metadata.labels}")).includes("crash-loop") === false && (await deployment("{.status.readyReplicas}/{.spec.replicas}")) === "2/2", 60);
+  });
+
+  it("says so when the release is still failed after the revert: helm kept the failed upgrade's changes", async () => {
+    const setUpgrade = (upgrade: object) => {
+      const doc = parseDocument(readFileSync(releaseFile(), "utf8"));
+      doc.setIn(["spec", "upgrade"], upgrade);
+      writeFileSync(releaseFile(), String(doc));
+    };
+    setUpgrade({ remediation: { retries: 0 } });
+    const plain = await deploy(["-m", "monitoring: upgrade without force"]);
+    expect(plain.exitCode, plain.stderr + plain.stdout).toBe(0);
+    // Only how to upgrade changed, not the chart or its values: no new helm revision.
+    expect(await readyRevision()).toBe(4);
+    setValue("podLabels", { "kwok.test.invalid/pod": "crash-loop" });
+    const run = await deploy(["-m", "monitoring: crashing echo-servers again"]);
+    expect(run.exitCode, run.stderr + run.stdout).toBe(3);
+    expect(run.stderr).toMatch(/Rolled back: pushed [0-9a-f]{12}, which reverts [0-9a-f]{12}; Flux applied it, but HelmRelease echo-server failed: UpgradeFailed: .*spec\.upgrade\.remediation\.remediateLastFailure or spec\.upgrade\.force\)$/s);
+    expect((await release()).status!.history!.map((h) => `${h.version} ${h.status}`).slice(0, 2)).toEqual(["6 failed", "5 failed"]);
+    expect(await deployment("{.spec.template.metadata.labels.kwok\\.test\\.invalid/pod}")).toBe("crash-loop");
   });
 });
