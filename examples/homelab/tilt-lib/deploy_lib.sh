@@ -75,7 +75,8 @@ Deploys ${FOLDER_IN_REPO} (namespace ${NAMESPACE}) through Flux, stopping at the
  4. Health: every HelmRelease of ${NAMESPACE} Ready at its current spec (helm-controller installed
     or upgraded it; a failed install or upgrade fails the deploy), then kubectl rollout status
     for every Deployment, StatefulSet and DaemonSet of ${NAMESPACE}.
-    If 3 or 4 fails or times out: git revert the pushed commit(s), push, reconcile again, exit 3.
+    If 3 or 4 fails or times out: git revert the pushed commit(s), push, reconcile again, wait
+    for the HelmReleases again, exit 3.
 
 Options:
   -m, --message MSG  commit message (default: "${NAMESPACE}: deploy ${FOLDER_IN_REPO}")
@@ -567,7 +568,15 @@ rollback() {
   ok "pushed revert ${revert_sha:0:12} to ${REMOTE}/${REMOTE_BRANCH}"
   local reason="${FAILURE}" applied
   step "Wait for Flux to apply the revert ${revert_sha:0:12} (up to ${TIMEOUT_SECONDS}s)"
-  if wait_for_flux "${revert_sha}"; then applied="Flux applied it"; else applied="but ${FAILURE}"; fi
+  if ! wait_for_flux "${revert_sha}"; then
+    applied="but ${FAILURE}"
+  elif ! wait_for_releases; then
+    # helm upgrades from the last deployed revision, so what a failed upgrade changed stays on
+    # the live objects when the revert's values equal that revision's.
+    applied="Flux applied it, but ${FAILURE} (for a revert to restore a release, give it spec.upgrade.remediation.remediateLastFailure or spec.upgrade.force)"
+  else
+    applied="Flux applied it"
+  fi
   die "${reason}. Rolled back: pushed ${revert_sha:0:12}, which reverts ${PUSHED_SHA:0:12}; ${applied}" 3
 }
 
