@@ -274,8 +274,8 @@ export function inspectNamespace(
     charts: observe
       ? []
       : groups.helmReleases.map((release) => {
-          const request = charts.get(release.name)?.request;
-          const args = request ? templateArgs(request, folder) : (charts.get(release.name)?.reason ?? "it was not rendered");
+          const chart = charts.get(release.name);
+          const args = chart?.request ? templateArgs(chart.request, folder) : (chart?.reason ?? "it was not rendered");
           return typeof args === "string" ? { name: release.name, args: [], reason: args } : { name: release.name, args };
         }),
     skippedPorts: [...skipped, ...[...releasePods.values()].flatMap((p) => p.skipped)],

@@ -157,7 +157,7 @@ export const HELM_RELEASES_RESOURCE = "helmreleases.helm.toolkit.fluxcd.io";
  * Asking the API server which kinds exist would cost a call before this one.
  */
 export function dashboardKinds(model: ModelWithoutScripts): string[] {
-  const kinds = new Set(model.resources.flatMap((r) => [...r.objects, ...(r.fluxObjects ?? [])]).map((ref) => ref.split(":")[1] ?? ""));
+  const kinds = new Set(model.resources.flatMap((r) => [...r.objects, ...(r.fluxObjects ?? [])]).map((ref) => ref.split(/(?<!\\):/)[1] ?? ""));
   return [
     ...(model.flux.kustomizations.length > 0 ? [KUSTOMIZATIONS_RESOURCE] : []),
     ...(kinds.has("helmrelease") ? [HELM_RELEASES_RESOURCE] : []),

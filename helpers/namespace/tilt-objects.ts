@@ -15,7 +15,7 @@ export const FLUX_STORAGES: readonly Storage[] = ["live", "dev-claims"];
 /**
  * The selectors a resource names with this storage, or undefined when the Tiltfile makes no
  * such resource: `lib.local_path_only` makes it on a local cluster only, `lib.group` makes none
- * of nothing, `lib.claims` names Flux's claims, Tilt's own or none, and `lib.flux_objects`
+ * of nothing, `lib.claims` names Flux's claims, Tilt's own or none, and `lib.with_flux`
  * names Flux's objects only where Flux runs. On a local cluster a HelmRelease's resource holds
  * what its chart renders as Tilt loads (`lib.release_resource`), beyond this check.
  */
@@ -38,7 +38,7 @@ function fragments(object: KubeObject): string[] {
  * builds for `storage`), or leave one of them uncategorized; undefined when it loads them.
  */
 export function tiltObjectsProblem(resources: TiltResource[], storage: Storage, built: KubeObject[]): string | undefined {
-  // A local cluster has no Flux: `lib.cluster_objects` applies none of Flux's objects there.
+  // A local cluster has no Flux: `lib.apply_build` applies none of Flux's objects there.
   const objects = storage === "local-path" ? built.filter((o) => !isFluxObject(o)) : built;
   const present = resources.map((resource) => ({ resource, selectors: resourceSelectors(resource, storage) })).filter((r) => r.selectors !== undefined);
   const names = new Set(present.map(({ resource }) => resource.name));

@@ -125,11 +125,13 @@ describe("dashboardKinds", () => {
       "ingressroutes.traefik.io",
       "httproutes.gateway.networking.k8s.io",
     ]);
-    // A folder with HelmReleases: helm-controller's kind too, listed in the same call.
-    expect(dashboardKinds(model({ kustomizations: [kustomization("monitoring")] }, { resources: [resource(["echo-server:helmrelease"])] }))).toEqual([
+    // A folder with HelmReleases (Flux's objects of the model): helm-controller's kind too, listed in the same call.
+    expect(dashboardKinds(model({ kustomizations: [kustomization("monitoring")] }, { resources: [{ ...resource([]), fluxObjects: ["echo-server:helmrelease"] }] }))).toEqual([
       "kustomizations.kustomize.toolkit.fluxcd.io",
       "helmreleases.helm.toolkit.fluxcd.io",
     ]);
+    // Names with an escaped colon: the kind is the part after the first unescaped one.
+    expect(dashboardKinds(model({}, { resources: [resource(["gw\\:a:httproute", "x\\:helmrelease:configmap"])] }))).toEqual(["httproutes.gateway.networking.k8s.io"]);
   });
 
   it("is what the example's media dashboard lists in its second call", () => {
