@@ -16,7 +16,7 @@ const TILT = path.join(ROOT, ".tools", "bin", "tilt");
 type Alternate = (a: () => Promise<unknown>, b: () => Promise<unknown>) => Promise<[number, number]>;
 
 /** infrastructure/monitoring of a copy of the example with only its repository's own chart (echo-server), scaffolded. */
-async function monitoringWithLocalChart(): Promise<string> {
+export async function monitoringWithLocalChart(): Promise<string> {
   const repo = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-charts-")), "homelab");
   cpSync(path.join(ROOT, "examples", "homelab"), repo, { recursive: true });
   const folder = path.join(repo, "infrastructure", "monitoring");

@@ -121,5 +121,6 @@ const rows: Row[] = [
   ...(await withTools("dashboard", async () => (await import("./dashboard.ts")).dashboardBenchmarks(alternate))),
   ...(await withTools("charts", async () => (await import("./charts.ts")).chartBenchmarks(alternate))),
   ...(await withTools("local charts", async () => (await import("./local-charts.ts")).localChartBenchmarks(alternate))),
+  ...(await withTools("local tilt ci", async () => (await import("./local-up.ts")).localUpBenchmarks())),
 ];
 console.log(table(rows));

@@ -5,7 +5,7 @@ import { PACKAGE_VERSION } from "./package-root.ts";
 export const GENERATOR_VERSION: string = PACKAGE_VERSION;
 
 /** Version of templates/tilt-lib/tilt_lib.star; generated Tiltfiles need at least this one. */
-export const TILT_LIB_VERSION = "1.3.0";
+export const TILT_LIB_VERSION = "1.4.0";
 
 /** Version of templates/scripts/*_lib.sh. */
 export const SCRIPT_LIB_VERSION = "1.2.0";

@@ -16,10 +16,12 @@ export interface ChartPods {
   selectors: Record<string, string>[];
   /** What dev changes in the rendered workloads: the rule plain workloads get. */
   devPatches: WorkloadPatch[];
+  /** The selector of each Service a candidate forwards to: the pods its forwards reach. */
+  serviceSelectors: Record<string, Record<string, string>>;
 }
 
 export function chartPods(resource: string, release: RenderedRelease): ChartPods {
-  if (release.manifests === undefined) return { candidates: [], skipped: [], selectors: [{ "app.kubernetes.io/instance": release.releaseName }], devPatches: [] };
+  if (release.manifests === undefined) return { candidates: [], skipped: [], selectors: [{ "app.kubernetes.io/instance": release.releaseName }], devPatches: [], serviceSelectors: {} };
   const objects = parseManifests(release.manifests, `helm template of ${resource}`);
   const dev = devPatches(findWorkloads(objects));
   const workloads = findWorkloads(objects).filter((w) => w.kind !== "Job" && w.kind !== "CronJob" && w.kind !== "Pod");
@@ -47,11 +49,13 @@ export function chartPods(resource: string, release: RenderedRelease): ChartPods
     }
   }
   const operatorServices = new Set(operatorPorts.map((c) => c.service));
+  const forwarded = new Set([...candidates, ...operatorPorts].map((c) => c.service));
   return {
     candidates: [...candidates.map((c) => ({ ...c, resource })), ...operatorPorts],
     skipped: skipped.filter((s) => !operatorServices.has(s.service) || !s.reason.startsWith("the Service selects no workload")),
     selectors: unique(selectors.filter((s) => Object.keys(s).length > 0)),
     devPatches: dev,
+    serviceSelectors: Object.fromEntries(services.filter((s) => forwarded.has(s.name)).map((s) => [s.name, s.selector])),
   };
 }
 

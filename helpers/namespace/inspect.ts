@@ -9,6 +9,7 @@ import { exactTarget, isFluxObject, parseManifests, rawNames, tiltObjectRef, typ
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
+import { splitReleaseForwards } from "./service-pods.ts";
 import { templateArgs } from "../repository/helm.ts";
 import { scriptFacts, type ModelWithoutScripts } from "./script-facts.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
@@ -231,6 +232,7 @@ export function inspectNamespace(
     resource.resourceDeps = unique.filter((dep) => waitsIn(dep, STORAGES));
     resource.fluxResourceDeps = unique.filter((dep) => !waitsIn(dep, STORAGES) && waitsIn(dep, FLUX_STORAGES));
   }
+  const tiltResources = splitReleaseForwards(resources, releasePods);
   const observe = options.tilt === "observe";
 
   const branch = own
@@ -267,7 +269,7 @@ export function inspectNamespace(
     },
     observe,
     // Observe mode applies nothing: it attaches to what runs pods, and names no object to apply.
-    resources: observe ? resources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], fluxObjects: [], claims: [], localPathOnly: false, resourceDeps: [], fluxResourceDeps: [] })) : resources,
+    resources: observe ? tiltResources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], fluxObjects: [], claims: [], localPathOnly: false, resourceDeps: [], fluxResourceDeps: [] })) : tiltResources,
     name,
     suspendResource: `${name}-flux-suspend`,
     fluxResource: `${name}-flux`,

@@ -17,6 +17,8 @@ export interface TiltResource {
   fluxObjects?: string[];
   /** A HelmRelease's resource: on a cluster without Flux it holds what its chart renders. */
   release?: boolean;
+  /** The pods behind one Service of a release's chart, with its forwards: it applies nothing. */
+  servicePods?: { service: string; release: string };
   /** The claims this resource holds, and the dev claim Tilt applies for each on the Flux cluster. */
   claims: { name: string; devName: string }[];
   /** The resource exists only with local-path storage: on the Flux cluster Flux keeps all of it. */

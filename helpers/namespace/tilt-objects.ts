@@ -17,14 +17,15 @@ export const FLUX_STORAGES: readonly Storage[] = ["live", "dev-claims"];
  * such resource: `lib.local_path_only` makes it on a local cluster only, `lib.group` makes none
  * of nothing, `lib.claims` names Flux's claims, Tilt's own or none, and `lib.with_flux`
  * names Flux's objects only where Flux runs. On a local cluster a HelmRelease's resource holds
- * what its chart renders as Tilt loads (`lib.release_resource`), beyond this check.
+ * what its chart renders as Tilt loads (`lib.release_resource`), beyond this check;
+ * `lib.service_pods` holds nothing and is always made.
  */
 export function resourceSelectors(resource: TiltResource, storage: Storage): string[] | undefined {
   if (resource.localPathOnly && storage !== "local-path") return undefined;
   const claims = storage === "live" ? [] : resource.claims.map((c) => tiltObjectRef({ kind: "PersistentVolumeClaim", metadata: { name: storage === "dev-claims" ? c.devName : c.name } }));
   const selectors = [...resource.objects, ...(storage === "local-path" ? [] : (resource.fluxObjects ?? [])), ...claims];
   const rendered = resource.release === true && storage === "local-path";
-  return resource.workload !== undefined || rendered || selectors.length > 0 ? selectors : undefined;
+  return resource.workload !== undefined || resource.servicePods !== undefined || rendered || selectors.length > 0 ? selectors : undefined;
 }
 
 /** The fragments Tilt knows an object by (its `potentialNames`), lower-case: `name`, `name:kind`, … */

@@ -1,6 +1,8 @@
 // chartPods: a rendered chart's forwards and pod selectors, from small in-memory charts.
 import { describe, expect, it } from "vitest";
 import { chartPods } from "../../helpers/namespace/chart-pods.ts";
+import type { TiltResource } from "../../helpers/namespace/model.ts";
+import { splitReleaseForwards } from "../../helpers/namespace/service-pods.ts";
 
 const deployment = `apiVersion: apps/v1
 kind: Deployment
@@ -46,6 +48,48 @@ describe("chartPods", () => {
       skipped: [],
       selectors: [{ "app.kubernetes.io/instance": "monitoring-kps" }],
       devPatches: [],
+      serviceSelectors: {},
     });
+  });
+});
+
+describe("splitReleaseForwards", () => {
+  const manifests = [
+    deployment,
+    service("grafana", "app.kubernetes.io/name: grafana", "{name: http, port: 80, targetPort: web}"),
+    service("prometheus", "app.kubernetes.io/name: prometheus", "{name: web, port: 9090, targetPort: 9090}"),
+  ].join("---\n");
+  const release = (pods: ReturnType<typeof chartPods>, extra: { containerPort: number; name: string; service: string }[] = []): TiltResource => ({
+    name: "kps",
+    release: true,
+    attach: ["helmrelease/kps"],
+    objects: [],
+    claims: [],
+    localPathOnly: false,
+    portForwards: [...pods.candidates, ...extra.map((e) => ({ ...e, resource: "kps", container: "", hostNetwork: false }))].map((c, i) => ({ ...c, localPort: 20000 + i })),
+    extraPodSelectors: pods.selectors,
+    resourceDeps: ["monitoring-namespace"],
+    notes: [],
+  });
+
+  it("gives each Service of a chart that runs several kinds of pods a resource finding its pods only", () => {
+    const pods = chartPods("kps", { releaseName: "kps", manifests, notes: [] });
+    // A --forward of port 3000 replaces the chart's (as inspect does) and reaches Grafana's pods: the Service of that port.
+    const answered = release({ ...pods, candidates: pods.candidates.filter((c) => c.containerPort !== 3000) }, [{ containerPort: 3000, name: "ui", service: "--forward" }]);
+    const [kps, ...split] = splitReleaseForwards([answered], new Map([["kps", pods]]));
+    expect(kps!.portForwards).toEqual([]);
+    expect(split.map((r) => [r.name, r.servicePods, r.extraPodSelectors, r.portForwards.map((f) => f.containerPort), r.resourceDeps])).toEqual([
+      ["prometheus-forward", { service: "prometheus", release: "kps" }, [{ "app.kubernetes.io/name": "prometheus" }], [9090], ["kps"]],
+      ["grafana-forward", { service: "grafana", release: "kps" }, [{ "app.kubernetes.io/name": "grafana" }], [3000], ["kps"]],
+    ]);
+  });
+
+  it("keeps the forwards of a chart of one kind of pod, and a --forward no Service has, on the release", () => {
+    const one = chartPods("kps", { releaseName: "kps", manifests: [deployment, service("grafana", "app.kubernetes.io/name: grafana", "{name: http, port: 80, targetPort: web}")].join("---\n"), notes: [] });
+    expect(splitReleaseForwards([release(one)], new Map([["kps", one]]))).toEqual([release(one)]);
+    const pods = chartPods("kps", { releaseName: "kps", manifests, notes: [] });
+    const [kps] = splitReleaseForwards([release(pods, [{ containerPort: 7000, name: "debug", service: "--forward" }])], new Map([["kps", pods]]));
+    expect(kps!.portForwards.map((f) => f.containerPort)).toEqual([7000]);
+    expect(kps!.notes).toEqual(["debug (7000) goes to whichever of kps's pods is newest: its chart runs several kinds of pods and no Service of it has that port"]);
   });
 });

@@ -346,14 +346,21 @@ describe.runIf(ready)("HelmReleases under the real helm-controller, on the clust
     expect(bound["kube-prometheus-stack"]).toEqual(expect.arrayContaining(operated));
     expect(bound["echo-server"]).toHaveLength(1); // the dev caps: one replica
     console.log(`pods per Tilt resource: ${JSON.stringify(Object.fromEntries(RELEASES.map((r) => [r, bound[r]])))}`);
-    const pointed = await until("a port-forward per release", async () => {
-      const all = await forwards(port);
-      return RELEASES.every((r) => all.some((f) => f.name === `${r}-${f.pod}`)) ? all : undefined;
-    }, 60);
+    // Tilt forwards a resource's ports to one of its pods: kube-prometheus-stack's operator,
+    // Prometheus and Alertmanager Services each get a resource finding their pods only.
+    const want = await chartPods();
+    const pointed = await until("a port-forward to every pod group of every release", async () => {
+      const all = (await forwards(port)).map((f) => ({ ...f, resource: f.name.slice(0, -f.pod.length - 1) }));
+      const reached = (r: string) => new Set(all.filter((f) => f.resource.startsWith(r)).map((f) => f.pod));
+      return RELEASES.every((r) => reached(r).size === (r === "echo-server" ? 1 : want[r]!.length)) ? all : undefined;
+    }, 90);
     console.log(`port-forwards: ${JSON.stringify(pointed)}`);
-    // Tilt forwards each resource's ports to one of the pods it binds: the right one for a
-    // release of one workload (kube-prometheus-stack: see the todo below).
-    for (const release of RELEASES) expect(bound[release]).toContain(pointed.find((f) => f.name === `${release}-${f.pod}`)!.pod);
+    const now = await boundPods(port);
+    for (const f of pointed) expect(now[f.resource], f.name).toContain(f.pod);
+    for (const f of pointed.filter((f) => f.resource.endsWith("-forward"))) expect(now[f.resource], f.name).toEqual([f.pod]);
+    expect(pointed.filter((f) => f.resource.startsWith("kube-prometheus-stack")).map((f) => f.resource).sort()).toEqual(
+      ["alertmanager", "operator", "prometheus"].map((s) => `kube-prometheus-stack-${s}-forward`),
+    );
 
     // A values edit in the folder: Tilt applies it, helm-controller upgrades the release, the Prometheus has it.
     const file = path.join(folder, "base/helmrelease.yaml");
@@ -401,12 +408,6 @@ describe.runIf(ready)("HelmReleases under the real helm-controller, on the clust
     expect(await liveObjects(cluster, NS, KEPT_KINDS)).toEqual(before);
     console.log(`kube-prometheus-stack revisions: installed ${installed["kube-prometheus-stack"]}, tilt up ${up["kube-prometheus-stack"]}, edit ${edited}, Ctrl-C ${resumed}, up ${again}, down ${handedBack}`);
   });
-
-  it.todo(
-    "kube-prometheus-stack's forwards reach their pods: Tilt forwards every port of a resource to one pod, its newest " +
-      "(PickBestPortForwardPod), so 8080 (operator), 9090 (Prometheus) and 9093 (Alertmanager) all go to one of the three; " +
-      "each Service whose pods an operator makes needs a Tilt resource of its own",
-  );
 
   it("observe mode: attaches to every release's pods and upgrades nothing", async () => {
     const copy = path.join(mkdtempSync(path.join(os.tmpdir(), "observe-")), "homelab");

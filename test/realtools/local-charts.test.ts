@@ -71,7 +71,18 @@ describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without
     });
     // The release's resource holds its CRDs and config and finds its pods; its operator has a
     // resource of its own too; app-template's Deployment is named like its release, and is it.
-    expect(Object.keys(resources).sort()).toEqual(["(Tiltfile)", "kube-prometheus-stack", "kube-prometheus-stack-operator", "monitoring-flux", "monitoring-namespace", "whoami"]);
+    // Its chart runs the operator's pods and the Prometheus the operator would make: the forwards
+    // of each Service are a resource of their own, finding only that Service's pods.
+    expect(Object.keys(resources).sort()).toEqual([
+      "(Tiltfile)",
+      "kube-prometheus-stack",
+      "kube-prometheus-stack-operator",
+      "kube-prometheus-stack-operator-forward",
+      "kube-prometheus-stack-prometheus-forward",
+      "monitoring-flux",
+      "monitoring-namespace",
+      "whoami",
+    ]);
     // The chart's CRDs and custom resources, with the ConfigMap's values as Flux substitutes them.
     expect(await get(["prometheus", "kube-prometheus-stack-prometheus", "-n", "monitoring", "-o", "jsonpath={.spec.retention}"])).toBe("3d");
     // The dev caps reach what the chart renders: one replica, memory capped.
@@ -81,6 +92,9 @@ describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without
     expect((await cluster.kubectl(["api-resources", "-o", "name"])).stdout).not.toContain("fluxcd.io");
     const { stdout: forwards } = await tilt(["get", "portforwards", "-o", "json", "--port", String(port)]);
     expect(forwards).toContain('"localPort": 10080');
+    const operator = await get(["pods", "-n", "monitoring", "-l", "app=kube-prometheus-stack-operator", "-o", "jsonpath={.items[0].metadata.name}"]);
+    const pointed = (JSON.parse(forwards) as { items: { metadata: { name: string }; spec: { podName: string } }[] }).items;
+    expect(pointed.filter((f) => f.metadata.name.startsWith("kube-prometheus-stack-")).map((f) => f.spec.podName)).toEqual([operator]);
     up.kill("SIGINT");
     const log = String((await up).all);
     expect(log).toContain("HelmRelease unreachable: helm could not render its chart");
