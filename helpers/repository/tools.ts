@@ -120,10 +120,18 @@ function toUserError(error: unknown): UserError {
 
 /** kustomize's own message, without the log prefix kubectl wraps it in (`E1130 … "command failed" err="…"`). */
 export function kustomizeReason(stderr: string): string {
-  const line = firstLine(stderr);
+  // kubectl's klog wraps a multi-line error as `"command failed" err=<` … ` >`, one line as `err="…"`.
+  const block = /"command failed" err=<\n([\s\S]*?)\n\s*>/.exec(stderr);
+  const line = block ? block[1]!.split("\n").map((l) => l.trim()).join(" ") : firstLine(stderr);
   const wrapped = /"command failed" err="(.*)"$/.exec(line);
-  return (wrapped ? wrapped[1]!.replace(/\\"/g, '"') : line).replace(/^Error: /, "");
+  const reason = (wrapped ? wrapped[1]!.replace(/\\"/g, '"') : line).replace(/^Error: /, "");
+  const remote = /accumulating resources from '((?:https?|git|ssh):\/\/[^']+|[\w.-]+\.[a-z]{2,}\/[^']+)'/.exec(reason)?.[1];
+  const offline = /no such host|Could not resolve host|network is unreachable|i\/o timeout|connection refused|TLS handshake timeout/.test(reason);
+  return remote && offline ? `it fetches ${remote} and needs the network, which did not answer (${OFFLINE_HINT})` : reason;
 }
+
+/** What to do about a remote resource while offline. */
+const OFFLINE_HINT = "run it online, or vendor the file into the repository";
 
 /** The git top level holding `dir`, or undefined outside a work tree or without git. */
 export async function gitTopLevel(dir: string): Promise<string | undefined> {

@@ -83,6 +83,8 @@ describe("npx plop namespace", () => {
     ["a folder outside the repository", () => ["/tmp"], "/tmp is not in a git repository, nor below a folder of Flux manifests"],
     ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"]), "applications/empty has no base/kustomization.yaml and no single Flux path to build"],
     ["malformed YAML in a manifest", (repo) => (writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "kind: [unclosed\n"), ["applications/media"]), "kustomize build of applications/media/overlays/prod failed: "],
+    // .invalid never resolves (RFC 2606): the same answer offline and online.
+    ["a remote resource while offline", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - https://manifests.invalid/app.yaml\n"), ["applications/media"]), "it fetches https://manifests.invalid/app.yaml and needs the network, which did not answer (run it online, or vendor the file into the repository)"],
     ["a kustomization listing a missing file", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - missing.yaml\n"), ["applications/media"]), "missing.yaml: no such file or directory"],
     ["an unknown mode", () => ["applications/media", "--", "--mode", "yolo"], 'unknown mode "yolo": use write, dry-run or check'],
     ["an unknown option", () => ["applications/media", "--", "--colour", "red"], "Unknown option '--colour'"],
@@ -135,7 +137,7 @@ describe("npx plop namespace", () => {
       const base = path.join(repo, "applications/media/base/kustomization.yaml");
       writeFileSync(base, readFileSync(base, "utf8").replace("resources:\n", "resources:\n  - http://127.0.0.1:9/remote.yaml\n"));
       return ["applications/media"];
-    }, "http://127.0.0.1:9/remote.yaml"],
+    }, "kustomize build of applications/media/overlays/prod failed: it fetches http://127.0.0.1:9/remote.yaml and needs the network, which did not answer"],
     ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"]), ".tilt-scaffold.yaml: invalid YAML"],
     ["--folder all where nothing was scaffolded", (repo) => {
       for (const folder of EXAMPLE_FOLDERS) rmSync(path.join(repo, folder, ".tilt-scaffold.yaml"));
