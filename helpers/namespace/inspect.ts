@@ -70,6 +70,11 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
   const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, repo.kustomizations);
   for (const k of own) {
     if (!fluxPathExists(repo.root, k)) throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
+    // Suspended on one cluster, applied to another: a Tiltfile on one kube context would apply
+    // the dev build to the cluster that holds the Kustomization, not to the one Flux applies to.
+    if (k.kubeConfig !== undefined) {
+      throw new UserError(`Flux Kustomization ${k.name} (${k.file}) applies ${folderInRepo} to another cluster (spec.kubeConfig, ${k.kubeConfig}): the tooling runs on one kube context and would apply it to the wrong cluster`);
+    }
   }
   const units = locateUnits(folder, folderInRepo, own);
   for (const unit of units) {

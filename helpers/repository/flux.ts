@@ -27,6 +27,8 @@ export interface FluxKustomization {
   namePrefix?: string;
   nameSuffix?: string;
   sourceRef: { kind: string; name: string; namespace: string };
+  /** `spec.kubeConfig`: the Kustomization applies to another cluster, e.g. `Secret spoke-kubeconfig`. */
+  kubeConfig?: string;
   postBuild?: {
     substitute: Record<string, string>;
     substituteFrom: { kind: string; name: string; optional: boolean }[];
@@ -85,6 +87,7 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         },
         namePrefix: typeof spec.namePrefix === "string" && spec.namePrefix !== "" ? spec.namePrefix : undefined,
         nameSuffix: typeof spec.nameSuffix === "string" && spec.nameSuffix !== "" ? spec.nameSuffix : undefined,
+        kubeConfig: spec.kubeConfig && (spec.kubeConfig.secretRef ? `Secret ${spec.kubeConfig.secretRef.name}` : `ConfigMap ${spec.kubeConfig.configMapRef?.name}`),
         sourceRef: {
           kind: String(spec.sourceRef?.kind ?? "GitRepository"),
           name: String(spec.sourceRef?.name ?? ""),

@@ -95,6 +95,11 @@ describe("npx plop namespace", () => {
     }, 'kube context "prod" is not in your kubeconfig (known: dev)'],
     ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["applications/media"]), "was written by tilt-flux-scaffold 99.0.0, newer than this one"],
     ["a Flux path that does not exist", (repo) => (rmSync(path.join(repo, "applications/media/overlays/prod"), { recursive: true }), ["applications/media"]), "Flux Kustomization media (clusters/homelab/apps.yaml) has path ./applications/media/overlays/prod, which does not exist"],
+    ["a Flux path applied to another cluster", (repo) => {
+      const file = path.join(repo, "clusters/homelab/apps.yaml");
+      writeFileSync(file, readFileSync(file, "utf8").replace("  path: ./applications/media/overlays/prod\n", "  path: ./applications/media/overlays/prod\n  kubeConfig:\n    secretRef: {name: spoke-kubeconfig}\n"));
+      return ["applications/media"];
+    }, "Flux Kustomization media (clusters/homelab/apps.yaml) applies applications/media to another cluster (spec.kubeConfig, Secret spoke-kubeconfig): the tooling runs on one kube context and would apply it to the wrong cluster"],
     ["a Flux path that would sweep overlays/dev into production", (repo) => {
       writeFileSync(path.join(repo, "clusters/homelab/apps.yaml"), readFileSync(path.join(repo, "clusters/homelab/apps.yaml"), "utf8").replace("./applications/media/overlays/prod", "./applications/media"));
       return ["applications/media"];
