@@ -15,6 +15,8 @@ export interface ScaffoldedNamespace {
 
 export interface RootTiltfileModel {
   generatorVersion: string;
+  /** What runs the generators where the user is: the header names it. */
+  generatorCommand: string;
   /**
    * `within`: the scaffolded folder holding this one (an app of a namespace folder), which runs it
    * already. `apart`: folders that apply one of its Kustomizations as another cluster defines it
@@ -46,6 +48,7 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
   }
   return {
     generatorVersion,
+    generatorCommand: generatorCommand(),
     namespaces: sorted.map((ns) => {
       const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
       const nested = (other: ScaffoldedNamespace) => isInside(ns.folder, other.folder) || isInside(other.folder, ns.folder);

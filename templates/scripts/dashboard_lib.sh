@@ -4,7 +4,8 @@
 # (NAMESPACE, FOLDER_IN_REPO, DEFAULT_CONTEXT, FACTS, CRD_KINDS, UPDATE_COMMAND), sources this
 # file and calls dashboard_main with the library version it was generated for. (SC2153 and
 # SC2154 are off: the facts are assigned by the calling script, with which ShellCheck also
-# checks this file.)
+# checks this file.) Not to be edited here: `tilt-flux-scaffold namespace` (any folder) or
+# `tilt-flux-scaffold tilt-lib` rewrites it from the package's copy.
 #
 # What the namespace is doing: pods, workloads, Services with Tilt's local ports, ingress URLs,
 # claims, its Flux Kustomization(s) and HelmReleases. Two kubectl calls at most, side by side,

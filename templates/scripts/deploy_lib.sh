@@ -3,6 +3,8 @@
 # tilt_lib.star by tilt-flux-scaffold. A namespace's deploy.sh defines its facts (NAMESPACE,
 # FOLDER_IN_REPO, DEFAULT_CONTEXT, FLUX_BRANCH, RECONCILED, BUILD_* and INVALID_VARIABLES, below),
 # sources this file and calls deploy_main with the library version it was generated for.
+# Not to be edited here: `tilt-flux-scaffold namespace` (any folder) or `tilt-flux-scaffold tilt-lib`
+# rewrites it from the package's copy.
 # Ships this folder through Flux: validate, commit only this folder, push, reconcile this
 # namespace's own Kustomization, wait for it and for the rollouts, and revert on failure.
 # Needs bash 4.4+, git, kubectl and jq, and flux for a build with postBuild variables; flux is
