@@ -13,7 +13,7 @@ describe.runIf(ready)("tilt_lib.star's test Tiltfile", () => {
     const { run, manifests } = await tiltfileResult(path.join(PACKAGE_ROOT, "templates", "tilt-lib", "test"), { KUBECONFIG: kubeconfig("kind-dev") });
     expect(run.exitCode, run.stderr).toBe(0);
     const made = Object.fromEntries(manifests.map((m) => [m.Name, m as TiltManifest & { ResourceDependencies?: string[] }]));
-    expect(Object.keys(made).sort()).toEqual(["kps", "kps-grafana", "kps-grafana-forward", "kps-operator", "kps-prometheus-forward"]);
+    expect(Object.keys(made).sort()).toEqual(["demo-argocd", "demo-argocd-pause", "kps", "kps-grafana", "kps-grafana-forward", "kps-operator", "kps-prometheus-forward"]);
     // The release's resource: what runs no pod, and the Service whose pods the operator makes.
     expect(made.kps!.DeployTarget?.yaml).toMatch(/name: kps-config[\s\S]*name: kps-prometheus\n/);
     expect(made["kps-grafana"]!.ResourceDependencies).toEqual(["kps"]);
