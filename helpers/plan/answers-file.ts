@@ -1,7 +1,7 @@
 // `.tilt-scaffold.yaml`: what a namespace folder remembers between runs (like copier's answers file).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { dump, load } from "js-yaml";
+import { dump, load, type YAMLException } from "js-yaml";
 import { UserError } from "../errors.ts";
 import type { ContextSource } from "../live-cluster/flux-context.ts";
 import { GENERATOR_VERSION } from "../version.ts";
@@ -32,17 +32,42 @@ function newer(a: string, b: string): boolean {
 export function readAnswers(folder: string): SavedAnswers | undefined {
   const file = path.join(folder, ANSWERS_FILE);
   if (!existsSync(file)) return undefined;
-  let data: Partial<SavedAnswers>;
+  let data: unknown;
   try {
-    data = (load(readFileSync(file, "utf8")) ?? {}) as Partial<SavedAnswers>;
+    data = load(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new UserError(`${file}: invalid YAML: ${(error as Error).message}`);
+    const { reason, mark } = error as YAMLException;
+    throw new UserError(`${file}: invalid YAML${mark ? ` at line ${mark.line + 1}` : ""}: ${reason ?? (error as Error).message}; fix it or restore it from git`);
   }
-  const generator = String(data.generator ?? "0.0.0");
+  const damaged = shapeError(data);
+  // Rewriting it would drop the hashes that tell hand edits apart: refuse, and say where.
+  if (damaged) throw new UserError(`${file}: ${damaged}; fix it or restore it from git`);
+  const saved = data as Partial<SavedAnswers>;
+  const generator = String(saved.generator ?? "0.0.0");
   if (newer(generator, GENERATOR_VERSION)) {
     throw new UserError(`${file} was written by tilt-flux-scaffold ${generator}, newer than this one (${GENERATOR_VERSION}): update the generator`);
   }
-  return { generator, namespace: data.namespace, name: data.name, answers: data.answers ?? {}, ports: data.ports ?? {}, files: data.files ?? {} };
+  return { generator, namespace: saved.namespace, name: saved.name, answers: saved.answers ?? {}, ports: saved.ports ?? {}, files: saved.files ?? {} };
+}
+
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const shown = (value: unknown) => (Array.isArray(value) ? "a list" : JSON.stringify(value));
+
+/** What is wrong with the file's structure, field by field, or nothing. */
+function shapeError(data: unknown): string | undefined {
+  if (data === undefined || data === null) return "empty, where a mapping of answers, ports and file hashes belongs";
+  if (!isMapping(data)) return `${shown(data)}, where a mapping of answers, ports and file hashes belongs`;
+  for (const field of ["generator", "namespace", "name"] as const) {
+    if (data[field] !== undefined && typeof data[field] !== "string") return `${field} is ${shown(data[field])}, not a string`;
+  }
+  for (const field of ["answers", "ports", "files"] as const) {
+    if (data[field] !== undefined && !isMapping(data[field])) return `${field} is ${shown(data[field])}, not a mapping`;
+  }
+  const port = Object.entries((data.ports ?? {}) as Record<string, unknown>).find(([, value]) => !Number.isInteger(value));
+  if (port) return `ports.${port[0]} is ${shown(port[1])}, not a port number`;
+  const hash = Object.entries((data.files ?? {}) as Record<string, unknown>).find(([, value]) => typeof value !== "string");
+  if (hash) return `files.${hash[0]} is ${shown(hash[1])}, not a hash`;
+  return undefined;
 }
 
 export function renderAnswers(saved: SavedAnswers): string {

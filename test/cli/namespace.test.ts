@@ -143,7 +143,11 @@ describe("npx plop namespace", () => {
       writeFileSync(base, readFileSync(base, "utf8").replace("resources:\n", "resources:\n  - http://127.0.0.1:9/remote.yaml\n"));
       return ["applications/media"];
     }, "kustomize build of applications/media/overlays/prod failed: it fetches http://127.0.0.1:9/remote.yaml and needs the network, which did not answer"],
-    ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"]), ".tilt-scaffold.yaml: invalid YAML"],
+    ["a malformed answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports: [unclosed\n"), ["applications/media"]), "/homelab/applications/media/.tilt-scaffold.yaml: invalid YAML at line 2: unexpected end of the stream within a flow collection; fix it or restore it from git"],
+    ["an answers file whose answers are a number", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "answers: 42\n"), ["applications/media"]), "/homelab/applications/media/.tilt-scaffold.yaml: answers is 42, not a mapping; fix it or restore it from git"],
+    ["an answers file that is a list", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "- media\n- 42\n"), ["applications/media"]), "/homelab/applications/media/.tilt-scaffold.yaml: a list, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git"],
+    ["an empty answers file", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), ""), ["applications/media"]), "/homelab/applications/media/.tilt-scaffold.yaml: empty, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git"],
+    ["an answers file with a port that is no number", (repo) => (writeFileSync(path.join(repo, "applications/media/.tilt-scaffold.yaml"), "ports:\n  sonarr/8989: high\n"), ["applications/media"]), "/homelab/applications/media/.tilt-scaffold.yaml: ports.sonarr/8989 is \"high\", not a port number; fix it or restore it from git"],
     ["--folder all where nothing was scaffolded", (repo) => {
       for (const folder of EXAMPLE_FOLDERS) rmSync(path.join(repo, folder, ".tilt-scaffold.yaml"));
       return ["--", "--folder", "all"];
