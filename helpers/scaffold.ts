@@ -14,7 +14,7 @@ import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./name
 import type { RenderedFile } from "./templates.ts";
 import { isInsideFolder, toPosix } from "./repository/files.ts";
 import { matchNamespaceKustomizations } from "./repository/flux.ts";
-import { checkFolder, scanRepository, type Repository } from "./repository/scan.ts";
+import { checkFolder, checkStaysInside, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany } from "./repository/tools.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
@@ -173,6 +173,7 @@ async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repos
   const folders: string[] = [];
   for (const answer of options.folders) {
     if (answer !== ALL_FOLDERS) {
+      await checkStaysInside(answer, options.cwd);
       folders.push(checkFolder(answer, options.cwd));
       continue;
     }

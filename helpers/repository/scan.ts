@@ -21,9 +21,23 @@ export interface Repository {
 
 const SCAN_NEEDLES = ["fluxcd.io", "kind: ConfigMap", "kind: Secret"];
 
+function goesUp(answer: string): boolean {
+  return answer.split(/[\\/]/).includes("..");
+}
+
+/**
+ * `../production` from `apps/staging`: a folder named with `..` is relative to where you are and
+ * must stay in the git work tree you are in. (Outside git, where the repository ends is only
+ * known from the folder itself, which the scan of it then decides.)
+ */
+export async function checkStaysInside(answer: string, cwd: string): Promise<void> {
+  const top = goesUp(answer) ? await gitTopLevel(cwd) : undefined;
+  const folder = path.resolve(cwd, answer);
+  if (top && !isInsideFolder(folder, realpathSync(top))) throw new UserError(`folder ${answer} is ${folder}, outside the repository ${top}: name a folder inside it`);
+}
+
 /** Checks the folder the user named and returns its real path. */
 export function checkFolder(answer: string, cwd: string): string {
-  if (answer.split(/[\\/]/).includes("..")) throw new UserError(`folder ${answer} contains "..": name it directly`);
   const folder = path.resolve(cwd, answer);
   if (!existsSync(folder)) throw new UserError(`folder ${folder} does not exist`);
   if (!statSync(folder).isDirectory()) throw new UserError(`${folder} is not a directory`);

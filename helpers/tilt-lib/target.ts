@@ -3,7 +3,7 @@ import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { isInsideFolder, toPosix } from "../repository/files.ts";
-import { checkFolder, scanRepository, type Repository } from "../repository/scan.ts";
+import { checkFolder, checkStaysInside, scanRepository, type Repository } from "../repository/scan.ts";
 import { gitOriginUrl, gitTopLevel } from "../repository/tools.ts";
 import { kustomizationsSweeping } from "../repository/flux.ts";
 
@@ -32,7 +32,7 @@ function nearestExisting(dir: string): string {
  * applies whole.
  */
 export async function resolvePackageTarget(answer: string, cwd: string): Promise<PackageTarget> {
-  if (answer.split(/[\\/]/).includes("..")) throw new UserError(`folder ${answer} contains "..": name it directly`);
+  await checkStaysInside(answer, cwd);
   const wanted = path.resolve(cwd, answer);
   const existing = nearestExisting(wanted);
   // checkFolder: a directory, symlinks resolved (a link leaving the repository is caught below).

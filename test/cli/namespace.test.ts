@@ -79,7 +79,7 @@ describe("npx plop namespace", () => {
   const badInputs: [string, (repo: string) => string[], string][] = [
     ["a folder that does not exist", () => ["applications/nope"], "/homelab/applications/nope does not exist"],
     ["a file instead of a folder", () => ["applications/media/base/namespace.yaml"], "/homelab/applications/media/base/namespace.yaml is not a directory"],
-    ["a path with ..", () => ["applications/../applications/media"], 'folder applications/../applications/media contains "..": name it directly'],
+    ["a path with .. that leaves the repository", (repo) => (execaSync("git", ["init", "-q", repo]), ["applications/../../elsewhere"]), "/elsewhere, outside the repository "],
     ["a folder outside the repository", () => ["/tmp"], "/tmp is not in a git repository, nor below a folder of Flux manifests"],
     ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"]), "applications/empty has no base/kustomization.yaml and no single Flux path to build"],
     ["malformed YAML in a manifest", (repo) => (writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "kind: [unclosed\n"), ["applications/media"]), "kustomize build of applications/media/overlays/prod failed: "],
