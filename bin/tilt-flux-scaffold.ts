@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `tilt-flux-scaffold <generator> [folder] [-- options]`: the package's own plopfile, run where
+// `tilt-flux-scaffold <generator> [folder] [options]`: the package's own plopfile, run where
 // the user stands, so that folders are relative to it and nothing is written into node_modules.
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Plop, run } from "plop";
+import { argv as plopArgv } from "plop/src/args.js";
 import { BIN_NAME, runningAsBin } from "../helpers/invocation.ts";
 import { GENERATOR_VERSION } from "../helpers/version.ts";
 
@@ -10,24 +11,27 @@ import { GENERATOR_VERSION } from "../helpers/version.ts";
 const PLOPFILE = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../plopfile.ts" : "../plopfile.js", import.meta.url));
 
 type Generator = { name: string; usage: string; description: string };
+type Plopfile = { GENERATORS: Generator[]; generatorNameError: (name: string | undefined, names: string[], interactive: boolean) => string | undefined };
 
 function usage(generators: Generator[]): string {
   const width = Math.max(...generators.map((g) => `${g.name} ${g.usage}`.length));
   return [
-    `Usage: ${BIN_NAME} <generator> [folder] [-- options]`,
+    `Usage: ${BIN_NAME} <generator> [folder] [options]`,
     "",
     ...generators.map((g) => `  ${`${g.name} ${g.usage}`.padEnd(width)}  ${g.description}`),
     "",
-    "Folders are relative to where you run it; options go after --, e.g.",
-    `  ${BIN_NAME} namespace . -- --mode check`,
-    `  ${BIN_NAME} namespace -- --folder all`,
-    "The README of the package lists every option.",
+    "Folders are relative to where you run it; options go anywhere after the generator, e.g.",
+    `  ${BIN_NAME} namespace . --mode check`,
+    `  ${BIN_NAME} namespace --folder all`,
+    `  ${BIN_NAME} namespace --help     every option of a generator`,
   ].join("\n");
 }
 
 async function main(args: string[]): Promise<number> {
-  const dashes = args.indexOf("--");
-  const own = dashes < 0 ? args : args.slice(0, dashes);
+  // The generator's name is the first word, as plop itself finds it; what follows is the generator's.
+  // An option first names no generator (plop would take its value for one).
+  const name = args[0]?.startsWith("-") ? undefined : plopArgv._[0];
+  const own = name === undefined ? args : [];
   if (own.includes("--version") || own.includes("-v")) {
     console.log(GENERATOR_VERSION);
     return 0;
@@ -35,8 +39,9 @@ async function main(args: string[]): Promise<number> {
   // plop reports a plopfile that fails to load and exits 0: load it first, so that a broken
   // install exits 1.
   let generators: Generator[];
+  let generatorNameError: Plopfile["generatorNameError"];
   try {
-    ({ GENERATORS: generators } = (await import(pathToFileURL(PLOPFILE).href)) as { GENERATORS: Generator[] });
+    ({ GENERATORS: generators, generatorNameError } = (await import(pathToFileURL(PLOPFILE).href)) as Plopfile);
   } catch (error) {
     console.error(`${BIN_NAME}: cannot load its plopfile ${PLOPFILE}: ${(error as Error).message.split("\n")[0]}`);
     return 1;
@@ -45,8 +50,14 @@ async function main(args: string[]): Promise<number> {
     console.log(usage(generators));
     return 0;
   }
-  if (own.length === 0) {
+  if (args.length === 0) {
     console.error(usage(generators));
+    return 1;
+  }
+  // Never plop's "Could not find a generator", nor its picker: a name the bin can check now.
+  const error = generatorNameError(name, generators.map((g) => g.name), false);
+  if (error) {
+    console.error(`✖ ${error}`);
     return 1;
   }
   runningAsBin();

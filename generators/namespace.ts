@@ -8,6 +8,7 @@ import { PACKAGE_ROOT } from "../helpers/package-root.ts";
 import { isInsideFolder } from "../helpers/repository/files.ts";
 import type { AskContext } from "../helpers/live-cluster/flux-context.ts";
 import { readCommandLine } from "./args.ts";
+import { generatorHelp } from "./options.ts";
 
 /** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
 export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
@@ -16,15 +17,6 @@ export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
 export function exampleIsDefault(cwd: string): boolean {
   return existsSync(EMBEDDED_EXAMPLE) && isInsideFolder(cwd, PACKAGE_ROOT);
 }
-
-const OPTIONS = {
-  folder: { type: "string" },
-  context: { type: "string" },
-  forward: { type: "string", multiple: true },
-  tilt: { type: "string" },
-  mode: { type: "string" },
-  force: { type: "boolean" },
-} as const;
 
 interface NamespaceAnswers {
   /** A bad command line, reported by the action so that every error looks the same. */
@@ -77,7 +69,7 @@ async function askFolder(inquirer: Inquirer): Promise<string[]> {
   return [String(folder)];
 }
 
-export const NAMESPACE_GENERATOR = { name: "namespace", usage: "[folder]", description: "Tiltfile, dev overlays and scripts for a namespace folder" };
+export const NAMESPACE_GENERATOR = { name: "namespace" as const, usage: "[folder]", description: "Tiltfile, dev overlays and scripts for a namespace folder" };
 
 export function registerNamespaceGenerator(plop: NodePlopAPI): void {
   plop.setGenerator(NAMESPACE_GENERATOR.name, {
@@ -85,12 +77,19 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
     prompts: async (inquirer): Promise<NamespaceAnswers> => {
       let commandLine;
       try {
-        commandLine = readCommandLine(process.argv, "namespace", OPTIONS);
+        commandLine = readCommandLine(process.argv, NAMESPACE_GENERATOR.name);
       } catch (error) {
         if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
         throw error;
       }
       const { positional, named } = commandLine;
+      if (named.help) {
+        console.log(generatorHelp(NAMESPACE_GENERATOR, generatorCommand()));
+        process.exit(0);
+      }
+      if (positional.length > (named.folder === undefined ? 1 : 0)) {
+        return { error: `one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`, folders: [], mode: "write", force: false };
+      }
       const folder = (named.folder as string | undefined) ?? positional[0];
       // Never block without a terminal: every missing answer takes its inspected default.
       let folders: string[];
@@ -139,7 +138,8 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
           const root = result.models[0]?.repoRoot ?? process.cwd();
           const lines = formatReport({ ...result, root, title }, mode, performance.now() - started).split("\n");
           console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
-          for (const warning of result.warnings) console.log(`warning: ${warning}`);
+          // Diagnostics go where plop's ✔ and ✖ go; stdout keeps the results.
+          for (const warning of result.warnings) console.error(`warning: ${warning}`);
           if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;

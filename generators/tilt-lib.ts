@@ -8,23 +8,7 @@ import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib/target.ts";
 import { readCommandLine } from "./args.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
 import { EMBEDDED_EXAMPLE, exampleIsDefault } from "./namespace.ts";
-
-const OPTIONS = {
-  dir: { type: "string" },
-  project: { type: "string" },
-  "repo-url": { type: "string" },
-  path: { type: "string" },
-  revision: { type: "string" },
-  namespaces: { type: "string" },
-  "platform-group": { type: "string" },
-  "developer-group": { type: "string" },
-  pin: { type: "string" },
-  "argocd-namespace": { type: "string" },
-  container: { type: "string" },
-  "workspace-label": { type: "string" },
-  mode: { type: "string" },
-  force: { type: "boolean" },
-} as const;
+import { generatorHelp } from "./options.ts";
 
 /** Options whose answer is one string, by the answer's name. */
 const STRING_ANSWERS = {
@@ -81,7 +65,7 @@ async function askNamespaces(inquirer: Inquirer): Promise<string[]> {
   return parseList(String(namespaces));
 }
 
-export const TILT_LIB_GENERATOR = { name: "tilt-lib", usage: "[dir]", description: "the platform package: tilt_lib.star as ConfigMaps for ArgoCD" };
+export const TILT_LIB_GENERATOR = { name: "tilt-lib" as const, usage: "[dir]", description: "the platform package: tilt_lib.star as ConfigMaps for ArgoCD" };
 
 export function registerTiltLibGenerator(plop: NodePlopAPI): void {
   plop.setGenerator(TILT_LIB_GENERATOR.name, {
@@ -89,12 +73,16 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
     prompts: async (inquirer): Promise<TiltLibPromptAnswers> => {
       let commandLine;
       try {
-        commandLine = readCommandLine(process.argv, "tilt-lib", OPTIONS);
+        commandLine = readCommandLine(process.argv, TILT_LIB_GENERATOR.name);
       } catch (error) {
         if (error instanceof UserError) return { error: error.message, dir: "", answers: {}, mode: "write", force: false };
         throw error;
       }
       const { positional, named } = commandLine;
+      if (named.help) {
+        console.log(generatorHelp(TILT_LIB_GENERATOR, generatorCommand()));
+        process.exit(0);
+      }
       const fromLine = (named.dir as string | undefined) ?? positional[0];
       const base = { answers: givenAnswers(named), mode: (named.mode as string | undefined) ?? "write", force: named.force === true };
       if (positional.length > (named.dir === undefined ? 1 : 0)) {

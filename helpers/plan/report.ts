@@ -11,6 +11,16 @@ const LABEL: Record<string, string> = {
   forced: "overwritten (--force)",
 };
 
+// dry-run and check write nothing: each state says what a write run would do.
+const WOULD_LABEL: Record<string, string> = {
+  create: "would be written (new)",
+  update: "would be written",
+  unchanged: "unchanged",
+  "kept-edited": "kept (edited by hand), new version would go beside",
+  "kept-foreign": "kept (not written by this tool), new version would go beside",
+  forced: "would be overwritten (--force)",
+};
+
 export interface ReportInput {
   plan: PlannedWrite[];
   /** Files the last run generated that this one no longer does. */
@@ -23,11 +33,12 @@ export interface ReportInput {
 
 export function formatReport({ plan, obsolete, root, title }: ReportInput, mode: string, millis: number): string {
   const rel = (file: string) => path.relative(root, file);
-  const width = Math.max(...Object.values(LABEL).map((label) => label.length));
-  const lines = plan.map((write) => `${LABEL[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
+  const labels = mode === "write" ? LABEL : WOULD_LABEL;
+  const width = Math.max(...Object.values(labels).map((label) => label.length));
+  const lines = plan.map((write) => `${labels[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
   for (const file of obsolete) lines.push(`${"no longer generated".padEnd(width)}  ${rel(file)} (left in place)`);
   const counts = new Map<string, number>();
-  for (const write of plan) counts.set(LABEL[write.outcome]!, (counts.get(LABEL[write.outcome]!) ?? 0) + 1);
+  for (const write of plan) counts.set(labels[write.outcome]!, (counts.get(labels[write.outcome]!) ?? 0) + 1);
   const summary = [...counts].map(([label, count]) => `${count} ${label}`).join(", ");
   const verb = mode === "write" ? "" : ` (${mode}: nothing written)`;
   return [...lines, `${title}: ${summary} in ${Math.round(millis)} ms${verb}`].join("\n");

@@ -6,18 +6,42 @@ import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "../support/example.ts";
+import { NAMESPACE_GENERATOR } from "../../generators/namespace.ts";
+import { generatorHelp, optionsOf } from "../../generators/options.ts";
 
 const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
 // What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
 const TSX_LOADER = `--import ${pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href}`;
 
 async function plop(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa(PLOP, ["--plopfile", path.join(PROJECT_ROOT, "plopfile.ts"), "namespace", ...args], {
+  return plopCommand(cwd, ["namespace", ...args], env);
+}
+
+async function plopCommand(cwd: string, args: string[], env: Record<string, string> = {}) {
+  return execa(PLOP, ["--plopfile", path.join(PROJECT_ROOT, "plopfile.ts"), ...args], {
     cwd,
     reject: false,
     stdin: "ignore",
     env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, ...env },
   });
+}
+
+/**
+ * The bin from the sources, as a user runs it: not under vitest's NODE_ENV=test, with which
+ * plop prints its ✔ and ✖ on stdout instead of stderr.
+ */
+async function bin(cwd: string, args: string[], env: Record<string, string> = {}) {
+  return execa("node", [path.join(PROJECT_ROOT, "bin", "tilt-flux-scaffold.ts"), ...args], {
+    cwd,
+    reject: false,
+    stdin: "ignore",
+    env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, NODE_ENV: "", ...env },
+  });
+}
+
+/** The lines of a run's output that are plop's ✔ or ✖ or our own ✖, without spinner residue. */
+function marked(text: string): string[] {
+  return text.split("\n").filter((line) => /^[✔✖]/.test(line));
 }
 
 /** Every file below `root` with its content, to prove a failed run wrote nothing. */
@@ -87,7 +111,10 @@ describe("npx plop namespace", () => {
     ["a remote resource while offline", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - https://manifests.invalid/app.yaml\n"), ["applications/media"]), "it fetches https://manifests.invalid/app.yaml and needs the network, which did not answer (run it online, or vendor the file into the repository)"],
     ["a kustomization listing a missing file", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - missing.yaml\n"), ["applications/media"]), "missing.yaml: no such file or directory"],
     ["an unknown mode", () => ["applications/media", "--", "--mode", "yolo"], 'unknown mode "yolo": use write, dry-run or check'],
-    ["an unknown option", () => ["applications/media", "--", "--colour", "red"], "Unknown option '--colour'"],
+    ["an unknown option", () => ["applications/media", "--", "--colour", "red"], "unknown option --colour (npx plop namespace --help lists its options)"],
+    ["a mistyped option before --", () => ["applications/media", "--mdoe", "check"], "unknown option --mdoe: did you mean --mode? (npx plop namespace --help lists its options)"],
+    ["an option of the other generator", () => ["applications/media", "--namespaces", "coder"], "--namespaces is an option of tilt-lib, not of namespace: npx plop namespace --help lists its options"],
+    ["two folders", () => ["applications/media", "check"], "one namespace folder only, got applications/media check"],
     ["an unknown Tilt mode", () => ["applications/media", "--", "--tilt", "watch"], "--tilt watch: use develop or observe"],
     ["a kube context the kubeconfig lacks", (repo) => {
       writeFileSync(path.join(repo, "kubeconfig"), "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n");
@@ -188,6 +215,104 @@ describe("npx plop namespace", () => {
     expect(message[0]).toContain(expected);
     expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
     expect(await snapshot(repo)).toBe(before);
+  });
+});
+
+describe("the command line: tilt-flux-scaffold and npx plop", () => {
+  /** A Service the Tiltfile does not forward yet: the tooling of applications/media is stale. */
+  function makeStale(repo: string): void {
+    writeFileSync(path.join(repo, "applications/media/base/legacy-nzbget/service.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: legacy-nzbget\nspec:\n  selector:\n    app.kubernetes.io/name: sonarr\n  ports:\n    - port: 6789\n      targetPort: http\n");
+  }
+
+  it("takes options after the folder without --: check mode fails on stale files, names them truthfully, writes nothing", async () => {
+    const repo = copyExample();
+    const media = path.join(repo, "applications/media");
+    makeStale(repo);
+    const before = await snapshot(repo);
+    const check = await bin(media, ["namespace", ".", "--mode", "check"]);
+    expect(check.exitCode).toBe(1);
+    expect(check.stdout).toMatch(/^would be written +applications\/media\/Tiltfile$/m);
+    expect(check.stdout).not.toMatch(/^written/m);
+    expect(marked(check.stderr)).toEqual([expect.stringMatching(/^✖ +-> tooling is stale: media: \d+ would be written, \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
+    expect(await snapshot(repo)).toBe(before);
+    // The same through plop, options before and after its --.
+    const plopCheck = await plop(media, [".", "--mode", "check"]);
+    expect(plopCheck.exitCode).toBe(1);
+    expect(marked(plopCheck.stdout)).toEqual([expect.stringMatching(/^✖ +-> tooling is stale: media: \d+ would be written, \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
+    expect(await snapshot(repo)).toBe(before);
+  });
+
+  it("takes --context and --force after the folder too", async () => {
+    const repo = copyExample();
+    const media = path.join(repo, "applications/media");
+    const kubeconfig = path.join(repo, "kubeconfig");
+    writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n");
+    const context = await bin(media, ["namespace", ".", "--context", "prod"], { KUBECONFIG: kubeconfig });
+    expect(context.exitCode).toBe(1);
+    expect(marked(context.stderr)).toEqual(['✖  -> kube context "prod" is not in your kubeconfig (known: dev)']);
+    const tiltfile = path.join(media, "Tiltfile");
+    writeFileSync(tiltfile, readFileSync(tiltfile, "utf8") + "\n# my own addition\n");
+    const forced = await plop(media, [".", "--force"]);
+    expect(forced.exitCode, forced.stdout + forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/^overwritten \(--force\) +applications\/media\/Tiltfile$/m);
+    expect(existsSync(`${tiltfile}.new`)).toBe(false);
+  });
+
+  it("prints every option of the table with --help, before or after --, and writes nothing", async () => {
+    const repo = copyExample();
+    const before = await snapshot(repo);
+    const expected = generatorHelp(NAMESPACE_GENERATOR, "npx tilt-flux-scaffold");
+    for (const args of [["namespace", "--help"], ["namespace", "applications/media", "--", "--help"]]) {
+      const help = await bin(repo, args);
+      expect(help.exitCode, help.stderr).toBe(0);
+      expect(help.stdout).toBe(expected);
+    }
+    const viaPlop = await plop(repo, ["-h"]);
+    expect(viaPlop.stdout).toBe(generatorHelp(NAMESPACE_GENERATOR, "npx plop"));
+    for (const option of optionsOf("namespace")) expect(expected).toMatch(new RegExp(`^  --${option.name}\\b.* ${option.description.slice(0, 20).replace(/[()[\]]/g, ".")}`, "m"));
+    expect(await snapshot(repo)).toBe(before);
+  });
+
+  it("names a mistyped generator or a missing one in one line, never plop's own messages or picker", async () => {
+    const repo = copyExample();
+    const before = await snapshot(repo);
+    const cases: [Awaited<ReturnType<typeof bin>>, string][] = [
+      [await bin(repo, ["namepsace", "applications/media"]), '✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)'],
+      [await bin(repo, ["--mode", "check"]), "✖ name a generator first: namespace or tilt-lib (add --help for its options)"],
+      [await plopCommand(repo, ["tiltlib"]), '✖ unknown generator "tiltlib": did you mean tilt-lib? (generators: namespace, tilt-lib)'],
+      [await plopCommand(repo, []), "✖ name a generator first: namespace or tilt-lib (add --help for its options)"],
+      [await bin(repo, ["namespace", "applications/media", "--mdoe", "check"], { NODE_ENV: "" }), "✖  -> unknown option --mdoe: did you mean --mode? (npx tilt-flux-scaffold namespace --help lists its options)"],
+    ];
+    for (const [run, line] of cases) {
+      expect(run.exitCode).toBe(1);
+      expect(marked(run.stderr), run.stdout + run.stderr).toEqual([line]);
+      expect(run.stdout + run.stderr).not.toContain("[PLOP]");
+    }
+    expect(await snapshot(repo)).toBe(before);
+  });
+
+  it("takes a .. folder relative to where you are while it stays in the repository", async () => {
+    const repo = copyExample();
+    await execa("git", ["init", "-q"], { cwd: repo });
+    const media = path.join(repo, "applications/media");
+    const sibling = await plop(media, ["../tools/whoami", "--mode", "dry-run"]);
+    expect(sibling.exitCode, sibling.stdout + sibling.stderr).toBe(0);
+    expect(marked(sibling.stdout)).toEqual([expect.stringMatching(/^✔ +-> whoami: \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/)]);
+    const before = await snapshot(path.dirname(repo));
+    const outside = await plop(media, ["../../../elsewhere"]);
+    expect(outside.exitCode).toBe(1);
+    expect(marked(outside.stdout)).toEqual([`✖  -> folder ../../../elsewhere is ${path.dirname(repo)}/elsewhere, outside the repository ${repo}: name a folder inside it`]);
+    expect(await snapshot(path.dirname(repo))).toBe(before);
+  });
+
+  it("prints warnings on stderr, with plop's ✔ and ✖, and results on stdout", async () => {
+    const repo = copyExample();
+    // kube-prometheus-stack's chart is not reachable from the tests: the run warns about it.
+    const run = await bin(repo, ["namespace", "infrastructure/monitoring", "--mode", "dry-run"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^warning: monitoring: HelmRelease kube-prometheus-stack: helm could not get the chart here: /m);
+    expect(run.stdout).not.toContain("warning:");
+    expect(run.stdout).toMatch(/^would be written +infrastructure\/monitoring\/Tiltfile$/m);
   });
 });
 

@@ -69,6 +69,12 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     const bare = await bin(repo, []);
     expect(bare.exitCode).toBe(1);
     expect(bare.stderr).toMatch(/^Usage: tilt-flux-scaffold <generator>/);
+    const options = await bin(repo, ["namespace", "--help"]);
+    expect(options.exitCode).toBe(0);
+    expect(options.stdout).toMatch(/^ {2}--context NAME +kube context of the cluster Flux manages/m);
+    const typo = await bin(repo, ["namepsace", "apps/staging"]);
+    expect(typo.exitCode).toBe(1);
+    expect(typo.stderr.trim()).toBe('✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)');
   });
 
   it("scaffolds the folder it runs in, writes only into the repository, and --mode check tells stale from fresh", async () => {
@@ -87,12 +93,13 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
 
     expect((await bin(staging, ["namespace", ".", "--", "--mode", "check"])).exitCode).toBe(0);
     rmSync(path.join(staging, "dashboard.sh"));
-    const stale = await bin(staging, ["namespace", ".", "--", "--mode", "check"]);
+    // Options after the folder, without --, as every CLI takes them.
+    const stale = await bin(staging, ["namespace", ".", "--mode", "check"]);
     expect(stale.exitCode).toBe(1);
-    expect(stale.stdout).toMatch(/✖ +-> tooling is stale: staging: \d+ unchanged, 1 written/);
+    expect(stale.stdout).toMatch(/✖ +-> tooling is stale: staging: \d+ unchanged, 1 would be written \(new\) in \d+ ms \(check: nothing written\)$/m);
     expect(readdirSync(staging)).not.toContain("dashboard.sh");
     // Every scaffolded folder, from anywhere in the repository.
-    expect((await bin(path.join(repo, "apps/base/podinfo"), ["namespace", "--", "--folder", "all", "--mode", "dry-run"])).stdout).toMatch(/^written \(new\) +apps\/staging\/dashboard\.sh$/m);
+    expect((await bin(path.join(repo, "apps/base/podinfo"), ["namespace", "--folder", "all", "--mode", "dry-run"])).stdout).toMatch(/^would be written \(new\) +apps\/staging\/dashboard\.sh$/m);
   });
 
   it("without a folder and without a terminal names what to pass, and writes nothing", async () => {

@@ -7,6 +7,8 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { copyExample, PROJECT_ROOT } from "../support/example.ts";
 import { kustomize, snapshot } from "./support.ts";
+import { generatorHelp } from "../../generators/options.ts";
+import { TILT_LIB_GENERATOR } from "../../generators/tilt-lib.ts";
 
 const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
 // What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
@@ -48,11 +50,13 @@ describe("npx plop tilt-lib", () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/: 12 unchanged in/);
     expect(await snapshot(repo)).toBe(before);
-    const check = await plop(repo, ["tilt-lib", "--", "--mode", "check", "--namespaces", "coder"]);
+    // Options after the folder, without --.
+    const check = await plop(repo, ["tilt-lib", "--mode", "check", "--namespaces", "coder"]);
     expect(check.exitCode).not.toBe(0);
-    // The table on stdout, as a write run prints it, then one short line after plop's ✖.
-    expect(check.stdout).toMatch(/^written +tilt-lib\/kustomization\.yaml$/m);
-    expect(check.stdout).toMatch(/✖ +-> the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ written in \d+ ms \(check: nothing written\)$/m);
+    // The table on stdout, saying what a write would do, then one short line after plop's ✖.
+    expect(check.stdout).toMatch(/^would be written +tilt-lib\/kustomization\.yaml$/m);
+    expect(check.stdout).not.toMatch(/^written/m);
+    expect(check.stdout).toMatch(/✖ +-> the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ would be written in \d+ ms \(check: nothing written\)$/m);
     expect(Math.max(...(check.stdout + check.stderr).split("\n").map((line) => line.length))).toBeLessThan(160);
     expect(await snapshot(repo)).toBe(before);
   });
@@ -87,6 +91,20 @@ describe("npx plop tilt-lib", () => {
     expect(readdirSync(repo)).toEqual([]);
   });
 
+  it("prints every option with --help, and takes a .. folder that stays in the repository", async () => {
+    const repo = copyExample();
+    const before = await snapshot(repo);
+    const help = await plop(repo, ["--help"]);
+    expect(help.exitCode, help.stderr).toBe(0);
+    expect(help.stdout).toBe(generatorHelp(TILT_LIB_GENERATOR, "npx plop"));
+    await execa("git", ["init", "-q"], { cwd: repo });
+    const up = await plop(path.join(repo, "clusters"), ["../tilt-lib", "--mode", "check"]);
+    expect(up.exitCode, up.stdout + up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/✔ +-> tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged in \d+ ms \(check: nothing written\)$/m);
+    rmSync(path.join(repo, ".git"), { recursive: true });
+    expect(await snapshot(repo)).toBe(before);
+  });
+
   const gitInit = (repo: string) => execa("git", ["init", "-q"], { cwd: repo });
   const badInputs: [string, (repo: string) => string[] | Promise<string[]>, RegExp][] = [
     ["an invalid version to pin", () => ["tilt-lib", "--", "--pin", "1.x"], /--pin "1\.x": invalid version/],
@@ -117,7 +135,10 @@ describe("npx plop tilt-lib", () => {
       return ["elsewhere"];
     }, /outside the repository/],
     ["two folders", () => ["tilt-lib", "platform"], /one package folder only/],
-    ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /Unknown option '--colour'/],
+    ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /✖ +-> unknown option --colour \(npx plop tilt-lib --help lists its options\)$/],
+    ["a mistyped option", () => ["tilt-lib", "--repo-ulr", "https://git.example.com/x.git"], /✖ +-> unknown option --repo-ulr: did you mean --repo-url\? \(npx plop tilt-lib --help lists its options\)$/],
+    ["an answers file whose answers are a number", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "answers: 42\n"), ["tilt-lib"]), /✖ +-> \S+\/homelab\/tilt-lib\/\.tilt-scaffold\.yaml: answers is 42, not a mapping; fix it or restore it from git$/],
+    ["an empty answers file", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), ""), ["tilt-lib"]), /✖ +-> \S+\/tilt-lib\/\.tilt-scaffold\.yaml: empty, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git$/],
     ["an unknown mode", () => ["tilt-lib", "--", "--mode", "yolo"], /unknown mode "yolo"/],
     ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["tilt-lib"]), /newer than this one/],
   ];
