@@ -4,8 +4,11 @@
 # module proxy, into .tools/ at the repository root:
 #   .tools/bin/    tilt, flux, etcd, kube-apiserver, kube-controller-manager,
 #                  kube-scheduler, kwok, source-controller, kustomize-controller,
-#                  helm-controller (from ../shared/sources: the proxy refuses it)
+#                  helm-controller (from ../shared/sources: the proxy refuses it),
+#                  argocd with argocd-application-controller and
+#                  argocd-repo-server linked to it (from ../shared/sources too)
 #   .tools/crds/   Flux, Traefik and Argo CD CustomResourceDefinitions
+#   .tools/crds-argocd/  the CRDs only a cluster running Argo CD needs (AppProject)
 #   .tools/kwok/   kwok's default stages (node and pod lifecycles)
 # Versions come from tools/versions.env. A tool whose binary exists and whose
 # stamp in .tools/stamps/ matches its version is skipped, so a second run takes
@@ -22,6 +25,7 @@ readonly ROOT_DIR="${SCRIPT_DIR%/*}"
 readonly TOOLS_DIR="${ROOT_DIR}/.tools"
 readonly BIN_DIR="${TOOLS_DIR}/bin"
 readonly CRD_DIR="${TOOLS_DIR}/crds"
+readonly ARGOCD_CRD_DIR="${TOOLS_DIR}/crds-argocd"
 readonly SRC_DIR="${TOOLS_DIR}/src"
 readonly STAMP_DIR="${TOOLS_DIR}/stamps"
 readonly KWOK_STAGE_DIR="${TOOLS_DIR}/kwok"
@@ -31,6 +35,11 @@ readonly LDFLAGS_BASE='-s -w'
 # The proxy does not serve github.com/fluxcd/helm-controller: its source is
 # kept beside the repository, with a .source file naming the tag.
 readonly HELM_CONTROLLER_SOURCE="${ROOT_DIR}/../shared/sources/helm-controller"
+# Nor Argo CD's nested gitops-engine module, which its go.mod replaces with
+# ./gitops-engine: that source, with the gitops-engine folder, is kept there too.
+readonly ARGOCD_SOURCE="${ROOT_DIR}/../shared/sources/argo-cd"
+# The Argo CD programs the tests run: one binary picks its role from its name.
+readonly ARGOCD_ROLES='argocd-application-controller argocd-repo-server'
 
 GO=''
 # Set by a build function that could not build its tool (see build_tilt).
@@ -297,11 +306,32 @@ build_helm_controller() {
     fail_build helm-controller "${logfile}"
 }
 
+# The tag in a ../shared/sources folder's .source file, or nothing.
+source_tag() {
+  if [[ -f "$1/.source" ]]; then
+    sed -nE 's/^tag:[[:space:]]*([^[:space:]]+).*$/\1/p' "$1/.source"
+  fi
+}
+
 # The tag in the helm-controller source's .source file, or nothing.
 helm_controller_version() {
-  if [[ -f "${HELM_CONTROLLER_SOURCE}/.source" ]]; then
-    sed -nE 's/^tag:[[:space:]]*([^[:space:]]+).*$/\1/p' "${HELM_CONTROLLER_SOURCE}/.source"
-  fi
+  source_tag "${HELM_CONTROLLER_SOURCE}"
+}
+
+# Argo CD: the application controller and repo server in the tests. One
+# binary, as Argo CD's own images ship it, with a symlink per role.
+build_argocd() {
+  local logfile="${LOG_DIR}/argocd.log" dir="${SRC_DIR}/argo-cd" role
+  : >"${logfile}"
+  rm -rf "${dir}"
+  cp -R "${ARGOCD_SOURCE}" "${dir}"
+  chmod -R u+w "${dir}"
+  go_build "${dir}" "${BIN_DIR}/argocd" ./cmd \
+    "${LDFLAGS_BASE} -X github.com/argoproj/argo-cd/v3/common.version=$(<"${dir}/VERSION")" \
+    "${logfile}" || fail_build argocd "${logfile}"
+  for role in ${ARGOCD_ROLES}; do
+    ln -sfn argocd "${BIN_DIR}/${role}"
+  done
 }
 
 build_tilt() {
@@ -386,6 +416,23 @@ build_crds() {
   mv "${out}" "${CRD_DIR}"
 }
 
+# The AppProject CRD, which Argo CD's controller watches (every Application
+# names a project), from the module that gives .tools/crds its Application
+# CRD. Kept apart so that clusters without Argo CD do not get it.
+build_argocd_crds() {
+  local logfile="${LOG_DIR}/crds-argocd.log" out="${ARGOCD_CRD_DIR}.new" dir
+  : >"${logfile}"
+  rm -rf "${out}"
+  mkdir -p "${out}"
+  local -x GOMODCACHE="${SRC_DIR}/crd-modcache" GOFLAGS="${GOFLAGS} -modcacherw"
+  dir="$(module_dir "github.com/argoproj/argo-cd/v3@${ARGOCD_VERSION}" "${logfile}")" ||
+    fail_build crds-argocd "${logfile}"
+  cp "${dir}/manifests/crds/appproject-crd.yaml" "${out}/argoproj.io_appprojects.yaml"
+  chmod -R u+w "${out}"
+  rm -rf "${GOMODCACHE}" "${ARGOCD_CRD_DIR}"
+  mv "${out}" "${ARGOCD_CRD_DIR}"
+}
+
 # ensure NAME VERSION OUTPUT FUNCTION: builds unless already up to date.
 ensure() {
   local name="$1" version="$2" output="$3" fn="$4" start
@@ -406,7 +453,7 @@ ensure() {
 }
 
 main() {
-  local start="${SECONDS}" crd_versions helm_controller
+  local start="${SECONDS}" crd_versions helm_controller argocd
   trap 'die "unexpected failure (exit $?) at tools/build.sh:${LINENO}: ${BASH_COMMAND}"' ERR
   # shellcheck source-path=SCRIPTDIR source=versions.env
   source "${SCRIPT_DIR}/versions.env"
@@ -451,6 +498,17 @@ main() {
       >"${UNAVAILABLE_DIR}/helm-controller"
     log "warning: ${HELM_CONTROLLER_SOURCE} is absent; helm-controller skipped" \
       "(recorded in .tools/unavailable/helm-controller, its tests will skip)"
+  fi
+  argocd="$(source_tag "${ARGOCD_SOURCE}")"
+  if [[ -n "${argocd}" ]]; then
+    rm -f "${UNAVAILABLE_DIR}/argocd"
+    ensure argocd "${argocd}" "${BIN_DIR}/argocd-repo-server" build_argocd
+    ensure crds-argocd "${ARGOCD_VERSION}" "${ARGOCD_CRD_DIR}" build_argocd_crds
+  else
+    printf 'argocd: ../shared/sources/argo-cd is absent and the Go module proxy does not serve its gitops-engine\n' \
+      >"${UNAVAILABLE_DIR}/argocd"
+    log "warning: ${ARGOCD_SOURCE} is absent; argocd skipped" \
+      "(recorded in .tools/unavailable/argocd, its tests will skip)"
   fi
   log "done in $((SECONDS - start))s: $(du -sh "${TOOLS_DIR}" | cut -f1) in .tools/"
 }
