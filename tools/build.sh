@@ -7,6 +7,7 @@
 #                  helm-controller (from ../shared/sources: the proxy refuses it),
 #                  argocd with argocd-application-controller and
 #                  argocd-repo-server linked to it (from ../shared/sources too)
+#                  and the git-verify-wrapper.sh its repo server runs
 #   .tools/crds/   Flux, Traefik and Argo CD CustomResourceDefinitions
 #   .tools/crds-argocd/  the CRDs only a cluster running Argo CD needs (AppProject)
 #   .tools/kwok/   kwok's default stages (node and pod lifecycles)
@@ -416,18 +417,22 @@ build_crds() {
   mv "${out}" "${CRD_DIR}"
 }
 
-# The AppProject CRD, which Argo CD's controller watches (every Application
-# names a project), from the module that gives .tools/crds its Application
-# CRD. Kept apart so that clusters without Argo CD do not get it.
-build_argocd_crds() {
-  local logfile="${LOG_DIR}/crds-argocd.log" out="${ARGOCD_CRD_DIR}.new" dir
+# What the Argo CD binary needs beside it, from the release's module (the
+# source folder lacks manifests/ and hack/): the AppProject CRD, which its
+# controller watches (every Application names a project), kept apart so that
+# clusters without Argo CD do not get it; and git-verify-wrapper.sh, which its
+# repo server runs from PATH on every commit it reads, as Argo CD's image has it.
+build_argocd_files() {
+  local version logfile="${LOG_DIR}/argocd-files.log" out="${ARGOCD_CRD_DIR}.new" dir
+  version="$(source_tag "${ARGOCD_SOURCE}")"
   : >"${logfile}"
   rm -rf "${out}"
   mkdir -p "${out}"
   local -x GOMODCACHE="${SRC_DIR}/crd-modcache" GOFLAGS="${GOFLAGS} -modcacherw"
-  dir="$(module_dir "github.com/argoproj/argo-cd/v3@${ARGOCD_VERSION}" "${logfile}")" ||
-    fail_build crds-argocd "${logfile}"
+  dir="$(module_dir "github.com/argoproj/argo-cd/v3@${version}" "${logfile}")" ||
+    fail_build argocd-files "${logfile}"
   cp "${dir}/manifests/crds/appproject-crd.yaml" "${out}/argoproj.io_appprojects.yaml"
+  install -m 0755 "${dir}/hack/git-verify-wrapper.sh" "${BIN_DIR}/git-verify-wrapper.sh"
   chmod -R u+w "${out}"
   rm -rf "${GOMODCACHE}" "${ARGOCD_CRD_DIR}"
   mv "${out}" "${ARGOCD_CRD_DIR}"
@@ -503,7 +508,7 @@ main() {
   if [[ -n "${argocd}" ]]; then
     rm -f "${UNAVAILABLE_DIR}/argocd"
     ensure argocd "${argocd}" "${BIN_DIR}/argocd-repo-server" build_argocd
-    ensure crds-argocd "${ARGOCD_VERSION}" "${ARGOCD_CRD_DIR}" build_argocd_crds
+    ensure argocd-files "${argocd}" "${BIN_DIR}/git-verify-wrapper.sh" build_argocd_files
   else
     printf 'argocd: ../shared/sources/argo-cd is absent and the Go module proxy does not serve its gitops-engine\n' \
       >"${UNAVAILABLE_DIR}/argocd"
