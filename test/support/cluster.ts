@@ -8,7 +8,9 @@
 //   flux: Flux's source-controller and kustomize-controller, and
 //   helm: Flux's helm-controller too, which installs HelmReleases (built from
 //     ../shared/sources, see toolUnavailable); without it they are stored and
-//     validated, never installed.
+//     validated, never installed, and
+//   argocd: Argo CD's repo server and application controller with a
+//     redis-server (see argocd-cluster.ts).
 import { randomBytes, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -18,10 +20,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { startArgoCD } from './argocd-cluster.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const toolsDir = join(repoRoot, '.tools');
 export const crdsDir = join(toolsDir, 'crds');
+/** The CRDs only a cluster running Argo CD gets (AppProject). */
+const argocdCrdsDir = join(toolsDir, 'crds-argocd');
 /** kwok's default stages (copied by tools/build.sh) and the tests' own. */
 const kwokStagesDir = join(toolsDir, 'kwok');
 const testStages = join(repoRoot, 'test/support/kwok/stages.yaml');
@@ -36,9 +41,19 @@ const requiredTools = ['etcd', 'kube-apiserver', 'flux'] as const;
 const controllerTools = ['kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 const fluxTools = ['source-controller', 'kustomize-controller'] as const;
 const helmTools = ['helm-controller'] as const;
+/** One binary that picks its role from its name (build.sh links each name to it), and a Redis. */
+const argocdTools = ['argocd-repo-server', 'argocd-application-controller', 'redis-server'] as const;
+/** Tools that come from the system (Debian packages), never from .tools/bin. */
+const systemTools = new Set(['redis-server']);
 
-/** Path of a tool built into .tools/bin; kubectl comes from PATH if not there. */
+/** The first `name` on PATH, or undefined. */
+function onPath(name: string): string | undefined {
+  return (process.env.PATH ?? '').split(':').map((dir) => join(dir, name)).find((file) => existsSync(file));
+}
+
+/** Path of a tool built into .tools/bin; kubectl comes from PATH if not there, system tools always. */
 export function toolPath(name: string): string {
+  if (systemTools.has(name)) return onPath(name) ?? name;
   const built = join(toolsDir, 'bin', name);
   return name === 'kubectl' && !existsSync(built) ? 'kubectl' : built;
 }
@@ -58,8 +73,10 @@ export function missingTools(options: ClusterOptions = {}): string[] {
   if (options.controllers) tools.push(...controllerTools);
   if (options.flux || options.helm) tools.push(...fluxTools);
   if (options.helm) tools.push(...helmTools);
+  if (options.argocd) tools.push(...argocdTools);
   const missing = tools.filter((tool) => !haveTool(tool));
   if (!existsSync(crdsDir)) missing.push('crds');
+  if (options.argocd && !existsSync(argocdCrdsDir)) missing.push('crds-argocd');
   if (options.controllers && !existsSync(kwokStagesDir)) missing.push('kwok stages');
   return missing;
 }
@@ -73,6 +90,8 @@ export interface ClusterOptions {
   crds?: boolean;
   /** Flux's helm-controller beside them (implies `flux`): HelmReleases are installed. */
   helm?: boolean;
+  /** Argo CD's repo server and application controller, for Applications in namespace `argocd`. */
+  argocd?: boolean;
 }
 
 /**
@@ -81,6 +100,9 @@ export interface ClusterOptions {
  * cannot be had on this machine, while still failing when nobody built it.
  */
 export function toolUnavailable(name: string): string | undefined {
+  if (systemTools.has(name)) {
+    return onPath(name) ? undefined : `${name}: not installed (the Debian package ${name}; .ci/run installs it)`;
+  }
   const marker = join(toolsDir, 'unavailable', name);
   return existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined;
 }
@@ -380,6 +402,21 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
       await waitFor('source-controller not ready', () => ready(`http://${sourceHealth}/readyz`));
       await waitFor('kustomize-controller not ready', () => ready(`http://${kustomizeHealth}/readyz`));
       if (helmHealth) await waitFor('helm-controller not ready', () => ready(`http://${helmHealth}/readyz`));
+    }
+
+    if (options.argocd) {
+      await kubectl(['apply', '--server-side', '-f', argocdCrdsDir]);
+      await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+      await startArgoCD({
+        dir,
+        kubeconfig,
+        binDir: join(toolsDir, 'bin'),
+        spawn,
+        waitFor,
+        apply: (yaml) => kubectl(['apply', '--server-side', '-f', '-'], { input: yaml }),
+        freePort,
+        ready: (url) => ready(url),
+      });
     }
 
     return { kubeconfig, context: contextName, server, kubectl, logs: allLogs, stop };

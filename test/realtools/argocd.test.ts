@@ -1,0 +1,134 @@
+// The real Argo CD in a test cluster: its repo server and application controller sync an
+// Application from the local git server onto kwok's node, self-heal reverts an edit made on the
+// cluster, and removing `spec.syncPolicy.automated` (how a Tiltfile pauses auto-sync) keeps an
+// edit until it is put back.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ARGOCD_NAMESPACE, APPLICATIONS, IN_CLUSTER, application, refreshed, syncWithArgoCD, waitSynced, type ArgoCDSync } from "../support/argocd.ts";
+import { startTestCluster, type TestCluster } from "../support/cluster.ts";
+import { requireRealTools } from "../support/real-tools.ts";
+import { until } from "../support/until.ts";
+import { gitFixture } from "../scripts/support.ts";
+
+const ready = requireRealTools("Argo CD suite", [
+  "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
+  "argocd", "argocd-repo-server", "argocd-application-controller", "redis-server",
+]);
+
+const APP = "demo";
+const REPLICAS = 2;
+
+const demoFiles: Record<string, unknown> = {
+  "apps/demo/namespace.yaml": { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } },
+  "apps/demo/pvc.yaml": {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "demo-data", namespace: "demo" },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+  },
+  "apps/demo/deployment.yaml": {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "demo", namespace: "demo" },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: { app: "demo" } },
+      template: {
+        metadata: { labels: { app: "demo" } },
+        spec: {
+          containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 80 }], volumeMounts: [{ name: "data", mountPath: "/data" }] }],
+          volumes: [{ name: "data", persistentVolumeClaim: { claimName: "demo-data" } }],
+        },
+      },
+    },
+  },
+  "apps/demo/service.yaml": {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "demo", namespace: "demo" },
+    spec: { selector: { app: "demo" }, ports: [{ port: 80, targetPort: 80 }] },
+  },
+  // repoURL is set by syncWithArgoCD to the git server's URL.
+  "argocd/demo.yaml": {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
+    metadata: { name: APP, namespace: ARGOCD_NAMESPACE },
+    spec: {
+      project: "default",
+      source: { repoURL: "https://git.example.invalid/homelab.git", targetRevision: "main", path: "apps/demo" },
+      destination: { server: IN_CLUSTER, namespace: "demo" },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
+  },
+};
+
+function demoRepository(): string {
+  const work = mkdtempSync(path.join(os.tmpdir(), "argocd-demo-"));
+  for (const [file, object] of Object.entries(demoFiles)) {
+    mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+    writeFileSync(path.join(work, file), JSON.stringify(object, null, 2));
+  }
+  return work;
+}
+
+describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000 }, () => {
+  let cluster: TestCluster;
+  let sync: ArgoCDSync;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ controllers: true, argocd: true });
+    sync = await syncWithArgoCD(cluster, await gitFixture(demoRepository()), ["argocd/demo.yaml"]);
+  }, 360_000);
+  afterAll(async () => {
+    await sync?.stop();
+    await cluster?.stop();
+  });
+
+  const replicas = async () => Number((await cluster.kubectl(["get", "deployment", "demo", "-n", "demo", "-o", "jsonpath={.spec.replicas}"])).stdout);
+  const scale = (n: number) => cluster.kubectl(["scale", "deployment", "demo", "-n", "demo", `--replicas=${n}`]);
+  const patchApp = (type: "json" | "merge", patch: unknown) =>
+    cluster.kubectl(["patch", APPLICATIONS, APP, "-n", ARGOCD_NAMESPACE, `--type=${type}`, `-p=${JSON.stringify(patch)}`]);
+
+  it("syncs the Application from git: Synced and Healthy at the pushed commit, the pods run on kwok's node", async () => {
+    const app = await application(cluster, APP);
+    expect(app?.status?.sync).toMatchObject({ status: "Synced", revision: await sync.revision() });
+    expect(app?.status?.health?.status).toBe("Healthy");
+    const { stdout } = await cluster.kubectl(["get", "pods", "-n", "demo", "-l", "app=demo", "-o", "json"]);
+    const pods = JSON.parse(stdout).items as { status: { phase: string; conditions?: { type: string; status: string }[] } }[];
+    expect(pods).toHaveLength(REPLICAS);
+    for (const pod of pods) {
+      expect(pod.status.phase).toBe("Running");
+      expect(pod.status.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    }
+    expect((await cluster.kubectl(["get", "pvc", "demo-data", "-n", "demo", "-o", "jsonpath={.status.phase}"])).stdout).toBe("Bound");
+  });
+
+  it("self-heal reverts a replicas edit made on the cluster", async () => {
+    await scale(REPLICAS + 1);
+    await until("self-heal to put the replicas back", async () => (await replicas()) === REPLICAS, 120);
+    await sync.waitSynced(APP);
+  });
+
+  it("keeps the edit while spec.syncPolicy.automated is removed, and reverts it once it is back", async () => {
+    await patchApp("json", [{ op: "remove", path: "/spec/syncPolicy/automated" }]);
+    // Auto-sync off in the controller's own view of the Application before the edit.
+    await refreshed(cluster, APP);
+    const before = (await application(cluster, APP))?.status?.operationState?.startedAt;
+    await scale(REPLICAS + 1);
+    // The controller saw the drift (and made its auto-sync decision in the same pass).
+    await until("Argo CD to see the edit", async () => (await application(cluster, APP))?.status?.sync?.status === "OutOfSync", 120);
+    await refreshed(cluster, APP);
+    const paused = await application(cluster, APP);
+    expect(paused?.status?.operationState?.startedAt).toBe(before);
+    expect(paused?.status?.sync?.status).toBe("OutOfSync");
+    expect(await replicas()).toBe(REPLICAS + 1);
+
+    // The controller drops a syncPolicy left empty, so a JSON patch adding /spec/syncPolicy/automated
+    // would fail: a merge patch puts it back.
+    await patchApp("merge", { spec: { syncPolicy: { automated: { prune: true, selfHeal: true } } } });
+    await until("auto-sync to put the replicas back", async () => (await replicas()) === REPLICAS, 120);
+    await waitSynced(cluster, APP, { revision: await sync.revision() });
+  });
+});
