@@ -1,7 +1,7 @@
 // The real Argo CD in a test cluster: its repo server and application controller sync an
 // Application from the local git server onto kwok's node, self-heal reverts an edit made on the
-// cluster, and removing `spec.syncPolicy.automated` (how a Tiltfile pauses auto-sync) keeps an
-// edit until it is put back.
+// cluster, and a paused auto-sync keeps an edit until it is resumed: `spec.syncPolicy.automated`
+// removed, or `automated.enabled: false` as tilt_lib's pause_argocd sets it.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -111,8 +111,12 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     await sync.waitSynced(APP);
   });
 
-  it("keeps the edit while spec.syncPolicy.automated is removed, and reverts it once it is back", async () => {
-    await patchApp("json", [{ op: "remove", path: "/spec/syncPolicy/automated" }]);
+  /**
+   * Pauses auto-sync with `pause`, edits the Deployment, and checks that Argo CD saw the edit and
+   * started no sync for it.
+   */
+  async function expectEditKeptWhilePaused(pause: () => Promise<unknown>): Promise<void> {
+    await pause();
     // Auto-sync off in the controller's own view of the Application before the edit.
     await refreshed(cluster, APP);
     const before = (await application(cluster, APP))?.status?.operationState?.startedAt;
@@ -124,11 +128,23 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     expect(paused?.status?.operationState?.startedAt).toBe(before);
     expect(paused?.status?.sync?.status).toBe("OutOfSync");
     expect(await replicas()).toBe(REPLICAS + 1);
+  }
 
+  it("keeps the edit while spec.syncPolicy.automated is removed, and reverts it once it is back", async () => {
+    await expectEditKeptWhilePaused(() => patchApp("json", [{ op: "remove", path: "/spec/syncPolicy/automated" }]));
     // The controller drops a syncPolicy left empty, so a JSON patch adding /spec/syncPolicy/automated
     // would fail: a merge patch puts it back.
     await patchApp("merge", { spec: { syncPolicy: { automated: { prune: true, selfHeal: true } } } });
     await until("auto-sync to put the replicas back", async () => (await replicas()) === REPLICAS, 120);
-    await waitSynced(cluster, APP, { revision: await sync.revision() });
+    await sync.waitSynced(APP);
+  });
+
+  it("keeps the edit while automated.enabled is false (tilt_lib's pause), and a sync request with the resume reverts it", async () => {
+    await expectEditKeptWhilePaused(() => patchApp("merge", { spec: { syncPolicy: { automated: { enabled: false } } } }));
+    await patchApp("merge", { spec: { syncPolicy: { automated: { enabled: null } } }, operation: { initiatedBy: { username: "tilt" }, sync: {} } });
+    await until("the sync request to put the replicas back", async () => (await replicas()) === REPLICAS, 120);
+    const app = await sync.waitSynced(APP);
+    expect(app.spec.syncPolicy?.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app.status?.operationState).toMatchObject({ phase: "Succeeded", operation: { initiatedBy: { username: "tilt" } } });
   });
 });

@@ -15,11 +15,11 @@ export const APPLICATIONS = "applications.argoproj.io";
 /** The parts of an Application's status the tests read. */
 export interface Application {
   metadata: { name: string; generation: number };
-  spec: { syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean } } };
+  spec: { syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean; enabled?: boolean } } };
   status?: {
     sync?: { status?: string; revision?: string };
     health?: { status?: string };
-    operationState?: { phase?: string; startedAt?: string; syncResult?: { revision?: string } };
+    operationState?: { phase?: string; startedAt?: string; operation?: { initiatedBy?: { username?: string } }; syncResult?: { revision?: string } };
     reconciledAt?: string;
   };
 }
