@@ -7,9 +7,10 @@
 #                  helm-controller (from ../shared/sources: the proxy refuses it),
 #                  argocd with argocd-application-controller and
 #                  argocd-repo-server linked to it (from ../shared/sources too)
-#                  and the git-verify-wrapper.sh its repo server runs
 #   .tools/crds/   Flux, Traefik and Argo CD CustomResourceDefinitions
-#   .tools/crds-argocd/  the CRDs only a cluster running Argo CD needs (AppProject)
+#   .tools/argocd/ what Argo CD's image has beside the binary: bin/ for its
+#                  repo server's PATH (kustomize, git-verify-wrapper.sh), crds/
+#                  for clusters that run it (AppProject)
 #   .tools/kwok/   kwok's default stages (node and pod lifecycles)
 # Versions come from tools/versions.env. A tool whose binary exists and whose
 # stamp in .tools/stamps/ matches its version is skipped, so a second run takes
@@ -26,7 +27,7 @@ readonly ROOT_DIR="${SCRIPT_DIR%/*}"
 readonly TOOLS_DIR="${ROOT_DIR}/.tools"
 readonly BIN_DIR="${TOOLS_DIR}/bin"
 readonly CRD_DIR="${TOOLS_DIR}/crds"
-readonly ARGOCD_CRD_DIR="${TOOLS_DIR}/crds-argocd"
+readonly ARGOCD_FILES_DIR="${TOOLS_DIR}/argocd"
 readonly SRC_DIR="${TOOLS_DIR}/src"
 readonly STAMP_DIR="${TOOLS_DIR}/stamps"
 readonly KWOK_STAGE_DIR="${TOOLS_DIR}/kwok"
@@ -417,25 +418,34 @@ build_crds() {
   mv "${out}" "${CRD_DIR}"
 }
 
-# What the Argo CD binary needs beside it, from the release's module (the
-# source folder lacks manifests/ and hack/): the AppProject CRD, which its
-# controller watches (every Application names a project), kept apart so that
-# clusters without Argo CD do not get it; and git-verify-wrapper.sh, which its
-# repo server runs from PATH on every commit it reads, as Argo CD's image has it.
+# What Argo CD's image has beside the binary, taken from the release's module
+# (the source folder lacks manifests/ and hack/):
+#   crds/: the AppProject CRD, which its controller watches (every Application
+#     names a project), kept apart so that clusters without Argo CD lack it;
+#   bin/: for its repo server's PATH only (Tilt and the generator keep theirs):
+#     git-verify-wrapper.sh, which it runs on every commit it reads, and the
+#     kustomize it builds kustomize sources with, at the version the release's
+#     hack/tool-versions.sh gives its image.
 build_argocd_files() {
-  local version logfile="${LOG_DIR}/argocd-files.log" out="${ARGOCD_CRD_DIR}.new" dir
+  local version logfile="${LOG_DIR}/argocd-files.log" out="${ARGOCD_FILES_DIR}.new" dir kustomize
   version="$(source_tag "${ARGOCD_SOURCE}")"
   : >"${logfile}"
   rm -rf "${out}"
-  mkdir -p "${out}"
-  local -x GOMODCACHE="${SRC_DIR}/crd-modcache" GOFLAGS="${GOFLAGS} -modcacherw"
-  dir="$(module_dir "github.com/argoproj/argo-cd/v3@${version}" "${logfile}")" ||
+  mkdir -p "${out}/bin" "${out}/crds"
+  dir="$(GOMODCACHE="${SRC_DIR}/crd-modcache" GOFLAGS="${GOFLAGS} -modcacherw" \
+    module_dir "github.com/argoproj/argo-cd/v3@${version}" "${logfile}")" ||
     fail_build argocd-files "${logfile}"
-  cp "${dir}/manifests/crds/appproject-crd.yaml" "${out}/argoproj.io_appprojects.yaml"
-  install -m 0755 "${dir}/hack/git-verify-wrapper.sh" "${BIN_DIR}/git-verify-wrapper.sh"
+  cp "${dir}/manifests/crds/appproject-crd.yaml" "${out}/crds/argoproj.io_appprojects.yaml"
+  install -m 0755 "${dir}/hack/git-verify-wrapper.sh" "${out}/bin/git-verify-wrapper.sh"
+  kustomize="$(sed -nE 's/^kustomize5_version=([^[:space:]]+)$/\1/p' "${dir}/hack/tool-versions.sh")"
+  [[ -n "${kustomize}" ]] || die "no kustomize5_version in argo-cd ${version}'s hack/tool-versions.sh"
+  rm -rf "${SRC_DIR}/crd-modcache"
+  GOBIN="${out}/bin" CGO_ENABLED=0 "${GO}" install -trimpath -ldflags="${LDFLAGS_BASE}" \
+    "sigs.k8s.io/kustomize/kustomize/v5@v${kustomize}" >>"${logfile}" 2>&1 ||
+    fail_build argocd-files "${logfile}"
   chmod -R u+w "${out}"
-  rm -rf "${GOMODCACHE}" "${ARGOCD_CRD_DIR}"
-  mv "${out}" "${ARGOCD_CRD_DIR}"
+  rm -rf "${ARGOCD_FILES_DIR}"
+  mv "${out}" "${ARGOCD_FILES_DIR}"
 }
 
 # ensure NAME VERSION OUTPUT FUNCTION: builds unless already up to date.
@@ -508,7 +518,7 @@ main() {
   if [[ -n "${argocd}" ]]; then
     rm -f "${UNAVAILABLE_DIR}/argocd"
     ensure argocd "${argocd}" "${BIN_DIR}/argocd-repo-server" build_argocd
-    ensure argocd-files "${argocd}" "${BIN_DIR}/git-verify-wrapper.sh" build_argocd_files
+    ensure argocd-files "${argocd}" "${ARGOCD_FILES_DIR}/bin/kustomize" build_argocd_files
   else
     printf 'argocd: ../shared/sources/argo-cd is absent and the Go module proxy does not serve its gitops-engine\n' \
       >"${UNAVAILABLE_DIR}/argocd"

@@ -50,6 +50,12 @@ const demoFiles: Record<string, unknown> = {
     metadata: { name: "demo", namespace: "demo" },
     spec: { selector: { app: "demo" }, ports: [{ port: 80, targetPort: 80 }] },
   },
+  // Built with kustomize by the repo server, as most Applications' paths are.
+  "apps/demo/kustomization.yaml": {
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: ["namespace.yaml", "pvc.yaml", "deployment.yaml", "service.yaml"],
+  },
   // repoURL is set by syncWithArgoCD to the git server's URL.
   "argocd/demo.yaml": {
     apiVersion: "argoproj.io/v1alpha1",
@@ -95,6 +101,7 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     const app = await application(cluster, APP);
     expect(app?.status?.sync).toMatchObject({ status: "Synced", revision: await sync.revision() });
     expect(app?.status?.health?.status).toBe("Healthy");
+    expect(app?.status?.sourceType).toBe("Kustomize");
     const { stdout } = await cluster.kubectl(["get", "pods", "-n", "demo", "-l", "app=demo", "-o", "json"]);
     const pods = JSON.parse(stdout).items as { status: { phase: string; conditions?: { type: string; status: string }[] } }[];
     expect(pods).toHaveLength(REPLICAS);

@@ -16,8 +16,8 @@ export const IN_CLUSTER = 'https://kubernetes.default.svc';
 export interface ArgoCDHost {
   dir: string;
   kubeconfig: string;
-  /** .tools/bin: the repo server runs git-verify-wrapper.sh from PATH. */
-  binDir: string;
+  /** First on the repo server's PATH: git-verify-wrapper.sh, kustomize and helm, as in Argo CD's image. */
+  binDirs: string[];
   spawn(name: string, args: string[], env?: Record<string, string>): ResultPromise;
   waitFor(what: string, check: () => Promise<boolean>): Promise<void>;
   apply(yaml: string): Promise<unknown>;
@@ -85,7 +85,7 @@ export async function startArgoCD(host: ArgoCDHost): Promise<void> {
   for (const sub of ['tls', 'ssh', 'gpg', 'gnupg', 'tmp']) mkdirSync(join(state, sub), { recursive: true });
   const env = {
     KUBECONFIG: host.kubeconfig,
-    PATH: `${host.binDir}:${process.env.PATH}`,
+    PATH: [...host.binDirs, process.env.PATH].join(':'),
     // The in-cluster destination is KUBECONFIG's cluster, not the pod's service account.
     ARGOCD_FAKE_IN_CLUSTER: 'true',
     // Argo CD's defaults are fixed paths (/app/config/…, /tmp/_argocd-repo, /tmp/reposerver-ask-pass.sock)

@@ -21,6 +21,7 @@ export interface Application {
     health?: { status?: string };
     operationState?: { phase?: string; startedAt?: string; operation?: { initiatedBy?: { username?: string } }; syncResult?: { revision?: string } };
     reconciledAt?: string;
+    sourceType?: string;
   };
 }
 

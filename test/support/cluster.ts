@@ -25,8 +25,8 @@ import { startArgoCD } from './argocd-cluster.ts';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const toolsDir = join(repoRoot, '.tools');
 export const crdsDir = join(toolsDir, 'crds');
-/** The CRDs only a cluster running Argo CD gets (AppProject). */
-const argocdCrdsDir = join(toolsDir, 'crds-argocd');
+/** What Argo CD's image has beside its binary: crds/ (AppProject) and bin/ for the repo server. */
+const argocdFilesDir = join(toolsDir, 'argocd');
 /** kwok's default stages (copied by tools/build.sh) and the tests' own. */
 const kwokStagesDir = join(toolsDir, 'kwok');
 const testStages = join(repoRoot, 'test/support/kwok/stages.yaml');
@@ -76,7 +76,7 @@ export function missingTools(options: ClusterOptions = {}): string[] {
   if (options.argocd) tools.push(...argocdTools);
   const missing = tools.filter((tool) => !haveTool(tool));
   if (!existsSync(crdsDir)) missing.push('crds');
-  if (options.argocd && !existsSync(argocdCrdsDir)) missing.push('crds-argocd');
+  if (options.argocd && !existsSync(join(argocdFilesDir, 'bin', 'kustomize'))) missing.push('argocd files');
   if (options.controllers && !existsSync(kwokStagesDir)) missing.push('kwok stages');
   return missing;
 }
@@ -405,12 +405,12 @@ export async function startTestCluster(options: ClusterOptions = {}): Promise<Te
     }
 
     if (options.argocd) {
-      await kubectl(['apply', '--server-side', '-f', argocdCrdsDir]);
+      await kubectl(['apply', '--server-side', '-f', join(argocdFilesDir, 'crds')]);
       await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
       await startArgoCD({
         dir,
         kubeconfig,
-        binDir: join(toolsDir, 'bin'),
+        binDirs: [join(argocdFilesDir, 'bin'), join(toolsDir, 'bin')],
         spawn,
         waitFor,
         apply: (yaml) => kubectl(['apply', '--server-side', '-f', '-'], { input: yaml }),
