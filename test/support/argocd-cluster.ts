@@ -82,7 +82,7 @@ export async function startArgoCD(host: ArgoCDHost): Promise<void> {
   await host.waitFor('redis-server not listening', () => listening(redisPort));
 
   const state = join(host.dir, 'argocd');
-  for (const sub of ['tls', 'ssh', 'gpg', 'gnupg', 'tmp']) mkdirSync(join(state, sub), { recursive: true });
+  for (const sub of ['tls', 'ssh', 'gpg', 'gnupg', 'tmp', 'home']) mkdirSync(join(state, sub), { recursive: true });
   const env = {
     KUBECONFIG: host.kubeconfig,
     PATH: [...host.binDirs, process.env.PATH].join(':'),
@@ -97,6 +97,9 @@ export async function startArgoCD(host: ArgoCDHost): Promise<void> {
     ARGOCD_GNUPGHOME: join(state, 'gnupg'),
     ARGOCD_ASK_PASS_SOCK: join(state, 'askpass.sock'),
     TMPDIR: join(state, 'tmp'),
+    // The repo server runs git: no git config of the user running the tests leaks in.
+    HOME: join(state, 'home'),
+    GIT_CONFIG_NOSYSTEM: '1',
     // The tests' git server is on 127.0.0.1, never behind a proxy.
     NO_PROXY: '127.0.0.1,localhost',
   };

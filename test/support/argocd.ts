@@ -108,7 +108,11 @@ export interface ArgoCDSync {
   repoURL: string;
   /** The commit of the remote's main, as Argo CD reports revisions. */
   revision(): Promise<string>;
-  /** Waits until the Application is Synced and Healthy at the remote's tip. */
+  /**
+   * Waits until the Application is Synced and Healthy at the remote's tip. Argo CD polls git
+   * every 2 to 3 minutes: after a push, call refreshed() first unless what is under test asks
+   * Argo CD to refresh itself.
+   */
   waitSynced(name: string, seconds?: number): Promise<Application>;
   stop(): Promise<void>;
 }

@@ -90,7 +90,10 @@ export interface ClusterOptions {
   crds?: boolean;
   /** Flux's helm-controller beside them (implies `flux`): HelmReleases are installed. */
   helm?: boolean;
-  /** Argo CD's repo server and application controller, for Applications in namespace `argocd`. */
+  /**
+   * Argo CD's repo server and application controller, for Applications in namespace `argocd`
+   * (with `controllers`, their workloads turn Healthy).
+   */
   argocd?: boolean;
 }
 
