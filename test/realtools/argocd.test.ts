@@ -2,7 +2,7 @@
 // Application from the local git server onto kwok's node, self-heal reverts an edit made on the
 // cluster, and a paused auto-sync keeps an edit until it is resumed: `spec.syncPolicy.automated`
 // removed, or `automated.enabled: false` as tilt_lib's pause_argocd sets it.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,7 @@ import { ARGOCD_NAMESPACE, APPLICATIONS, IN_CLUSTER, application, refreshed, syn
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
-import { gitFixture } from "../scripts/support.ts";
+import { gitFixture, type GitFixture } from "../scripts/support.ts";
 
 const ready = requireRealTools("Argo CD suite", [
   "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
@@ -82,10 +82,12 @@ function demoRepository(): string {
 describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000 }, () => {
   let cluster: TestCluster;
   let sync: ArgoCDSync;
+  let repo: GitFixture;
 
   beforeAll(async () => {
     cluster = await startTestCluster({ controllers: true, argocd: true });
-    sync = await syncWithArgoCD(cluster, await gitFixture(demoRepository()), ["argocd/demo.yaml"]);
+    repo = await gitFixture(demoRepository());
+    sync = await syncWithArgoCD(cluster, repo, ["argocd/demo.yaml"]);
   }, 360_000);
   afterAll(async () => {
     await sync?.stop();
@@ -153,5 +155,18 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     const app = await sync.waitSynced(APP);
     expect(app.spec.syncPolicy?.automated).toEqual({ prune: true, selfHeal: true });
     expect(app.status?.operationState).toMatchObject({ phase: "Succeeded", operation: { initiatedBy: { username: "tilt" } } });
+  });
+
+  it("syncs a pushed commit once asked to refresh", async () => {
+    const file = path.join(repo.work, "apps/demo/deployment.yaml");
+    const deployment = JSON.parse(readFileSync(file, "utf8"));
+    deployment.spec.replicas = REPLICAS + 2;
+    writeFileSync(file, JSON.stringify(deployment, null, 2));
+    await repo.git(["commit", "--quiet", "--all", "-m", "demo: more replicas"]);
+    await repo.git(["push", "--quiet", "origin", "main"]);
+    await refreshed(cluster, APP);
+    const app = await sync.waitSynced(APP);
+    expect(app.status?.operationState?.syncResult?.revision).toBe(await sync.revision());
+    expect(await replicas()).toBe(REPLICAS + 2);
   });
 });
