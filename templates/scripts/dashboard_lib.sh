@@ -11,7 +11,7 @@
 # claims, its Flux Kustomization(s) and HelmReleases. Two kubectl calls at most, side by side,
 # rendered by jq:
 #   1. the namespace's pods, workloads, Services, claims and Ingresses;
-#   2. the Flux Kustomizations, HelmReleases and route kinds (IngressRoute, HTTPRoute) this
+#   2. the Flux Kustomizations, Argo CD Applications, HelmReleases and route kinds (IngressRoute, HTTPRoute) this
 #      folder uses, if any.
 # FACTS is what the generator found in git: the folder's Flux Kustomizations and Tilt's
 # port-forwards. CRD_KINDS are listed cluster-wide by call 2: only kinds the folder uses, as
@@ -189,6 +189,7 @@ def resume($k): (if $have_flux then "flux resume kustomization \($k.name) -n \($
   + (if $kube_context == "" then "" elif ($kube_context | test("^[A-Za-z0-9._@:/-]+$")) then " --context \($kube_context)" else " --context \($kube_context | @sh)" end);
 def banner($lines): ("!" * 78 | paint("1;31")), ($lines[] | ("!! " + .) | paint("1;31")), ("!" * 78 | paint("1;31"));
 def flux_section:
+  if ($facts.kustomizations | length) == 0 and ($facts.applications // [] | length) > 0 then empty else
   "Flux" | heading,
   if ($facts.kustomizations | length) == 0 then
     "  No Flux Kustomization has its path in \($facts.folder)"
@@ -213,7 +214,7 @@ def flux_section:
                    "    " + resume($k)])
          else empty end)
       end
-  end;
+  end end;
 
 # HelmReleases as helm-controller (API v2) reports them: the chart and helm revision of the
 # latest release in status.history, the chart version it last tried, the Ready message.
@@ -242,9 +243,40 @@ def releases_section:
     end
   end;
 
+# Argo CD Applications (read from every namespace: they live in Argo CD's): sync and health,
+# the revision synced, and the last operation; a banner while Tilt has the automated sync paused.
+def unpause($a; $was): "kubectl patch applications.argoproj.io \($a.name) -n \($a.namespace) --type=merge -p '"
+  + ({metadata: {annotations: {"tilt.dev/paused-automated-sync": null}}, spec: {syncPolicy: {automated: {enabled: (if $was == "true" then true else null end)}}}} | tojson) + "'"
+  + (if $kube_context == "" then "" else " --context \($kube_context | @sh)" end);
+def argocd_section:
+  if ($facts.applications // [] | length) == 0 then empty
+  else ("Argo CD" | heading),
+    if unserved("applications") then "  Argo CD is not installed in this cluster (it serves no Application kind)."
+    elif $opt.error then "  \("✖" | paint("31")) cannot read Argo CD Applications: \($opt.error)"
+    else $facts.applications[] as $a
+      | ([($opt.items // [])[] | select(.kind == "Application" and .metadata.name == $a.name and .metadata.namespace == $a.namespace)] | first) as $live
+      | if $live == null then "\("wait" | mark) \($a.namespace)/\($a.name)  not in the cluster yet"
+        else ($live.metadata.annotations["tilt.dev/paused-automated-sync"] // null) as $paused
+          | ($live.status.operationState // {}) as $op
+          | "\(if $live.status.health.status == "Degraded" or ($op.phase // "" | test("Failed|Error")) then "bad"
+                elif $live.status.sync.status == "Synced" and $live.status.health.status == "Healthy" then "ok" else "wait" end | mark) "
+            + "\($a.namespace)/\($a.name)  \($live.status.sync.status // "Unknown")  \($live.status.health.status // "Unknown")  "
+            + "\(($live.status.sync.revision // "(not synced yet)")[0:12])"
+            + (if $op.phase and $op.phase != "Succeeded" then "\n    last sync \($op.phase): \($op.message // "")" else "" end),
+            (if $paused then
+               banner(["\($a.namespace)/\($a.name): automated sync PAUSED by Tilt: Argo CD is not syncing \($facts.folder).",
+                       "`tilt up` pauses it while Tilt runs. If Tilt is not running (it crashed, or",
+                       "was stopped without `tilt down`), restore it:",
+                       "    " + unpause($a; $paused)])
+             else empty end)
+        end
+    end
+  end;
+
 [of("Pod")[] | pod_row] as $pods |
 "\($facts.namespace | paint("1"))  \($facts.folder)  context \($context)  \(now | strflocaltime("%H:%M:%S"))",
 flux_section,
+argocd_section,
 releases_section,
 section("Pods"; ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]; $pods; "no pods"),
 section("Workloads"; ["KIND", "NAME", "READY"]; [(of("Deployment"), of("StatefulSet"), of("DaemonSet"), of("Job"))[] | workload_row]; "no workloads"),
