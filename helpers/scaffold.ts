@@ -196,6 +196,7 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
   const targets = located.flatMap((l) =>
     l.units.map((unit) => ({
       dir: path.join(l.folder, unit.path),
+      resources: unit.generated?.map((r) => path.join(l.repo.root, r)),
       label: path.posix.join(l.folderInRepo, unit.path),
       components: unit.components.map((c) => path.join(l.repo.root, c)),
       patches: unit.patches,

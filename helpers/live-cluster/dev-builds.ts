@@ -38,6 +38,8 @@ export interface DevUnitInput {
   /** Repository-relative: the directory Flux builds and its Flux components. */
   fluxPath: string;
   fluxComponents: string[];
+  /** Repository-relative resources of the kustomization Flux generates for fluxPath when it has none. */
+  fluxResources?: string[];
   /** Flux-level patches (`spec.patches`, `spec.commonMetadata`): the dev overlays apply them first, as Flux does. */
   fluxPatches: FluxPatch[];
   fluxImages: FluxImage[];
@@ -127,7 +129,8 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       dir,
       fluxPath: unit.fluxPath,
       namespace: unit.targetNamespace,
-      resources: [fromOverlay(unit.fluxPath)],
+      resources: (unit.fluxResources ?? [unit.fluxPath]).map(fromOverlay),
+      generated: unit.fluxResources !== undefined,
       components: components.map(fromOverlay),
       deletes: deletes.map(target),
       fluxPatches: unit.fluxPatches.map((p) => ({ lines: p.patch.replace(/\n+$/, "").split("\n"), from: p.from ?? "spec.patches", ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),

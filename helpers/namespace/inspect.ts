@@ -13,7 +13,10 @@ import { splitReleaseForwards } from "./service-pods.ts";
 import { templateArgs } from "../repository/helm.ts";
 import { scriptFacts, type ModelWithoutScripts } from "./script-facts.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
-import { isInsideFolder, toPosix } from "../repository/files.ts";
+import { hasKustomization, isInsideFolder, toPosix } from "../repository/files.ts";
+import { generatedResources } from "../repository/flux-generator.ts";
+import { sourceIgnorePatterns } from "./source-ignore.ts";
+import { ANSWERS_FILE } from "../plan/answers-file.ts";
 import type { Repository } from "../repository/scan.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
@@ -76,7 +79,13 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
       throw new UserError(`Flux Kustomization ${k.name} (${k.file}) applies ${folderInRepo} to another cluster (spec.kubeConfig, ${k.kubeConfig}): the tooling runs on one kube context and would apply it to the wrong cluster`);
     }
   }
-  const units = locateUnits(folder, folderInRepo, own);
+  const units = locateUnits(folder, folderInRepo, own).map((unit) => {
+    const fluxPath = path.posix.join(folderInRepo, unit.path);
+    if (hasKustomization(path.join(repo.root, fluxPath))) return unit;
+    const generated = generatedResources(repo.root, fluxPath);
+    if (generated.length === 0) throw new UserError(`./${fluxPath}, the path of Flux Kustomization ${unit.name}, holds no manifests: Flux applies nothing from it`);
+    return { ...unit, generated };
+  });
   for (const unit of units) {
     const devDir = path.posix.normalize(path.posix.join(folderInRepo, unit.devDir));
     const sweeping = kustomizationsSweeping(repo.root, devDir, repo.kustomizations);
@@ -150,6 +159,7 @@ export function inspectNamespace(
     throw new UserError(`${folderInRepo}/${LOCAL_PATH_DIR} exists but is not a kustomize Component (kind: Component); convert it so dev can include it`);
   }
   const storageObjects = inspectStorageObjects(objects);
+  const localPath = !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined;
 
   const workloads = findWorkloads(objects);
   const services = findServices(objects);
@@ -185,6 +195,7 @@ export function inspectNamespace(
       devDir: unit.devDir,
       fluxPath: path.posix.join(folderInRepo, unit.path),
       fluxComponents: unit.components,
+      fluxResources: unit.generated,
       fluxPatches: unit.patches,
       fluxImages: unit.images,
       targetNamespace: unit.targetNamespace,
@@ -270,7 +281,7 @@ export function inspectNamespace(
       classes: storageObjects.classes,
       overlays: storageOverlays,
       usedByFlux: [...new Set(units.flatMap((unit) => storageOverlaysUsedBy(folder, path.join(folder, unit.path), storageOverlays)))],
-      localPath: !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined,
+      localPath,
     },
     observe,
     // Observe mode applies nothing: it attaches to what runs pods, and names no object to apply.
@@ -289,6 +300,9 @@ export function inspectNamespace(
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
+    sourceIgnore: units.some((unit) => unit.path === "." && unit.generated)
+      ? sourceIgnorePatterns(repo.root, folderInRepo, [{ rel: ANSWERS_FILE, dir: false }, ...(localPath ? [{ rel: LOCAL_PATH_DIR, dir: true }] : [])])
+      : [],
   };
   const model: NamespaceModel = { ...facts, scripts: scriptFacts(facts) };
   return { model, fluxObjects: objects };

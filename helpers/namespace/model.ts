@@ -51,7 +51,9 @@ export interface DevBuild {
   fluxPath: string;
   /** The Kustomization's targetNamespace, which the overlay sets as Flux does. */
   namespace?: string;
+  /** The Flux path, or the resources of the kustomization Flux generates for a path without one. */
   resources: string[];
+  generated: boolean;
   components: string[];
   /**
    * What the Kustomization adds to its build, first, as Flux does: its `spec.patches` and
@@ -142,6 +144,8 @@ export interface NamespaceModel {
   liveClaimTemplates: string[];
   /** SOPS-encrypted Secrets: never applied by Tilt, the live decrypted ones stay. */
   sopsSecrets: string[];
+  /** For a folder Flux applies without a kustomization.yaml: what its .sourceignore leaves out of Flux's build. */
+  sourceIgnore: string[];
   storage: {
     classes: string[];
     overlays: { name: string; dir: string; isComponent: boolean }[];

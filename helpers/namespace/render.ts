@@ -6,6 +6,8 @@ import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
 import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DIR, tiltLibSource, type RenderedFile } from "../templates.ts";
 import { LOCAL_PATH_DIR } from "./inspect.ts";
+import { SOURCE_IGNORE } from "../repository/flux-generator.ts";
+import { SOURCE_IGNORE_HEADER } from "./source-ignore.ts";
 
 const handlebars = Handlebars.create();
 // JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
@@ -37,6 +39,9 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
     { path: inFolder("dashboard.sh"), content: template("namespace/dashboard.sh.hbs")(model), executable: true },
     { path: inFolder("deploy.sh"), content: template("namespace/deploy.sh.hbs")(model), executable: true },
   );
+  if (model.sourceIgnore.length > 0) {
+    files.push({ path: inFolder(SOURCE_IGNORE), content: [SOURCE_IGNORE_HEADER, ...model.sourceIgnore, ""].join("\n") });
+  }
   if (model.storage.localPath) {
     files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")(model) });
   }

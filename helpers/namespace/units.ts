@@ -23,6 +23,11 @@ export interface LocatedUnit {
   images: FluxImage[];
   targetNamespace?: string;
   /**
+   * For a path without kustomization.yaml, the repository-relative resources of the one Flux
+   * generates (set by locateNamespace, which knows the repository).
+   */
+  generated?: string[];
+  /**
    * Namespace-relative directory of its dev overlays: overlays/dev, overlays/dev/<name> for several,
    * or, for a flat folder, the sibling `../<folder>-dev`.
    */
@@ -32,7 +37,8 @@ export interface LocatedUnit {
 /**
  * Groups the folder's own Kustomizations into builds. Without any, dev builds on base/. A flat
  * folder, the path Flux applies itself, gets its dev overlays beside it: kustomize cannot build
- * an overlay inside the folder it builds on ("cycle detected").
+ * an overlay inside the folder it builds on ("cycle detected"), and Flux takes in every folder of
+ * a path without kustomization.yaml.
  */
 export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
   const renaming = own.find((k) => k.namePrefix !== undefined || k.nameSuffix !== undefined);
@@ -63,24 +69,14 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
   });
   const flat = units.find((u) => u.path === ".");
   if (flat && (units.length > 1 || folderInRepo === "")) throw flatFolder(folderInRepo, flat.kustomizations[0]!);
-  if (flat && !hasKustomization(folder)) {
-    // Flux would generate a kustomization.yaml taking in every file below, the tool's own too.
-    throw new UserError(`${folderInRepo} is the path Flux Kustomization ${flat.name} applies and has no kustomization.yaml: add one that lists its manifests`);
-  }
   if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
   const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
   if (inDev) throw new UserError(`Flux Kustomization ${inDev.kustomizations[0]!.name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
-  const buildable = units.filter((u) => hasKustomization(path.join(folder, u.path)));
-  if (units.length === 1 && buildable.length === 1) return [{ ...units[0]!, devDir: DEV_OVERLAY_DIR }];
-  if (units.length <= 1) {
-    // A Flux path without kustomization.yaml (Flux generates one): dev builds on base/ instead.
-    if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no single Flux path to build`);
-    const [unit] = units;
-    return [{ name: unit?.name ?? "base", path: "base", kustomizations: unit?.kustomizations ?? [], components: unit?.components ?? [], patches: unit?.patches ?? [], images: unit?.images ?? [], targetNamespace: unit?.targetNamespace, devDir: DEV_OVERLAY_DIR }];
-  }
-  const missing = units.find((u) => !buildable.includes(u));
-  if (missing) {
-    throw new UserError(`${folderInRepo}/${missing.path} has no kustomization.yaml: Flux generates one for Kustomization ${missing.name}, which the dev overlays cannot build on; add one that lists its manifests`);
+  if (units.length === 1) return [{ ...units[0]!, devDir: DEV_OVERLAY_DIR }];
+  if (units.length === 0) {
+    // No Kustomization applies the folder: dev builds on base/.
+    if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no Flux Kustomization applies it`);
+    return [{ name: "base", path: "base", kustomizations: [], components: [], patches: [], images: [], devDir: DEV_OVERLAY_DIR }];
   }
   const names = new Set<string>();
   return units.map((unit) => {

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { KubeObject } from "./manifests.ts";
 import { hasKustomization, isWithin, normaliseRepoPath, type RepoObject } from "./files.ts";
+import { isSourceIgnored } from "./flux-generator.ts";
 
 export interface FluxKustomization {
   name: string;
@@ -53,6 +54,8 @@ export interface FluxGitRepository {
   name: string;
   namespace: string;
   branch?: string;
+  /** `spec.ref` as written, which with the URL says which repository content it is. */
+  ref?: Record<string, unknown>;
   url?: string;
 }
 
@@ -164,6 +167,7 @@ export function findGitRepositories(objects: RepoObject[]): FluxGitRepository[] 
         name: object.metadata.name,
         namespace: object.metadata.namespace ?? "flux-system",
         branch: typeof spec.ref?.branch === "string" ? spec.ref.branch : undefined,
+        ref: spec.ref,
         url: typeof spec.url === "string" ? spec.url : undefined,
       };
     });
@@ -182,11 +186,41 @@ export function matchNamespaceKustomizations(folder: string, all: FluxKustomizat
 
 /**
  * A Flux path with no kustomization.yaml makes Flux generate one that takes in every
- * directory below it, stopping at the first kustomization.yaml on each branch. Returns
- * the Kustomizations that would reach `target` (e.g. overlays/dev) that way.
+ * directory below it, stopping at the first kustomization.yaml on each branch and leaving out
+ * what `.sourceignore` names (flux-generator.ts). Returns the Kustomizations that would reach
+ * `target` (e.g. overlays/dev) that way.
  */
 export function kustomizationsSweeping(root: string, target: string, all: FluxKustomization[]): FluxKustomization[] {
-  return all.filter((k) => isWithin(target, k.path) && (k.path === target || kustomizationAbove(root, k.path, target) === undefined));
+  return all.filter(
+    (k) => isWithin(target, k.path) && (k.path === target || (kustomizationAbove(root, k.path, target) === undefined && !isSourceIgnored(root, target, true))),
+  );
+}
+
+/**
+ * The Kustomizations whose path is in this repository. Its own source is the GitRepository most
+ * of them read (`flux bootstrap`'s flux-system); an ExternalArtifact's path maps back to it. One
+ * that reads another source applies no folder of this one: an OCIRepository, a Bucket, or a
+ * GitRepository the repository defines with another URL or ref than its own (a tenant's). A file naming no
+ * source is a patch of a Kustomization, not one. With no GitRepository read at all, every one counts.
+ */
+export function readingThisRepository(all: FluxKustomization[], gitRepositories: FluxGitRepository[]): FluxKustomization[] {
+  const key = (ref: FluxKustomization["sourceRef"]) => `${ref.namespace}/${ref.name}`;
+  const git = all.filter((k) => k.sourceRef.kind === "GitRepository" && k.sourceRef.name !== "");
+  const counts = new Map<string, number>();
+  for (const k of git) counts.set(key(k.sourceRef), (counts.get(key(k.sourceRef)) ?? 0) + 1);
+  const [own] = [...counts].sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  if (!own) return all;
+  const spec = (ref: string) => {
+    const found = gitRepositories.find((g) => `${g.namespace}/${g.name}` === ref);
+    return found?.url === undefined ? undefined : JSON.stringify([found.url, found.ref ?? {}]);
+  };
+  const ownSpec = spec(own[0]);
+  // A source the repository does not define is taken for its own; one it defines must be the same.
+  const same = (k: FluxKustomization) => {
+    const other = spec(key(k.sourceRef));
+    return key(k.sourceRef) === own[0] || other === undefined || other === ownSpec;
+  };
+  return all.filter((k) => k.sourceRef.kind === "ExternalArtifact" || (git.includes(k) && same(k)));
 }
 
 /**

@@ -2,7 +2,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { findFluxKustomizations, findGitRepositories, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
+import { findFluxKustomizations, findGitRepositories, readingThisRepository, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
 import { hasKustomization, isInsideFolder, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
 import { gitTopLevel, gitYamlFiles } from "./tools.ts";
 import { asAppliedByParents } from "./applied-kustomizations.ts";
@@ -63,7 +63,7 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
   const files = gitTop ? (await gitYamlFiles(gitTop)).filter((f) => existsSync(path.join(gitTop, f))) : await listYamlFiles(top);
   const objects = await readRepoObjects(top, files, SCAN_NEEDLES);
   const roots = new Set<string>();
-  for (const k of findFluxKustomizations(objects)) {
+  for (const k of readingThisRepository(findFluxKustomizations(objects), findGitRepositories(objects))) {
     for (let dir = path.dirname(path.join(top, k.file)); isInsideFolder(dir, top); dir = path.dirname(dir)) {
       if (k.path !== "" && existsSync(path.join(dir, k.path))) {
         roots.add(dir);
@@ -79,12 +79,13 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
   const rebase = (file: string) => (prefix === "" ? file : file.slice(prefix.length + 1));
   const written = objects.filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`)).map((o) => ({ ...o, file: rebase(o.file) }));
   const inRoot = await asAppliedByParents(root, written);
-  const kustomizations = findFluxKustomizations(inRoot);
+  const gitRepositories = findGitRepositories(inRoot);
+  const kustomizations = readingThisRepository(findFluxKustomizations(inRoot), gitRepositories);
   const rootFiles = files.filter((f) => prefix === "" || f.startsWith(`${prefix}/`)).map(rebase);
   return {
     root,
     kustomizations,
-    gitRepositories: findGitRepositories(inRoot),
+    gitRepositories,
     objects: inRoot,
     namespaceFolders: namespaceFolders(root, rootFiles, kustomizations),
     yamlFiles: rootFiles,
@@ -93,7 +94,8 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
 
 /**
  * The folders a user scaffolds: `x` for `x/base/kustomization.yaml` or a Flux path `x/base` or
- * `x/overlays/prod`; for any other Flux path, the path itself, or the folder holding it when it is
+ * `x/overlays/prod`; for any other Flux path (with a kustomization.yaml, or one Flux generates
+ * that holds no other Kustomization's path), the path itself, or the folder holding it when it is
  * itself a Kustomization's whole build (`<app>/app` stands for `<app>`, whose ks.yaml applies it);
  * and the folder holding such app folders (`kubernetes/apps/<ns>`), which runs them all.
  */
@@ -105,7 +107,9 @@ function namespaceFolders(root: string, files: string[], kustomizations: FluxKus
   }
   const fluxPaths = new Set(kustomizations.map((k) => k.path));
   for (const k of kustomizations) {
-    if (!k.path || !hasKustomization(path.join(root, k.path))) continue;
+    if (!k.path) continue;
+    // Flux generates a kustomization for a path without one; one that holds other Kustomizations' paths applies several folders.
+    if (!hasKustomization(path.join(root, k.path)) && kustomizations.some((other) => other.path !== k.path && isWithin(other.path, k.path))) continue;
     const overlay = /^(.+)\/(base|overlays\/[^/]+)$/.exec(k.path);
     const parent = path.posix.dirname(k.path);
     // An app folder holds the Kustomization that applies the path below it.

@@ -33,6 +33,8 @@ const BOUNDARY = "tilt-scaffold-boundary-";
 /** A directory to build, and the Flux-level Components (`spec.components`, absolute) and patches Flux adds to it. */
 export interface BuildTarget {
   dir: string;
+  /** For a Flux path without kustomization.yaml: the absolute resources of the one Flux generates for `dir`. */
+  resources?: string[];
   label: string;
   components?: string[];
   patches?: FluxPatch[];
@@ -71,12 +73,13 @@ const BUILD_CHUNK = 64;
 
 async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   const one = (dir: string, label: string) => kustomizeBuild(dir, label).catch((error: unknown) => toUserError(error));
-  const wrapped = (target: BuildTarget) => Boolean(target.components?.length || target.patches?.length || target.images?.length || target.namespace);
+  const wrapped = (target: BuildTarget) => Boolean(target.resources || target.components?.length || target.patches?.length || target.images?.length || target.namespace);
   const simple = targets.length === 1 && !wrapped(targets[0]!);
   if (simple) return [await one(targets[0]!.dir, targets[0]!.label)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
   try {
-    // Flux adds spec.components, spec.patches, spec.images and spec.targetNamespace to spec.path's build: a wrapper kustomization does the same.
+    // Flux adds spec.components, spec.patches, spec.images and spec.targetNamespace to spec.path's build (or
+    // to the kustomization it generates for a path without one): a wrapper kustomization does the same.
     const dirs: string[] = [];
     for (const [index, target] of targets.entries()) {
       if (!wrapped(target)) {
@@ -86,7 +89,7 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
       const wrapper = path.join(work, `flux-${index}`);
       await mkdir(wrapper);
       const rel = (p: string) => path.relative(wrapper, p);
-      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: [rel(target.dir)], components: (target.components ?? []).map(rel), patches: (target.patches ?? []).map(({ patch, target }) => ({ patch, target })), images: target.images ?? [], ...(target.namespace && { namespace: target.namespace }) }));
+      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: (target.resources ?? [target.dir]).map(rel), components: (target.components ?? []).map(rel), patches: (target.patches ?? []).map(({ patch, target }) => ({ patch, target })), images: target.images ?? [], ...(target.namespace && { namespace: target.namespace }) }));
       dirs.push(wrapper);
     }
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];

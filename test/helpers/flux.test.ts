@@ -6,6 +6,7 @@ import {
   findFluxKustomizations,
   kustomizationsSweeping,
   matchNamespaceKustomizations,
+  readingThisRepository,
   missingVariables,
   resolveVariables,
 } from "../../helpers/repository/flux.ts";
@@ -81,10 +82,46 @@ describe("kustomizationsSweeping", () => {
     expect(kustomizationsSweeping(root, "apps/media/overlays/dev", all)).toEqual([]);
   });
 
+  it("accepts a folder that a .sourceignore of the path, or of a folder on the way, leaves out", () => {
+    const all = findFluxKustomizations([ks("media", { path: "./apps/media" })]);
+    const root = tree([]);
+    writeFileSync(path.join(root, "apps/media/.sourceignore"), "/overlays/dev/\n");
+    expect(kustomizationsSweeping(root, "apps/media/overlays/dev", all)).toEqual([]);
+    const other = tree([]);
+    writeFileSync(path.join(other, "apps/media/overlays/.sourceignore"), "*\n!prod/\n");
+    expect(kustomizationsSweeping(other, "apps/media/overlays/dev", all)).toEqual([]);
+    writeFileSync(path.join(other, "apps/media/overlays/.sourceignore"), "prod/\n");
+    expect(kustomizationsSweeping(other, "apps/media/overlays/dev", all).map((k) => k.name)).toEqual(["media"]);
+  });
+
   it("flags a Flux path that is overlays/dev itself", () => {
     const root = tree(["apps/media", "apps/media/overlays/dev"]);
     const all = findFluxKustomizations([ks("dev", { path: "./apps/media/overlays/dev" })]);
     expect(kustomizationsSweeping(root, "apps/media/overlays/dev", all).map((k) => k.name)).toEqual(["dev"]);
+  });
+});
+
+describe("readingThisRepository", () => {
+  const git = (name: string, namespace: string, url: string, branch: string) => ({ name, namespace, url, branch, ref: { branch } });
+  const all = findFluxKustomizations([
+    ks("flux-system", { path: "./clusters/c", sourceRef: { kind: "GitRepository", name: "flux-system" } }),
+    ks("apps", { path: "./apps", sourceRef: { kind: "GitRepository", name: "flux-system" } }),
+    ks("mirror", { path: "./infra", sourceRef: { kind: "GitRepository", name: "same-repo" } }),
+    ks("tenant", { path: "./", sourceRef: { kind: "GitRepository", name: "tenant" } }),
+    ks("controller", { path: "./", sourceRef: { kind: "OCIRepository", name: "controller" } }),
+    ks("copied", { path: "./apps", sourceRef: { kind: "ExternalArtifact", name: "apps" } }),
+    ks("patch", { path: "./staging" }),
+  ]);
+
+  it("keeps those reading the GitRepository most read, one of the same URL and ref, one it does not define, and ExternalArtifacts", () => {
+    const sources = [git("flux-system", "flux-system", "https://git.example/ops", "main"), git("same-repo", "flux-system", "https://git.example/ops", "main"), git("tenant", "flux-system", "https://git.example/ops", "tenant")];
+    expect(readingThisRepository(all, sources).map((k) => k.name)).toEqual(["flux-system", "apps", "mirror", "copied"]);
+  });
+
+  it("takes a GitRepository it defines for another one when its own is not defined, and every one when none reads a GitRepository", () => {
+    expect(readingThisRepository(all, [git("tenant", "flux-system", "https://git.example/ops", "tenant")]).map((k) => k.name)).toEqual(["flux-system", "apps", "mirror", "copied"]);
+    const oci = all.filter((k) => k.sourceRef.kind === "OCIRepository");
+    expect(readingThisRepository(oci, [])).toEqual(oci);
   });
 });
 

@@ -54,11 +54,13 @@ describe("locateUnits", () => {
     expect(summary(locateUnits(folder(["app"]), "apps/media", own)).map(([name, , devDir]) => [name, devDir])).toEqual([["a", "overlays/dev/a"], ["b", "overlays/dev/b"]]);
   });
 
-  it("puts a flat folder's overlays beside it, and refuses one without kustomization.yaml", () => {
+  it("puts a flat folder's overlays beside it, with or without kustomization.yaml: Flux would take in a folder below one it generates a kustomization for", () => {
     expect(summary(locateUnits(folder(["."]), "apps/media", [kustomization("media", "apps/media")]))).toEqual([["media", ".", "../media-dev", ["media"]]]);
-    expect(() => locateUnits(folder([]), "apps/media", [kustomization("media", "apps/media")])).toThrow(
-      "apps/media is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests",
-    );
+    expect(summary(locateUnits(folder([]), "apps/media", [kustomization("media", "apps/media")]))).toEqual([["media", ".", "../media-dev", ["media"]]]);
+  });
+
+  it("gives a Flux path without kustomization.yaml below the folder overlays/dev, which that path does not hold", () => {
+    expect(summary(locateUnits(folder(["base"]), "apps/media", [kustomization("media", "apps/media/overlays/prod")]))).toEqual([["media", "overlays/prod", "overlays/dev", ["media"]]]);
   });
 
   it("builds a path once per set of images and commonMetadata, which it adds as Flux does", () => {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { scanRepository } from "../../helpers/repository/scan.ts";
 import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "./example.ts";
+import { toolPath } from "./cluster.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
 
@@ -53,6 +54,9 @@ export async function realRepositories(): Promise<{ label: string; root: string;
   const repos = [{ label: "examples/homelab", root: example, folders: EXAMPLE_FOLDERS }];
   for (const name of fixtureNames()) {
     const root = await copyFixture(name);
+    // A repository written for an older Flux (flux2-multi-tenancy's v1beta2 OCIRepository) is brought to the
+    // Flux of the tests' cluster by Flux's own `flux migrate`, as its users do before upgrading.
+    await execa(toolPath("flux"), ["migrate", "-f", ".", "--yes"], { cwd: root, env: { KUBECONFIG: "/nonexistent" } });
     repos.push({ label: name, root, folders: await namespaceFoldersOf(root) });
   }
   return repos;

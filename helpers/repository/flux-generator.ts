@@ -1,0 +1,86 @@
+// The kustomization.yaml kustomize-controller generates for a Flux path that has none (fluxcd/pkg
+// kustomize, scanManifests): every .yaml/.yml file below the path, and each directory below it
+// that has a kustomization file of its own as one resource, not descended into. It reads the
+// artifact source-controller made, from which `.sourceignore` patterns (in any directory, for
+// what lies below it) and source-controller's default exclusions have removed files already.
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import ignore, { type Ignore } from "ignore";
+import { parseAllDocuments } from "yaml";
+import { UserError } from "../errors.ts";
+import { hasKustomization } from "./files.ts";
+import { isKubeObject } from "./manifests.ts";
+
+/** source-controller's default exclusions (sourceignore ExcludeVCS, ExcludeExt, ExcludeCI, ExcludeExtra). */
+const DEFAULT_EXCLUSIONS = [
+  ".git/", ".gitignore", ".gitmodules", ".gitattributes",
+  "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
+  ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml", "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
+  "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
+];
+
+export const SOURCE_IGNORE = ".sourceignore";
+
+/** Whether source-controller leaves the repository-relative `rel` (a directory when `dir`) out of the artifact. */
+export function isSourceIgnored(root: string, rel: string, dir = false): boolean {
+  const parts = rel.split("/");
+  // go-git's matcher: patterns in order, root's first and deeper .sourceignore files after; the last match wins.
+  let ignored = false;
+  for (let depth = 0; depth < parts.length; depth++) {
+    const scope = parts.slice(0, depth).join("/");
+    const rules = depth === 0 ? rootRules(root) : sourceIgnore(path.join(root, scope));
+    if (!rules) continue;
+    const below = parts.slice(depth).join("/") + (dir ? "/" : "");
+    const { ignored: yes, unignored: no } = rules.test(below);
+    if (yes) ignored = true;
+    else if (no) ignored = false;
+  }
+  return ignored;
+}
+
+function rootRules(root: string): Ignore {
+  return ignore().add(DEFAULT_EXCLUSIONS).add(sourceIgnore(root) ?? []);
+}
+
+function sourceIgnore(dir: string): Ignore | undefined {
+  try {
+    return ignore().add(readFileSync(path.join(dir, SOURCE_IGNORE), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The resources of the kustomization Flux generates for the repository-relative `fluxPath`, each
+ * repository-relative, in Flux's order (a lexical walk). A file that is not Kubernetes YAML fails
+ * Flux's generator, and so the run, in one line.
+ */
+export function generatedResources(root: string, fluxPath: string): string[] {
+  const resources: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      const child = rel === "" ? name : `${rel}/${name}`;
+      const full = path.join(root, child);
+      // Flux's walk does not follow symlinks.
+      const isDir = lstatSync(full).isDirectory();
+      if (isSourceIgnored(root, child, isDir)) continue;
+      if (isDir) {
+        if (hasKustomization(full)) resources.push(child);
+        else walk(child);
+      } else if (/\.ya?ml$/.test(name)) {
+        checkKubernetesYaml(full, child, fluxPath);
+        resources.push(child);
+      }
+    }
+  };
+  walk(fluxPath);
+  return resources;
+}
+
+function checkKubernetesYaml(file: string, rel: string, fluxPath: string): void {
+  const docs = parseAllDocuments(readFileSync(file, "utf8"));
+  const bad = docs.find((doc) => doc.errors.length > 0 || (doc.contents !== null && !isKubeObject(doc.toJS())));
+  if (bad) {
+    throw new UserError(`${rel} is not Kubernetes YAML, and Flux takes in every YAML file below ./${fluxPath || "."}, which has no kustomization.yaml: list its manifests in one, or name the file in a ${SOURCE_IGNORE}`);
+  }
+}
