@@ -19,6 +19,7 @@ import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-ti
 import { kustomizeBuildMany } from "./repository/tools.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
+import { Progress, type ProgressStream } from "./plan/progress.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 import { generatorCommand } from "./invocation.ts";
 
@@ -37,6 +38,8 @@ export interface ScaffoldOptions {
   mode?: Mode;
   force?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Where progress goes, one line per folder (stderr); none: no progress. */
+  progress?: ProgressStream;
 }
 
 export interface ScaffoldResult {
@@ -77,10 +80,21 @@ function tiltMode(answer: string | undefined): TiltMode | undefined {
 }
 
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
+  const progress = new Progress(options.progress);
+  try {
+    return await scaffoldFolders(options, progress);
+  } finally {
+    progress.end();
+  }
+}
+
+async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Promise<ScaffoldResult> {
   const asked = tiltMode(options.tilt);
   const repos = new Map<string, Repository>();
   const folders = await resolveFolders(options, repos);
   const contexts = await readKubeContexts(options.env);
+  progress.total = folders.length;
+  progress.phase(`kustomize build of ${folders.length} folder${folders.length === 1 ? "" : "s"}`);
   const builds = await buildAll(folders, repos);
   const output = new Output();
   const models: NamespaceModel[] = [];
@@ -98,6 +112,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     const taken = others.flatMap((ns) => Object.values(ns.ports));
     const inRun: ScaffoldedNamespace[] = [];
     for (const build of builds.filter((b) => b.repo === repo)) {
+      progress.start(build.folderInRepo);
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
@@ -139,6 +154,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         answers: { ...(flux.context && { context: flux.context }), ...(flux.from && { contextFrom: flux.from }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
       });
+      progress.done();
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
     const rootFiles = [...renderRepoLibraries(repo.root), renderRootTiltfile(repo.root, root)];
@@ -151,6 +167,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   );
   // Nothing is reported, let alone written, before the planned overlays build and agree.
   const onDisk = plan.filter((write) => !write.beside);
+  progress.phase("building the dev overlays to check them");
   for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
   const changed = planChanges(plan).length > 0;
   if ((options.mode ?? "write") === "write") applyPlan(plan);
