@@ -142,6 +142,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
           console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
           // Diagnostics go where plop's ✔ and ✖ go; stdout keeps the results.
           for (const warning of result.warnings) console.error(`warning: ${warning}`);
+          for (const line of result.missingTools) console.error(`warning: ${line}`);
           if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;

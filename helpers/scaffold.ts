@@ -20,6 +20,7 @@ import { kustomizeBuildMany } from "./repository/tools.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
 import { Progress, type ProgressStream } from "./plan/progress.ts";
+import { missingToolLines, type MissingTools } from "./plan/missing-tools.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 import { generatorCommand } from "./invocation.ts";
 
@@ -49,6 +50,8 @@ export interface ScaffoldResult {
   obsolete: string[];
   /** Things worth telling that change nothing on disk (names the cluster does not know). */
   warnings: string[];
+  /** One line per tool that is not installed and that the files depend on, naming them. */
+  missingTools: string[];
   /** Per folder, which kube context is recorded as the Flux cluster, why, and how to change it. */
   fluxClusters: string[];
   changed: boolean;
@@ -100,6 +103,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
   const chartWarnings: string[] = [];
+  const missing: MissingTools = new Map();
   const chartRenders: RenderCache = new Map();
   const fluxClusters: string[] = [];
   // One question per run, whatever number of new folders it scaffolds.
@@ -145,7 +149,11 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
       inRun.push({ name: model.name, folder: build.folder, ports, kustomizations: kustomizationRefs(repo, build.folder) });
       models.push(model);
       fluxClusters.push(fluxClusterLine(model.name, model.folderInRepo, flux.context, flux.why));
-      for (const [name, release] of charts) if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
+      for (const [name, release] of charts) {
+        // A missing tool is one line for the whole run, at its end.
+        if (release.missing) missing.set(release.missing, (missing.get(release.missing) ?? new Set()).add(build.folder));
+        else if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
+      }
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
@@ -170,13 +178,14 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   progress.phase("building the dev overlays to check them");
   for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
   const changed = planChanges(plan).length > 0;
+  const missingTools = missingToolLines(missing, plan, models[0]?.repoRoot ?? options.cwd, options.mode ?? "write", options.force ?? false);
   if ((options.mode ?? "write") === "write") applyPlan(plan);
   const warnings: string[] = [...chartWarnings];
   for (const model of models) {
     const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
     for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);
   }
-  return { models, plan, obsolete: output.obsolete, warnings, fluxClusters, changed };
+  return { models, plan, obsolete: output.obsolete, warnings, missingTools, fluxClusters, changed };
 }
 
 function fluxClusterLine(name: string, folderInRepo: string, context: string | undefined, why: string): string {
