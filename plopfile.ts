@@ -3,6 +3,7 @@ import type { NodePlopAPI } from "plop";
 import * as plopModule from "plop";
 import { argv } from "plop/src/args.js";
 import { generatorNameError } from "./generators/args.ts";
+import { DOCTOR_GENERATOR, registerDoctorGenerator } from "./generators/doctor.ts";
 import { NAMESPACE_GENERATOR, registerNamespaceGenerator } from "./generators/namespace.ts";
 import { registerTiltLibGenerator, TILT_LIB_GENERATOR } from "./generators/tilt-lib.ts";
 import { silencePlopSpinner } from "./helpers/plan/progress.ts";
@@ -11,11 +12,12 @@ import { silencePlopSpinner } from "./helpers/plan/progress.ts";
 export { generatorNameError };
 
 /** Names, usage and descriptions, for the bin's --help. */
-export const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR];
+export const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR, DOCTOR_GENERATOR];
 
 export default function plopfile(plop: NodePlopAPI, config?: { destBasePath?: string }): void {
   registerNamespaceGenerator(plop);
   registerTiltLibGenerator(plop);
+  registerDoctorGenerator(plop);
   // Progress is ours (stderr, a line per folder); plop's spinner would only add `- ` lines.
   silencePlopSpinner(plopModule);
   // plop passes no destBasePath only to the plopfile it runs itself (plop.load passes the

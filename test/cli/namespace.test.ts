@@ -236,10 +236,10 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
     const repo = copyExample();
     const before = await snapshot(repo);
     const cases: [Awaited<ReturnType<typeof bin>>, string][] = [
-      [await bin(repo, ["namepsace", "applications/media"]), '✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)'],
-      [await bin(repo, ["--mode", "check"]), "✖ name a generator first: namespace or tilt-lib (add --help for its options)"],
-      [await plopCommand(repo, ["tiltlib"]), '✖ unknown generator "tiltlib": did you mean tilt-lib? (generators: namespace, tilt-lib)'],
-      [await plopCommand(repo, []), "✖ name a generator first: namespace or tilt-lib (add --help for its options)"],
+      [await bin(repo, ["namepsace", "applications/media"]), '✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)'],
+      [await bin(repo, ["--mode", "check"]), "✖ name a generator first: namespace, tilt-lib or doctor (add --help for its options)"],
+      [await plopCommand(repo, ["tiltlib"]), '✖ unknown generator "tiltlib": did you mean tilt-lib? (generators: namespace, tilt-lib, doctor)'],
+      [await plopCommand(repo, []), "✖ name a generator first: namespace, tilt-lib or doctor (add --help for its options)"],
       [await bin(repo, ["namespace", "applications/media", "--mdoe", "check"], { NODE_ENV: "" }), "✖  -> unknown option --mdoe: did you mean --mode? (npx tilt-flux-scaffold namespace --help lists its options)"],
     ];
     for (const [run, line] of cases) {

@@ -1,11 +1,11 @@
-// A run whose files depend on a tool that is not installed: run with a PATH that holds only the
-// tools named.
+// `doctor`, and a run whose files depend on a tool that is not installed: run with a PATH that
+// holds only the tools named.
 import { mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
-import { marked, plop, snapshot } from "../support/cli.ts";
+import { bin, marked, plop, snapshot } from "../support/cli.ts";
 import { copyExample, PROJECT_ROOT } from "../support/example.ts";
 
 const TOOLS = path.join(PROJECT_ROOT, ".tools", "bin");
@@ -18,6 +18,37 @@ function pathWith(...tools: string[]): string {
   for (const tool of tools) symlinkSync(execaSync("bash", ["-c", `PATH=${everywhere} command -v ${tool}`]).stdout, path.join(dir, tool));
   return dir;
 }
+
+const ALL = ["kubectl", "git", "helm", "flux", "tilt", "jq", "bash"];
+
+describe("doctor", () => {
+  it("lists every tool with its version and what is lost without it, and writes nothing", async () => {
+    const repo = copyExample();
+    const before = await snapshot(repo);
+    const run = await bin(repo, ["doctor"], { PATH: pathWith(...ALL) });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines.map((line) => line.split(/ +/)[0])).toEqual(ALL);
+    for (const line of lines) expect(line).toMatch(/^\S+ +v?\d+\.\d+\S* +without it: \S/);
+    expect(marked(run.stderr)).toEqual(["✔  -> all 7 tools found"]);
+    expect(await snapshot(repo)).toBe(before);
+  });
+
+  it("names what is missing; exit 0 while the run can work", async () => {
+    const run = await bin(copyExample(), ["doctor"], { PATH: pathWith("kubectl", "git") });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^helm +not found +without it: HelmReleases' charts are not rendered/m);
+    expect(run.stdout).toMatch(/^kubectl +v\d/m);
+    expect(marked(run.stderr)).toEqual(["✔  -> helm, flux, tilt, jq, bash not found: the run works, without what the lines above name"]);
+  });
+
+  it("exit 1 without what the run needs", async () => {
+    const run = await bin(copyExample(), ["doctor"], { PATH: pathWith("helm") });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/^kubectl +not found +without it: the run cannot build what Flux applies/m);
+    expect(marked(run.stderr)).toEqual(["✖  -> kubectl and git not found: npx tilt-flux-scaffold namespace cannot run without them"]);
+  });
+});
 
 describe("a run without helm", () => {
   const monitoring = "infrastructure/monitoring";

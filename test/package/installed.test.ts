@@ -74,7 +74,7 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect(options.stdout).toMatch(/^ {2}--context NAME +kube context of the cluster Flux manages/m);
     const typo = await bin(repo, ["namepsace", "apps/staging"]);
     expect(typo.exitCode).toBe(1);
-    expect(typo.stderr.trim()).toBe('✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)');
+    expect(typo.stderr.trim()).toBe('✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)');
   });
 
   it("scaffolds the folder it runs in, writes only into the repository, and --mode check tells stale from fresh", async () => {
