@@ -43,7 +43,8 @@ function unknownOption(raw: string, generator: GeneratorName): string {
  * says what is wrong. No name is fine on a terminal only, where plop offers a list.
  */
 export function generatorNameError(name: string | undefined, names: string[], interactive: boolean): string | undefined {
-  if (name === undefined) return interactive ? undefined : `name a generator first: ${names.join(" or ")} (add --help for its options)`;
+  const either = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names.join("");
+  if (name === undefined) return interactive ? undefined : `name a generator first: ${either} (add --help for its options)`;
   if (names.includes(name)) return undefined;
   const guess = closest(name, names);
   return `unknown generator "${name}"${guess ? `: did you mean ${guess}?` : ""} (generators: ${names.join(", ")})`;

@@ -27,6 +27,7 @@ interface NamespaceAnswers {
   tilt?: string;
   mode: string;
   force: boolean;
+  quiet?: boolean;
   /** On a terminal: the question for the Flux cluster's kube context, asked only if a new folder needs it. */
   askContext?: AskContext;
 }
@@ -118,11 +119,12 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         tilt: named.tilt as string | undefined,
         mode: (named.mode as string | undefined) ?? "write",
         force: named.force === true,
+        quiet: named.quiet === true,
       };
     },
     actions: [
       async (answers) => {
-        const { error, folders, context, forwards, tilt, mode, force, askContext } = answers as NamespaceAnswers;
+        const { error, folders, context, forwards, tilt, mode, force, quiet, askContext } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
         const [{ scaffold }, { assertMode, diffPlan }, { formatReport }] = await Promise.all([
@@ -132,14 +134,15 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         ]);
         try {
           if (error) throw new UserError(error);
-          const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, mode: assertMode(mode), force });
+          const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, mode: assertMode(mode), force, progress: quiet ? undefined : process.stderr });
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const title = result.models.map((m) => m.name).join(", ");
           const root = result.models[0]?.repoRoot ?? process.cwd();
-          const lines = formatReport({ ...result, root, title }, mode, performance.now() - started).split("\n");
+          const lines = formatReport({ ...result, root, title }, mode, performance.now() - started, { quiet }).split("\n");
           console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
           // Diagnostics go where plop's ✔ and ✖ go; stdout keeps the results.
           for (const warning of result.warnings) console.error(`warning: ${warning}`);
+          for (const line of result.missingTools) console.error(`warning: ${line}`);
           if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;

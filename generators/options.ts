@@ -2,7 +2,7 @@
 // option reference are all made from it.
 import { FIXED_DEFAULTS } from "../helpers/tilt-lib/answers.ts";
 
-export type GeneratorName = "namespace" | "tilt-lib";
+export type GeneratorName = "namespace" | "tilt-lib" | "doctor";
 
 export interface Option {
   name: string;
@@ -35,8 +35,9 @@ export const OPTIONS: Option[] = [
   { name: "container", value: "NAME", default: FIXED_DEFAULTS.container, description: "container of the workspace Pod that gets the mounts", generators: ["tilt-lib"] },
   { name: "workspace-label", value: "KEY=VALUE", default: FIXED_DEFAULTS.workspaceLabel, description: "label that selects workspace Deployments and Pods", generators: ["tilt-lib"] },
   { name: "mode", value: "MODE", default: "write", description: "write; dry-run: show what would change; check: exit 1 when files are stale (CI)", generators: BOTH },
-  { name: "force", description: "overwrite files edited by hand instead of writing <file>.new beside them", generators: BOTH },
-  { name: "help", description: "print these options and exit", generators: BOTH },
+  { name: "quiet", description: "no progress lines on stderr, and no unchanged files in the report on stdout", generators: ["namespace"] },
+  { name: "force", description: "overwrite files edited by hand instead of writing <file>.new beside them; namespace: also rewrite files when helm is not installed", generators: BOTH },
+  { name: "help", description: "print these options and exit", generators: [...BOTH, "doctor"] },
 ];
 
 export function optionsOf(generator: GeneratorName): Option[] {
@@ -58,7 +59,7 @@ export function generatorHelp(generator: { name: GeneratorName; usage: string; d
   const options = optionsOf(generator.name);
   const width = Math.max(...options.map((o) => spelling(o).length));
   return [
-    `Usage: ${command} ${generator.name} ${generator.usage} [options]`,
+    `Usage: ${command} ${generator.name} ${generator.usage ? `${generator.usage} ` : ""}[options]`,
     `${generator.description}.`,
     "",
     "Options, anywhere after the generator's name (before or after --):",

@@ -19,6 +19,8 @@ import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-ti
 import { kustomizeBuildMany } from "./repository/tools.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
+import { Progress, type ProgressStream } from "./plan/progress.ts";
+import { missingToolLines, type MissingTools } from "./plan/missing-tools.ts";
 import { GENERATOR_VERSION } from "./version.ts";
 import { generatorCommand } from "./invocation.ts";
 
@@ -37,6 +39,8 @@ export interface ScaffoldOptions {
   mode?: Mode;
   force?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Where progress goes, one line per folder (stderr); none: no progress. */
+  progress?: ProgressStream;
 }
 
 export interface ScaffoldResult {
@@ -46,6 +50,8 @@ export interface ScaffoldResult {
   obsolete: string[];
   /** Things worth telling that change nothing on disk (names the cluster does not know). */
   warnings: string[];
+  /** One line per tool that is not installed and that the files depend on, naming them. */
+  missingTools: string[];
   /** Per folder, which kube context is recorded as the Flux cluster, why, and how to change it. */
   fluxClusters: string[];
   changed: boolean;
@@ -77,15 +83,27 @@ function tiltMode(answer: string | undefined): TiltMode | undefined {
 }
 
 export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult> {
+  const progress = new Progress(options.progress);
+  try {
+    return await scaffoldFolders(options, progress);
+  } finally {
+    progress.end();
+  }
+}
+
+async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Promise<ScaffoldResult> {
   const asked = tiltMode(options.tilt);
   const repos = new Map<string, Repository>();
   const folders = await resolveFolders(options, repos);
   const contexts = await readKubeContexts(options.env);
+  progress.total = folders.length;
+  progress.phase(`kustomize build of ${folders.length} folder${folders.length === 1 ? "" : "s"}`);
   const builds = await buildAll(folders, repos);
   const output = new Output();
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
   const chartWarnings: string[] = [];
+  const missing: MissingTools = new Map();
   const chartRenders: RenderCache = new Map();
   const fluxClusters: string[] = [];
   // One question per run, whatever number of new folders it scaffolds.
@@ -98,6 +116,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
     const taken = others.flatMap((ns) => Object.values(ns.ports));
     const inRun: ScaffoldedNamespace[] = [];
     for (const build of builds.filter((b) => b.repo === repo)) {
+      progress.start(build.folderInRepo);
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
@@ -130,7 +149,11 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
       inRun.push({ name: model.name, folder: build.folder, ports, kustomizations: kustomizationRefs(repo, build.folder) });
       models.push(model);
       fluxClusters.push(fluxClusterLine(model.name, model.folderInRepo, flux.context, flux.why));
-      for (const [name, release] of charts) if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
+      for (const [name, release] of charts) {
+        // A missing tool is one line for the whole run, at its end.
+        if (release.missing) missing.set(release.missing, (missing.get(release.missing) ?? new Set()).add(build.folder));
+        else if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
+      }
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
@@ -139,6 +162,7 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
         answers: { ...(flux.context && { context: flux.context }), ...(flux.from && { contextFrom: flux.from }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
         ports,
       });
+      progress.done();
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
     const rootFiles = [...renderRepoLibraries(repo.root), renderRootTiltfile(repo.root, root)];
@@ -151,15 +175,17 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   );
   // Nothing is reported, let alone written, before the planned overlays build and agree.
   const onDisk = plan.filter((write) => !write.beside);
+  progress.phase("building the dev overlays to check them");
   for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
   const changed = planChanges(plan).length > 0;
+  const missingTools = missingToolLines(missing, plan, models[0]?.repoRoot ?? options.cwd, options.mode ?? "write", options.force ?? false);
   if ((options.mode ?? "write") === "write") applyPlan(plan);
   const warnings: string[] = [...chartWarnings];
   for (const model of models) {
     const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
     for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);
   }
-  return { models, plan, obsolete: output.obsolete, warnings, fluxClusters, changed };
+  return { models, plan, obsolete: output.obsolete, warnings, missingTools, fluxClusters, changed };
 }
 
 function fluxClusterLine(name: string, folderInRepo: string, context: string | undefined, why: string): string {

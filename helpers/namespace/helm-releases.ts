@@ -2,7 +2,7 @@
 // Flux pulls it from, the release name and namespace, and the values in helm's merge order.
 // Objects are looked up in the namespace's build first, then anywhere in the repository.
 import path from "node:path";
-import { renderChart, type ChartRequest, type ChartSource, type RenderedChart } from "../repository/helm.ts";
+import { renderChart, type ChartRequest, type ChartSource, type MissingTool, type RenderedChart } from "../repository/helm.ts";
 import { load } from "js-yaml";
 import type { KubeObject } from "../repository/manifests.ts";
 
@@ -105,6 +105,8 @@ export interface RenderedRelease {
   /** Why it was not rendered (stable, for generated files), and helm's message. */
   reason?: string;
   detail?: string;
+  /** The tool that is not installed here, when that is why it was not rendered. */
+  missing?: MissingTool;
   notes: string[];
 }
 

@@ -31,11 +31,12 @@ export interface ReportInput {
   title: string;
 }
 
-export function formatReport({ plan, obsolete, root, title }: ReportInput, mode: string, millis: number): string {
+/** `quiet`: unchanged files are counted, not listed. */
+export function formatReport({ plan, obsolete, root, title }: ReportInput, mode: string, millis: number, { quiet = false } = {}): string {
   const rel = (file: string) => path.relative(root, file);
   const labels = mode === "write" ? LABEL : WOULD_LABEL;
   const width = Math.max(...Object.values(labels).map((label) => label.length));
-  const lines = plan.map((write) => `${labels[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
+  const lines = plan.filter((write) => !quiet || write.outcome !== "unchanged").map((write) => `${labels[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
   for (const file of obsolete) lines.push(`${"no longer generated".padEnd(width)}  ${rel(file)} (left in place)`);
   const counts = new Map<string, number>();
   for (const write of plan) counts.set(labels[write.outcome]!, (counts.get(labels[write.outcome]!) ?? 0) + 1);

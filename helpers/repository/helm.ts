@@ -31,7 +31,11 @@ export interface ChartRequest {
  * `reason` is stable (it goes into generated files): the same without helm as offline, so the
  * files do not depend on the machine; `detail` is helm's own message, for the run's report.
  */
-export type RenderedChart = { manifests: string } | { reason: string; detail?: string };
+export type RenderedChart = { manifests: string } | NotRendered;
+
+/** `missing`: the tool that is not installed here, when that is why (the run says so in one line). */
+type NotRendered = { reason: string; detail?: string; missing?: MissingTool };
+export type MissingTool = "helm" | "git";
 
 const UNREACHABLE = "helm could not get the chart here";
 
@@ -96,7 +100,7 @@ function pinned(source: PulledSource): boolean {
  * The chart archive, kept in the cache: a pinned version is pulled once; a range, or no version
  * (the latest), is pulled each run as Flux would, the cached one standing in when the pull fails.
  */
-async function pulledChart(source: PulledSource, work: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+async function pulledChart(source: PulledSource, work: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
   if (existsSync(cached) && pinned(source)) return cached;
@@ -105,7 +109,7 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
       ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
       : ["pull", source.ref, ...(source.version ? ["--version", source.version] : []), ...(source.plainHttp ? ["--plain-http"] : [])];
   const pulled = await helm([...args, "--destination", work], env);
-  if ("reason" in pulled) return existsSync(cached) ? cached : { reason: UNREACHABLE, detail: pulled.detail };
+  if ("reason" in pulled) return existsSync(cached) ? cached : { ...pulled, reason: UNREACHABLE };
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
   if (!archive) return { reason: "helm pull wrote no chart archive" };
   await mkdir(path.dirname(cached), { recursive: true });
@@ -118,7 +122,7 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
  * (never replaced while helm may read it): a commit or a tag is fetched once; a branch each run,
  * as Flux follows it, the last commit fetched standing in when git cannot reach it.
  */
-async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
   const key = createHash("sha256").update(JSON.stringify([source.url, source.ref])).digest("hex").slice(0, 16);
   const base = path.join(chartCacheDir(env), `git-${key}`);
   const checkout = (commit: string) => path.join(`${base}-${commit}`, source.dir);
@@ -132,10 +136,10 @@ async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: N
   return lastCheckout ?? fetched;
 }
 
-const fetching = new Map<string, Promise<string | { reason: string; detail?: string }>>();
+const fetching = new Map<string, Promise<string | NotRendered>>();
 
 /** Fetches the ref into `<base>-<commit>` and records the commit in `<base>.commit`; returns the commit. */
-async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: string, env: NodeJS.ProcessEnv): Promise<string | { reason: string; detail?: string }> {
+async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
   await mkdir(path.dirname(base), { recursive: true });
   const fresh = await mkdtemp(`${base}.new-`);
   const git = (args: string[]) => execa("git", args, { cwd: fresh, env: { ...env, GIT_TERMINAL_PROMPT: "0" }, reject: false, timeout: 60_000 });
@@ -147,7 +151,7 @@ async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: 
   if (commit === "") {
     await rm(fresh, { recursive: true, force: true });
     const missing = (done as { code?: string }).code === "ENOENT";
-    return { reason: UNREACHABLE, detail: missing ? "git is not installed" : firstLine(done.stderr) || (done.timedOut ? "timed out" : "") };
+    return missing ? { reason: UNREACHABLE, detail: "git is not installed", missing: "git" } : { reason: UNREACHABLE, detail: firstLine(done.stderr) || (done.timedOut ? "timed out" : "") };
   }
   if (existsSync(`${base}-${commit}`)) await rm(fresh, { recursive: true, force: true });
   else await rename(fresh, `${base}-${commit}`);
@@ -155,10 +159,10 @@ async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: 
   return commit;
 }
 
-async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | { reason: string; detail?: string }> {
+async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | NotRendered> {
   // A registry that never answers must not hold the run: helm pull gets 60 s.
   const result = await execa("helm", args, { env, reject: false, timeout: 60_000 });
-  if ((result as { code?: string }).code === "ENOENT") return { reason: UNREACHABLE, detail: "helm is not installed" };
+  if ((result as { code?: string }).code === "ENOENT") return { reason: UNREACHABLE, detail: "helm is not installed", missing: "helm" };
   if (result.exitCode !== 0) return { reason: `helm ${args[0]} failed`, detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : "") };
   return { stdout: result.stdout };
 }

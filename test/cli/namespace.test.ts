@@ -1,54 +1,13 @@
 // `npx plop namespace` as a user runs it: no TTY, answers on the command line.
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "../support/example.ts";
+import { bin, marked, plop, plopCommand, snapshot } from "../support/cli.ts";
 import { NAMESPACE_GENERATOR } from "../../generators/namespace.ts";
 import { generatorHelp, optionsOf } from "../../generators/options.ts";
-
-const PLOP = path.join(PROJECT_ROOT, "node_modules", ".bin", "plop");
-// What .npmrc gives `npx plop` in the project; these runs start in copies outside it.
-const TSX_LOADER = `--import ${pathToFileURL(path.join(PROJECT_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href}`;
-
-async function plop(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return plopCommand(cwd, ["namespace", ...args], env);
-}
-
-async function plopCommand(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa(PLOP, ["--plopfile", path.join(PROJECT_ROOT, "plopfile.ts"), ...args], {
-    cwd,
-    reject: false,
-    stdin: "ignore",
-    env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, ...env },
-  });
-}
-
-/**
- * The bin from the sources, as a user runs it: not under vitest's NODE_ENV=test, with which
- * plop prints its ✔ and ✖ on stdout instead of stderr.
- */
-async function bin(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa("node", [path.join(PROJECT_ROOT, "bin", "tilt-flux-scaffold.ts"), ...args], {
-    cwd,
-    reject: false,
-    stdin: "ignore",
-    env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, NODE_ENV: "", ...env },
-  });
-}
-
-/** The lines of a run's output that are plop's ✔ or ✖ or our own ✖, without spinner residue. */
-function marked(text: string): string[] {
-  return text.split("\n").filter((line) => /^[✔✖]/.test(line));
-}
-
-/** Every file below `root` with its content, to prove a failed run wrote nothing. */
-async function snapshot(root: string): Promise<string> {
-  const { stdout } = await execa("bash", ["-c", 'find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type d | sort'], { cwd: root });
-  return stdout;
-}
 
 describe("npx plop namespace", () => {
   it("scaffolds a folder relative to where it runs, and a second run writes nothing", async () => {
@@ -277,10 +236,10 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
     const repo = copyExample();
     const before = await snapshot(repo);
     const cases: [Awaited<ReturnType<typeof bin>>, string][] = [
-      [await bin(repo, ["namepsace", "applications/media"]), '✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)'],
-      [await bin(repo, ["--mode", "check"]), "✖ name a generator first: namespace or tilt-lib (add --help for its options)"],
-      [await plopCommand(repo, ["tiltlib"]), '✖ unknown generator "tiltlib": did you mean tilt-lib? (generators: namespace, tilt-lib)'],
-      [await plopCommand(repo, []), "✖ name a generator first: namespace or tilt-lib (add --help for its options)"],
+      [await bin(repo, ["namepsace", "applications/media"]), '✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)'],
+      [await bin(repo, ["--mode", "check"]), "✖ name a generator first: namespace, tilt-lib or doctor (add --help for its options)"],
+      [await plopCommand(repo, ["tiltlib"]), '✖ unknown generator "tiltlib": did you mean tilt-lib? (generators: namespace, tilt-lib, doctor)'],
+      [await plopCommand(repo, []), "✖ name a generator first: namespace, tilt-lib or doctor (add --help for its options)"],
       [await bin(repo, ["namespace", "applications/media", "--mdoe", "check"], { NODE_ENV: "" }), "✖  -> unknown option --mdoe: did you mean --mode? (npx tilt-flux-scaffold namespace --help lists its options)"],
     ];
     for (const [run, line] of cases) {

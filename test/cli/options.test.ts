@@ -6,9 +6,10 @@ import { generatorNameError, readCommandLine } from "../../generators/args.ts";
 import { NAMESPACE_GENERATOR } from "../../generators/namespace.ts";
 import { generatorHelp, OPTIONS, optionsMarkdown, optionsOf, spelling } from "../../generators/options.ts";
 import { TILT_LIB_GENERATOR } from "../../generators/tilt-lib.ts";
+import { DOCTOR_GENERATOR } from "../../generators/doctor.ts";
 import { PROJECT_ROOT } from "../support/example.ts";
 
-const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR];
+const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR, DOCTOR_GENERATOR];
 
 describe("the table of options", () => {
   it("is the README's option reference", () => {
@@ -53,10 +54,10 @@ describe("a mistyped command line", () => {
   it("names an unknown generator and the closest one", () => {
     const names = GENERATORS.map((g) => g.name);
     expect(generatorNameError("namespace", names, false)).toBeUndefined();
-    expect(generatorNameError("namepsace", names, false)).toBe('unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)');
-    expect(generatorNameError("tilt", names, false)).toBe('unknown generator "tilt": did you mean tilt-lib? (generators: namespace, tilt-lib)');
-    expect(generatorNameError("deploy", names, false)).toBe('unknown generator "deploy" (generators: namespace, tilt-lib)');
+    expect(generatorNameError("namepsace", names, false)).toBe('unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)');
+    expect(generatorNameError("tilt", names, false)).toBe('unknown generator "tilt": did you mean tilt-lib? (generators: namespace, tilt-lib, doctor)');
+    expect(generatorNameError("deploy", names, false)).toBe('unknown generator "deploy" (generators: namespace, tilt-lib, doctor)');
     expect(generatorNameError(undefined, names, true)).toBeUndefined();
-    expect(generatorNameError(undefined, names, false)).toBe("name a generator first: namespace or tilt-lib (add --help for its options)");
+    expect(generatorNameError(undefined, names, false)).toBe("name a generator first: namespace, tilt-lib or doctor (add --help for its options)");
   });
 });

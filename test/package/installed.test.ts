@@ -21,8 +21,8 @@ let repo: string;
 let tarball: string;
 let packed: { files: { path: string }[]; size: number };
 
-async function bin(cwd: string, args: string[]) {
-  return execa(path.join(repo, "node_modules", ".bin", "tilt-flux-scaffold"), args, { cwd, reject: false, stdin: "ignore", env: runEnv, extendEnv: false });
+async function bin(cwd: string, args: string[], env: Record<string, string> = {}) {
+  return execa(path.join(repo, "node_modules", ".bin", "tilt-flux-scaffold"), args, { cwd, reject: false, stdin: "ignore", env: { ...runEnv, ...env }, extendEnv: false });
 }
 
 /** Files below node_modules changed since `marker` was touched: a run must leave none. */
@@ -74,7 +74,7 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect(options.stdout).toMatch(/^ {2}--context NAME +kube context of the cluster Flux manages/m);
     const typo = await bin(repo, ["namepsace", "apps/staging"]);
     expect(typo.exitCode).toBe(1);
-    expect(typo.stderr.trim()).toBe('✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib)');
+    expect(typo.stderr.trim()).toBe('✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)');
   });
 
   it("scaffolds the folder it runs in, writes only into the repository, and --mode check tells stale from fresh", async () => {
@@ -92,6 +92,9 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect(loaded.manifests.map((m) => m.Name)).toContain("staging-flux");
 
     expect((await bin(staging, ["namespace", ".", "--", "--mode", "check"])).exitCode).toBe(0);
+    // Outside vitest (no NODE_ENV=test) plop's ✔ goes to stderr, after the progress and no spinner residue.
+    const fresh = await bin(staging, ["namespace", ".", "--mode", "check"], { NODE_ENV: "" });
+    expect(fresh.stderr.split("\n").filter((line) => !line.startsWith("warning: "))).toEqual([expect.stringMatching(/^\[1\/1\] apps\/staging \d+ ms$/), expect.stringMatching(/^✔ +-> staging: \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
     rmSync(path.join(staging, "dashboard.sh"));
     // Options after the folder, without --, as every CLI takes them.
     const stale = await bin(staging, ["namespace", ".", "--mode", "check"]);

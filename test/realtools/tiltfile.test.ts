@@ -175,6 +175,15 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(unknown.run.stderr).toContain('unknown namespace "nope": choose from files, media, monitoring, observability, tools, whoami');
   });
 
+  it("Tilt reloads on the Tiltfiles, tilt_lib.star and the overlays it reads, never on the answers files, .new files or scripts a run writes: no .tiltignore is needed", async () => {
+    const all = await tiltfileResult(EXAMPLE_ROOT);
+    expect(all.run.exitCode, all.run.stderr).toBe(0);
+    const watched = all.configFiles.map((file) => path.relative(EXAMPLE_ROOT, file));
+    for (const model of models) expect(watched).toContain(path.join(model.folderInRepo, "Tiltfile"));
+    expect(watched).toEqual(expect.arrayContaining(["Tiltfile", "tilt-lib/tilt_lib.star", "applications/media/overlays/dev/local-path/kustomization.yaml"]));
+    expect(watched.filter((file) => /(^|\/)(\.tilt-scaffold\.yaml|dashboard\.sh|deploy\.sh|[^/]+\.new|[^/]+_lib\.sh)$/.test(file))).toEqual([]);
+  });
+
   it("the generator's own substitution (for object names) agrees with `flux envsubst` too", async () => {
     const cases = ["${A}", "$${A}", "$$${A}", "x$$", "$HOME", "${UNSET}", "${A:=d}", "${UNSET:=d}", "${EMPTY:-d}", "${EMPTY=d}", "${A=d}", "a$b$$c", "${UNSET:-${A}}", "${A:-${UNSET}}", "${UNSET:=${EMPTY:-d}}", "x${UNSET:-${A}-y}z"];
     const text = cases.map((c, i) => `c${i}: '${c}'`).join("\n");

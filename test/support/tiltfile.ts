@@ -23,8 +23,9 @@ export async function tiltfileResult(dir: string, env: Record<string, string> = 
     reject: false,
     env: { KUBECONFIG: "/nonexistent", ...env },
   });
-  const json = run.exitCode === 0 ? (JSON.parse(run.stdout) as { Manifests: TiltManifest[] }) : undefined;
-  return { run, manifests: json?.Manifests ?? [], log: run.stderr };
+  const json = run.exitCode === 0 ? (JSON.parse(run.stdout) as { Manifests: TiltManifest[]; ConfigFiles?: string[] }) : undefined;
+  // ConfigFiles: what the Tiltfile read, the files whose change makes Tilt load it again.
+  return { run, manifests: json?.Manifests ?? [], configFiles: json?.ConfigFiles ?? [], log: run.stderr };
 }
 
 /**
