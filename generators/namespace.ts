@@ -25,6 +25,7 @@ interface NamespaceAnswers {
   context?: string;
   forwards?: string[];
   tilt?: string;
+  argocdApp?: string;
   mode: string;
   force: boolean;
   quiet?: boolean;
@@ -117,6 +118,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         askContext,
         forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
         tilt: named.tilt as string | undefined,
+        argocdApp: named["argocd-app"] as string | undefined,
         mode: (named.mode as string | undefined) ?? "write",
         force: named.force === true,
         quiet: named.quiet === true,
@@ -124,7 +126,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
     },
     actions: [
       async (answers) => {
-        const { error, folders, context, forwards, tilt, mode, force, quiet, askContext } = answers as NamespaceAnswers;
+        const { error, folders, context, forwards, tilt, argocdApp, mode, force, quiet, askContext } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
         const [{ scaffold }, { assertMode, diffPlan }, { formatReport }] = await Promise.all([
@@ -134,7 +136,7 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         ]);
         try {
           if (error) throw new UserError(error);
-          const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, mode: assertMode(mode), force, progress: quiet ? undefined : process.stderr });
+          const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, argocdApp, mode: assertMode(mode), force, progress: quiet ? undefined : process.stderr });
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const title = result.models.map((m) => m.name).join(", ");
           const root = result.models[0]?.repoRoot ?? process.cwd();

@@ -21,6 +21,7 @@ export const OPTIONS: Option[] = [
   { name: "folder", value: "FOLDER", description: "namespace folder, relative to where you are, or all: every folder scaffolded before (same as the first argument)", generators: ["namespace"] },
   { name: "context", value: "NAME", default: "remembered, else asked on a terminal, else none", description: "kube context of the cluster Flux manages; none: no cluster is Flux's", generators: ["namespace"] },
   { name: "forward", value: "RESOURCE:PORT[:NAME]", multiple: true, description: "also forward this container port of a Tilt resource (repeatable, or comma-separated)", generators: ["namespace"] },
+  { name: "argocd-app", value: "NS/NAME", default: "remembered, else the Applications in this repository", description: "Argo CD Application that deploys the folder from this repository while it lives in another (a platform repository): Tilt pauses its sync", generators: ["namespace"] },
   { name: "tilt", value: "MODE", default: "develop", description: "Tiltfile mode: develop (apply the dev build, suspend Flux) or observe (attach to what Flux runs)", generators: ["namespace"] },
   { name: "dir", value: "FOLDER", default: "<repository root>/tilt-lib", description: "package folder, relative to where you are (same as the first argument)", generators: ["tilt-lib"] },
   { name: "namespaces", value: "NS[,NS]", default: list(FIXED_DEFAULTS.namespaces), description: "workspace namespaces that get the ConfigMaps", generators: ["tilt-lib"] },

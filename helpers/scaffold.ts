@@ -14,6 +14,7 @@ import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./name
 import type { RenderedFile } from "./templates.ts";
 import { isInsideFolder, toPosix } from "./repository/files.ts";
 import { matchNamespaceKustomizations } from "./repository/flux.ts";
+import { namedArgoApplication } from "./repository/argocd.ts";
 import { checkFolder, checkStaysInside, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany } from "./repository/tools.ts";
@@ -36,6 +37,8 @@ export interface ScaffoldOptions {
   forwards?: string[];
   /** `develop` (apply the dev build) or `observe` (attach to what Flux runs); remembered. */
   tilt?: string;
+  /** `--argocd-app NS/NAME`: the Application that deploys the folder from another repository; remembered. */
+  argocdApp?: string;
   mode?: Mode;
   force?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -98,7 +101,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   const contexts = await readKubeContexts(options.env);
   progress.total = folders.length;
   progress.phase(`kustomize build of ${folders.length} folder${folders.length === 1 ? "" : "s"}`);
-  const builds = await buildAll(folders, repos);
+  const builds = await buildAll(folders, repos, options.argocdApp);
   const output = new Output();
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
@@ -159,7 +162,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
         name: model.name,
-        answers: { ...(flux.context && { context: flux.context }), ...(flux.from && { contextFrom: flux.from }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }) },
+        answers: { ...(flux.context && { context: flux.context }), ...(flux.from && { contextFrom: flux.from }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }), ...(build.namedApplication && { argocdApp: build.namedApplication }) },
         ports,
       });
       progress.done();
@@ -213,11 +216,18 @@ async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repos
 }
 
 /** Locates every folder, then builds them all with one kustomize run. */
-async function buildAll(folders: string[], repos: Map<string, Repository>): Promise<(BuiltNamespace & { repo: Repository })[]> {
+async function buildAll(folders: string[], repos: Map<string, Repository>, argocdApp: string | undefined): Promise<(BuiltNamespace & { repo: Repository; namedApplication?: string })[]> {
   const located = [];
   for (const folder of folders) {
     const repo = await repositoryFor(folder, repos);
-    located.push({ ...locateNamespace(folder, repo), repo });
+    const saved = readAnswers(folder);
+    // The platform's package (its Application deploys it too) keeps answers of another shape.
+    if (saved && "argocdNamespace" in saved.answers) {
+      throw new UserError(`${toPosix(path.relative(repo.root, folder))} is the tilt-lib package, not a namespace folder: update it with \`${generatorCommand()} tilt-lib ${toPosix(path.relative(repo.root, folder))}\``);
+    }
+    const namedApplication = argocdApp ?? saved?.answers.argocdApp;
+    const named = namedApplication === undefined ? undefined : namedArgoApplication(namedApplication, toPosix(path.relative(repo.root, folder)));
+    located.push({ ...locateNamespace(folder, repo, named), repo, namedApplication });
   }
   const targets = located.flatMap((l) =>
     l.units.map((unit) => ({

@@ -13,7 +13,7 @@ import { splitReleaseForwards } from "./service-pods.ts";
 import { templateArgs } from "../repository/helm.ts";
 import { scriptFacts, type ModelWithoutScripts } from "./script-facts.ts";
 import type { RenderedRelease } from "./helm-releases.ts";
-import { hasKustomization, isInsideFolder, toPosix } from "../repository/files.ts";
+import { hasKustomization, isInsideFolder, isWithin, toPosix } from "../repository/files.ts";
 import { generatedResources } from "../repository/flux-generator.ts";
 import { sourceIgnorePatterns } from "./source-ignore.ts";
 import { ANSWERS_FILE } from "../plan/answers-file.ts";
@@ -22,7 +22,8 @@ import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageO
 import { findServices, findWorkloads } from "./workloads.ts";
 import { FLUX_STORAGES, resourceSelectors, STORAGES, type Storage } from "./tilt-objects.ts";
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
-import { locateUnits, type LocatedUnit } from "./units.ts";
+import { deployerOf, locateApplicationUnits, locateUnits, type LocatedUnit } from "./units.ts";
+import type { ArgoApplication } from "../repository/argocd.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
 import { generatorCommand } from "../invocation.ts";
@@ -58,6 +59,8 @@ export interface LocatedNamespace {
   folderInRepo: string;
   own: FluxKustomization[];
   ancestors: FluxKustomization[];
+  /** Argo CD Applications that deploy it (when no Flux Kustomization does). */
+  applications: ArgoApplication[];
   /** What Flux builds of it: one unit per distinct Kustomization spec. */
   units: LocatedUnit[];
 }
@@ -67,7 +70,8 @@ export interface BuiltNamespace extends LocatedNamespace {
   built: string[];
 }
 
-export function locateNamespace(folder: string, repo: Repository): LocatedNamespace {
+/** `named`: the Application `--argocd-app` names, for a folder whose Application lives in another repository. */
+export function locateNamespace(folder: string, repo: Repository, named?: ArgoApplication): LocatedNamespace {
   if (!isInsideFolder(folder, repo.root)) throw new UserError(`${folder} is outside the repository ${repo.root}`);
   const folderInRepo = toPosix(path.relative(repo.root, folder));
   const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, repo.kustomizations);
@@ -79,9 +83,17 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
       throw new UserError(`Flux Kustomization ${k.name} (${k.file}) applies ${folderInRepo} to another cluster (spec.kubeConfig, ${k.kubeConfig}): the tooling runs on one kube context and would apply it to the wrong cluster`);
     }
   }
-  const units = locateUnits(folder, folderInRepo, own).map((unit) => {
+  const applications = named ? [named] : argoApplications(folderInRepo, repo.applications, own);
+  if (named && own.length > 0) throw new UserError(`--argocd-app ${named.namespace}/${named.name}: ${folderInRepo} is applied by Flux Kustomization ${own[0]!.name} (${own[0]!.file}); each would revert what the other applies`);
+  const located = applications.length > 0 ? locateApplicationUnits(folderInRepo, applications) : locateUnits(folder, folderInRepo, own);
+  const units = located.map((unit) => {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
     if (hasKustomization(path.join(repo.root, fluxPath))) return unit;
+    // Argo CD takes a plain directory's files, not the folders below as Flux does: no one rule for both.
+    if (unit.applications.length > 0) {
+      const { name, file } = deployerOf(unit);
+      throw new UserError(`Argo CD Application ${name} (${file}) deploys ./${fluxPath} as a plain directory of manifests: add a kustomization.yaml listing them there (Argo CD then builds it with kustomize, as Tilt does)`);
+    }
     const generated = generatedResources(repo.root, fluxPath);
     if (generated.length === 0) throw new UserError(`./${fluxPath}, the path of Flux Kustomization ${unit.name}, holds no manifests: Flux applies nothing from it`);
     return { ...unit, generated };
@@ -97,7 +109,23 @@ export function locateNamespace(folder: string, repo: Repository): LocatedNamesp
       );
     }
   }
-  return { folder, folderInRepo, own, ancestors, units };
+  return { folder, folderInRepo, own, ancestors, applications, units };
+}
+
+/**
+ * The Argo CD Applications whose source path lies in the folder. A folder both engines deploy is
+ * refused: pausing one leaves the other reverting Tilt's changes.
+ */
+function argoApplications(folderInRepo: string, all: ArgoApplication[], own: FluxKustomization[]): ArgoApplication[] {
+  const applications = all.filter((a) => isWithin(a.path, folderInRepo));
+  const first = applications[0];
+  if (first && own.length > 0) {
+    throw new UserError(`${folderInRepo} is deployed both by Flux Kustomization ${own[0]!.name} (${own[0]!.file}) and by Argo CD Application ${first.name} (${first.file}): each would revert what the other applies; keep one`);
+  }
+  for (const a of applications) {
+    if (a.unsupported) throw new UserError(`Argo CD Application ${a.namespace}/${a.name} (${a.file}) deploys ./${a.path}, but ${a.unsupported}: Tilt would apply something else than Argo CD does`);
+  }
+  return applications;
 }
 
 /** A namespace's model, and the objects of Flux's build it was derived from (substituted). */
@@ -133,6 +161,14 @@ export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedN
   const objects = parsed.flatMap((p) => p.objects).sort(
     (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
   );
+  for (const [index, unit] of units.entries()) {
+    // Argo CD fills in only a missing namespace; the dev overlay's namespace replaces every one.
+    const elsewhere = unit.applications.length > 0 && parsed[index]!.objects.find((o) => o.metadata.namespace && o.metadata.namespace !== unit.targetNamespace);
+    if (elsewhere && unit.targetNamespace) {
+      const { name, file } = deployerOf(unit);
+      throw new UserError(`${elsewhere.kind} ${elsewhere.metadata.name} in ${path.posix.join(folderInRepo, unit.path)} names namespace ${elsewhere.metadata.namespace}, not ${unit.targetNamespace}, the destination of Argo CD Application ${name} (${file}): the dev overlay would move it there`);
+    }
+  }
   const targetNamespaces = [...new Set(units.map((u) => u.targetNamespace).filter((ns) => ns !== undefined))];
   if (targetNamespaces.length > 1) throw new UserError(`${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace): scaffold each app folder on its own`);
   const namespace = targetNamespaces[0] ?? namespaceOf(objects) ?? path.basename(folder);
@@ -145,7 +181,7 @@ export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedN
  * the charts of its HelmReleases as helm rendered them (by release name).
  */
 export function inspectNamespace(
-  { folder, folderInRepo, own, ancestors, units, parsed, objects, rawName, namespace }: ParsedNamespace,
+  { folder, folderInRepo, own, ancestors, applications, units, parsed, objects, rawName, namespace }: ParsedNamespace,
   repo: Repository,
   options: InspectOptions = {},
   charts: Map<string, RenderedRelease> = new Map(),
@@ -272,6 +308,14 @@ export function inspectNamespace(
       branch,
       devReleases,
     },
+    engine: applications.length > 0 ? { name: "Argo CD", deployer: "Argo CD Application" } : { name: "Flux", deployer: "Flux Kustomization" },
+    argocd: {
+      applications,
+      toPause: [...new Set(applications.map((a) => `${a.namespace}/${a.name}`))],
+      notes: applicationNotes(applications, repo),
+      pauseResource: `${name}-argocd-pause`,
+      resource: `${name}-argocd`,
+    },
     builds: units.map((unit, index) => ({ ...parsed[index]!.facts, ...dev.units[index]! })),
     devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },
     liveExclusions: dev.liveExclusions,
@@ -306,6 +350,23 @@ export function inspectNamespace(
   };
   const model: NamespaceModel = { ...facts, scripts: scriptFacts(facts) };
   return { model, fluxObjects: objects };
+}
+
+/**
+ * What a user should know of the Applications Tilt pauses. One applied from git by Flux or by
+ * another Application (app of apps) keeps the pause: both leave alone a field git does not set.
+ */
+function applicationNotes(applications: ArgoApplication[], repo: Repository): string[] {
+  return applications.flatMap((a) => {
+    const ref = `${a.namespace}/${a.name}`;
+    const parent =
+      repo.kustomizations.filter((k) => isWithin(a.file, k.path)).map((k) => `Flux Kustomization ${k.namespace}/${k.name}`)[0] ??
+      repo.applications.filter((p) => p !== a && isWithin(a.file, p.path)).map((p) => `Argo CD Application ${p.namespace}/${p.name}`)[0];
+    return [
+      ...(parent ? [`Argo CD Application ${ref} is itself applied by ${parent}: the pause holds as long as ${a.file} sets no syncPolicy.automated.enabled`] : []),
+      ...(a.automated ? [] : [`Argo CD Application ${ref} has no automated sync in git: Argo CD syncs it only when asked, so there is nothing to pause`]),
+    ];
+  });
 }
 
 /** One unit's build, substituted with the variables its Kustomizations define (the first to define one wins). */

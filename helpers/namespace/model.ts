@@ -3,7 +3,8 @@ import type { FluxImage, FluxKustomization, FluxVariable } from "../repository/f
 import type { WorkloadPatch } from "./dev-patches.ts";
 import type { Exclusion } from "../live-cluster/exclusions.ts";
 import type { PortForward, SkippedPort } from "./ports.ts";
-import type { ScriptFacts } from "./script-facts.ts";
+import type { ScriptFacts } from "./script-facts-model.ts";
+import type { ArgoApplication } from "../repository/argocd.ts";
 
 export interface TiltResource {
   /** Tilt's resource name (the workload's, or a group's). */
@@ -124,6 +125,19 @@ export interface NamespaceModel {
     branch?: string;
     /** `namespace/name` of HelmReleases whose post-renderers only the dev overlay adds: removed before Flux resumes. */
     devReleases: string[];
+  };
+  /** The GitOps engine that deploys the folder, as the files name it in prose. */
+  engine: { name: "Flux" | "Argo CD"; deployer: "Flux Kustomization" | "Argo CD Application" };
+  /** For a folder Argo CD deploys (then `flux` names no Kustomization): what Tilt pauses instead. */
+  argocd: {
+    applications: ArgoApplication[];
+    /** `namespace/name` of each Application, paused while Tilt runs and restored after. */
+    toPause: string[];
+    /** What a user should know: an Application applied by Flux or by another Application, one with no automated sync. */
+    notes: string[];
+    /** The local_resource that keeps the sync paused, and the one with Argo CD's state and buttons. */
+    pauseResource: string;
+    resource: string;
   };
   /**
    * The folder's Flux builds, each as Flux builds it (one for most folders; one per app when a

@@ -15,7 +15,7 @@ export interface SavedAnswers {
   /** The folder's name in the root Tiltfile and in its Flux resources (`<name>-flux`). */
   name?: string;
   /** `contextFrom`: how the Flux cluster's context was given (`option`, `terminal`). */
-  answers: { context?: string; contextFrom?: ContextSource; forwards?: string[]; tilt?: string };
+  answers: { context?: string; contextFrom?: ContextSource; forwards?: string[]; tilt?: string; argocdApp?: string };
   /** Local port of each forward, by forward key, so ports stay put across runs. */
   ports: Record<string, number>;
   /** Folder-relative path → sha256 of the content generated there. */

@@ -3,6 +3,7 @@
 // Flux applies gets, with Argo CD's sync paused instead of Flux suspended.
 import type { RepoObject } from "./files.ts";
 import { normaliseRepoPath } from "./files.ts";
+import { UserError } from "../errors.ts";
 
 export interface ArgoApplication {
   name: string;
@@ -70,6 +71,16 @@ export function findApplications(objects: RepoObject[], remotes: string[]): Argo
           ...(unsupported(source, sources.length) && { unsupported: unsupported(source, sources.length) }),
         }));
     });
+}
+
+/**
+ * The Application `--argocd-app NS/NAME` names: it lives in another repository (a platform's) and
+ * deploys `folderInRepo` of this one. Its sync policy is read on the cluster when Tilt pauses it.
+ */
+export function namedArgoApplication(answer: string, folderInRepo: string): ArgoApplication {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(answer);
+  if (!match) throw new UserError(`--argocd-app ${answer}: name the Application as NAMESPACE/NAME, e.g. argocd/catalyst-ui`);
+  return { name: match[3]!, namespace: match[1]!, file: `--argocd-app ${answer}`, path: folderInRepo, automated: true };
 }
 
 /** What of a source Tilt would not build as Argo CD does: the tooling refuses it rather than apply something else. */

@@ -4,13 +4,16 @@ import path from "node:path";
 import { UserError } from "../errors.ts";
 import { findFluxKustomizations, findGitRepositories, readingThisRepository, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
 import { hasKustomization, isInsideFolder, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
-import { gitTopLevel, gitYamlFiles } from "./tools.ts";
+import { gitRemoteUrls, gitTopLevel, gitYamlFiles } from "./tools.ts";
+import { findApplications, type ArgoApplication } from "./argocd.ts";
 import { asAppliedByParents } from "./applied-kustomizations.ts";
 
 export interface Repository {
   root: string;
   kustomizations: FluxKustomization[];
   gitRepositories: FluxGitRepository[];
+  /** Argo CD Applications that deploy a path of this repository (paths root-relative). */
+  applications: ArgoApplication[];
   /** Flux objects, ConfigMaps and Secrets: what substituteFrom and the matching need. */
   objects: RepoObject[];
   /** Namespace folders: Flux paths' namespace folders and every folder with base/kustomization.yaml. */
@@ -19,7 +22,7 @@ export interface Repository {
   yamlFiles: string[];
 }
 
-const SCAN_NEEDLES = ["fluxcd.io", "kind: ConfigMap", "kind: Secret"];
+const SCAN_NEEDLES = ["fluxcd.io", "argoproj.io", "kind: ConfigMap", "kind: Secret"];
 
 function goesUp(answer: string): boolean {
   return answer.split(/[\\/]/).includes("..");
@@ -82,14 +85,28 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
   const gitRepositories = findGitRepositories(inRoot);
   const kustomizations = readingThisRepository(findFluxKustomizations(inRoot), gitRepositories);
   const rootFiles = files.filter((f) => prefix === "" || f.startsWith(`${prefix}/`)).map(rebase);
+  // An Application's source path is relative to the git repository, wherever Flux's root is.
+  const applications = findApplications(objects, gitTop ? await gitRemoteUrls(gitTop) : [])
+    .filter((a) => prefix === "" || isWithin(a.path, prefix))
+    .map((a) => ({ ...a, file: rebase(a.file), path: prefix === "" ? a.path : a.path.slice(prefix.length + 1) }));
   return {
     root,
     kustomizations,
     gitRepositories,
+    applications,
     objects: inRoot,
-    namespaceFolders: namespaceFolders(root, rootFiles, kustomizations),
+    namespaceFolders: [...new Set([...namespaceFolders(root, rootFiles, kustomizations), ...applicationFolders(applications)])].sort(),
     yamlFiles: rootFiles,
   };
+}
+
+/** The folder an Application deploys: `x` for a source path `x/base` or `x/overlays/<name>`, else the path. */
+export function applicationFolder(sourcePath: string): string {
+  return /^(.+)\/(base|overlays\/[^/]+)$/.exec(sourcePath)?.[1] ?? sourcePath;
+}
+
+function applicationFolders(applications: ArgoApplication[]): string[] {
+  return applications.filter((a) => a.path !== "").map((a) => applicationFolder(a.path));
 }
 
 /**

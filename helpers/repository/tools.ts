@@ -148,6 +148,13 @@ export async function gitOriginUrl(dir: string): Promise<string | undefined> {
   return result.exitCode === 0 && result.stdout.trim() !== "" ? result.stdout.trim() : undefined;
 }
 
+/** The fetch URLs of every remote of the work tree at `top`: an Argo CD Application naming one deploys from it. */
+export async function gitRemoteUrls(top: string): Promise<string[]> {
+  const result = await execa("git", ["remote", "-v"], { cwd: top, reject: false });
+  if (result.exitCode !== 0) return [];
+  return [...new Set(result.stdout.split("\n").filter((line) => line.endsWith("(fetch)")).map((line) => line.split(/\s+/)[1]!))];
+}
+
 /**
  * A unified diff from what is on disk (or nothing) to `content`, for dry runs. The new content
  * goes to a temp file outside the repository; `diff` exits 1 when the files differ.

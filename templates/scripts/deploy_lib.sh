@@ -11,7 +11,7 @@
 # used when installed. (SC2153 and SC2154 are off: the facts are assigned by the calling
 # script, with which ShellCheck also checks this file.)
 
-readonly DEPLOY_LIB_VERSION="1.2.0"
+readonly DEPLOY_LIB_VERSION="1.3.0"
 readonly KUSTOMIZATIONS_RESOURCE="kustomizations.kustomize.toolkit.fluxcd.io"
 readonly HELMRELEASES_RESOURCE="helmreleases.helm.toolkit.fluxcd.io"
 # The namespace folder is the calling script's; the repository root holds this file's folder.
@@ -19,6 +19,10 @@ FOLDER="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd -P)"
 readonly FOLDER
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 readonly REPO_ROOT
+# The Argo CD Applications that deploy the folder instead of Flux: a deploy.sh defines them only then.
+if ! declare -p APPLICATIONS >/dev/null 2>&1; then APPLICATIONS=(); fi
+# shellcheck source=SCRIPTDIR/argocd_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/argocd_lib.sh"
 
 # The facts of a build, by its index in BUILD_DIRS:
 #   BUILD_KUSTOMIZATIONS  the Flux Kustomization(s) building it, space-separated `namespace/name`
@@ -145,6 +149,8 @@ CHANGES=""          # `git status --porcelain` of this folder
 UNPUSHED=0          # commits on the branch not on the upstream (all inside this folder)
 PUSHED_SHA=""
 FAILURE=""          # why step 3 or 4 failed
+ENGINE="Flux"       # what applies the pushed commits: Flux, or Argo CD when APPLICATIONS names some
+if ((${#APPLICATIONS[@]} > 0)); then ENGINE="Argo CD"; fi
 RECONCILE_PIDS=()   # background `flux reconcile` processes
 RECONCILE_LOG=""
 
@@ -336,6 +342,7 @@ validate() {
       info "offline: no server-side dry run"
     fi
   done
+  if [[ "${online}" == true && ${#APPLICATIONS[@]} -gt 0 ]]; then check_argocd_state; fi
   if [[ "${online}" == true && ${#RECONCILED[@]} -gt 0 ]]; then
     check_flux_state
     if [[ -n "${FLUX}" ]]; then flux_diff; else info "flux is not installed: no flux diff"; fi
@@ -569,20 +576,25 @@ rollback() {
   fi
   ok "pushed revert ${revert_sha:0:12} to ${REMOTE}/${REMOTE_BRANCH}"
   local reason="${FAILURE}" applied
-  step "Wait for Flux to apply the revert ${revert_sha:0:12} (up to ${TIMEOUT_SECONDS}s)"
-  if ! wait_for_flux "${revert_sha}"; then
+  step "Wait for ${ENGINE} to apply the revert ${revert_sha:0:12} (up to ${TIMEOUT_SECONDS}s)"
+  if ! wait_for_engine "${revert_sha}"; then
     applied="but ${FAILURE}"
   elif ! wait_for_releases; then
     # helm upgrades from the last deployed revision, so what a failed upgrade changed stays on
     # the live objects when the revert's values equal that revision's.
-    applied="Flux applied it, but ${FAILURE} (for a revert to restore a release, give it spec.upgrade.remediation.remediateLastFailure or spec.upgrade.force)"
+    applied="${ENGINE} applied it, but ${FAILURE} (for a revert to restore a release, give it spec.upgrade.remediation.remediateLastFailure or spec.upgrade.force)"
   else
-    applied="Flux applied it"
+    applied="${ENGINE} applied it"
   fi
   die "${reason}. Rolled back: pushed ${revert_sha:0:12}, which reverts ${PUSHED_SHA:0:12}; ${applied}" 3
 }
 
 # ---- main -------------------------------------------------------------------------------------
+
+# Waits for whichever engine deploys the folder to apply commit $1.
+wait_for_engine() {
+  if ((${#APPLICATIONS[@]} > 0)); then wait_for_argocd "$1"; else wait_for_flux "$1"; fi
+}
 
 print_plan() {
   step "Dry run: nothing was changed. A deploy would:"
@@ -591,6 +603,11 @@ print_plan() {
     printf '%s\n' "${CHANGES}" | indent
   fi
   info "push ${BRANCH} to ${REMOTE}/${REMOTE_BRANCH} ($((UNPUSHED + (${#CHANGES} > 0 ? 1 : 0))) commit(s))"
+  if ((${#APPLICATIONS[@]} > 0)); then
+    info "ask Argo CD to sync ${APPLICATIONS[*]} at the pushed commit and wait up to ${TIMEOUT_SECONDS}s until Synced and Healthy there"
+    if [[ "${ROLLBACK}" == true ]]; then info "on failure: git revert the pushed commit(s), push the revert, sync it, exit 3"; fi
+    return
+  fi
   if ((${#RECONCILED[@]} == 0)); then
     info "not reconcile anything: no Flux Kustomization applies ${FOLDER_IN_REPO}"
     return
@@ -632,6 +649,17 @@ main() {
     return 0
   fi
   commit_and_push
+  if ((${#APPLICATIONS[@]} > 0)) && [[ "${OFFLINE}" == false ]]; then
+    step "Wait for Argo CD to sync ${PUSHED_SHA:0:12} (up to ${TIMEOUT_SECONDS}s)"
+    wait_for_argocd "${PUSHED_SHA}" || rollback
+    wait_for_rollouts || rollback
+    step "Deployed ${PUSHED_SHA:0:12} to ${NAMESPACE}"
+    return 0
+  fi
+  if ((${#APPLICATIONS[@]} > 0)); then
+    step "Done (--offline): Argo CD syncs ${PUSHED_SHA:0:12} at its next poll of git; watch it with ./dashboard.sh"
+    return 0
+  fi
   if ((${#RECONCILED[@]} == 0)); then
     step "Done: no Flux Kustomization applies ${FOLDER_IN_REPO}, so there is nothing to reconcile"
     return 0

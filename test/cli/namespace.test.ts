@@ -86,10 +86,11 @@ describe("npx plop namespace", () => {
       writeFileSync(file, readFileSync(file, "utf8").replace("  path: ./applications/media/overlays/prod\n", "  path: ./applications/media/overlays/prod\n  kubeConfig:\n    secretRef: {name: spoke-kubeconfig}\n"));
       return ["applications/media"];
     }, "Flux Kustomization media (clusters/homelab/apps.yaml) applies applications/media to another cluster (spec.kubeConfig, Secret spoke-kubeconfig): the tooling runs on one kube context and would apply it to the wrong cluster"],
-    ["a Flux path that would sweep overlays/dev into production", (repo) => {
+    // Flux generates a kustomization for a path without one, taking in every YAML file below it: the answers file too.
+    ["a Flux path without kustomization.yaml above the tool's own files", (repo) => {
       writeFileSync(path.join(repo, "clusters/homelab/apps.yaml"), readFileSync(path.join(repo, "clusters/homelab/apps.yaml"), "utf8").replace("./applications/media/overlays/prod", "./applications/media"));
       return ["applications/media"];
-    }, "applications/media is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests"],
+    }, "applications/media/.tilt-scaffold.yaml is not Kubernetes YAML, and Flux takes in every YAML file below ./applications/media, which has no kustomization.yaml: list its manifests in one, or name the file in a .sourceignore"],
     ["two other namespaces whose local ports clash", (repo) => {
       const answers = path.join(repo, "infrastructure/monitoring/.tilt-scaffold.yaml");
       writeFileSync(answers, readFileSync(answers, "utf8").replace(/^ports:\n/m, "ports:\n  kube-prometheus-stack/9200: 9200\n"));
@@ -150,13 +151,6 @@ describe("npx plop namespace", () => {
       writeFileSync(dev, readFileSync(dev, "utf8") + "  - target: {kind: ConfigMap, name: homepage-config}\n    patch: |-\n      $patch: delete\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: homepage-config\n");
       return ["applications/media"];
     }, "applications/media/overlays/dev does not build homepage-config:configmap, which the Tiltfile names"],
-    ["a flat folder without kustomization.yaml, whose every file Flux applies", (repo) => {
-      const apps = path.join(repo, "clusters/homelab/apps.yaml");
-      writeFileSync(apps, readFileSync(apps, "utf8").replace("applications/media/overlays/prod", "applications/media/base"));
-      rmSync(path.join(repo, "applications/media/base/kustomization.yaml"));
-      execaSync("git", ["init", "-q", repo]);
-      return ["applications/media/base"];
-    }, "applications/media/base is the path Flux Kustomization media applies and has no kustomization.yaml: add one that lists its manifests"],
     // Outside this project the embedded example is no default: a copy of it is a user's repository.
     ["no folder and no terminal", () => [], "no folder given and no terminal to ask on: name a namespace folder: npx plop namespace <folder>, or npx plop namespace -- --folder all"],
   ];

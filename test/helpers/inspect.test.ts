@@ -19,6 +19,7 @@ function repository(kustomizations: FluxKustomization[]): Repository {
     root: ROOT,
     kustomizations,
     gitRepositories: [{ name: "flux-system", namespace: "flux-system", url: "ssh://git@example.org/home.git", branch: "main" }],
+    applications: [],
     objects: [],
     namespaceFolders: [],
     yamlFiles: [],
@@ -31,13 +32,14 @@ function built(name: string, own: FluxKustomization[], builds: string[]): BuiltN
     name: k.name,
     path: index === 0 ? "base" : `app-${index}`,
     kustomizations: [k],
+    applications: [],
     components: [],
     patches: [],
     images: [],
     targetNamespace: k.targetNamespace,
     devDir: own.length > 1 ? `overlays/dev/${k.name}` : "overlays/dev",
   }));
-  return { folder: path.join(ROOT, "apps", name), folderInRepo: `apps/${name}`, own, ancestors: [], units, built: builds };
+  return { folder: path.join(ROOT, "apps", name), folderInRepo: `apps/${name}`, own, ancestors: [], applications: [], units, built: builds };
 }
 
 function inspect(namespace: BuiltNamespace, options: InspectOptions = {}) {

@@ -2,11 +2,11 @@
 // Application from the local git server onto kwok's node, self-heal reverts an edit made on the
 // cluster, and a paused auto-sync keeps an edit until it is resumed: `spec.syncPolicy.automated`
 // removed, or `automated.enabled: false` as tilt_lib's pause_argocd sets it.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ARGOCD_NAMESPACE, APPLICATIONS, IN_CLUSTER, application, refreshed, syncWithArgoCD, waitSynced, type ArgoCDSync } from "../support/argocd.ts";
+import { demoRepository, REPLICAS } from "../support/argocd-demo.ts";
+import { ARGOCD_NAMESPACE, APPLICATIONS, application, refreshed, syncWithArgoCD, waitSynced, type ArgoCDSync } from "../support/argocd.ts";
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
@@ -18,66 +18,6 @@ const ready = requireRealTools("Argo CD suite", [
 ]);
 
 const APP = "demo";
-const REPLICAS = 2;
-
-const demoFiles: Record<string, unknown> = {
-  "apps/demo/namespace.yaml": { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } },
-  "apps/demo/pvc.yaml": {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: { name: "demo-data", namespace: "demo" },
-    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
-  },
-  "apps/demo/deployment.yaml": {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name: "demo", namespace: "demo" },
-    spec: {
-      replicas: REPLICAS,
-      selector: { matchLabels: { app: "demo" } },
-      template: {
-        metadata: { labels: { app: "demo" } },
-        spec: {
-          containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 80 }], volumeMounts: [{ name: "data", mountPath: "/data" }] }],
-          volumes: [{ name: "data", persistentVolumeClaim: { claimName: "demo-data" } }],
-        },
-      },
-    },
-  },
-  "apps/demo/service.yaml": {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: "demo", namespace: "demo" },
-    spec: { selector: { app: "demo" }, ports: [{ port: 80, targetPort: 80 }] },
-  },
-  // Built with kustomize by the repo server, as most Applications' paths are.
-  "apps/demo/kustomization.yaml": {
-    apiVersion: "kustomize.config.k8s.io/v1beta1",
-    kind: "Kustomization",
-    resources: ["namespace.yaml", "pvc.yaml", "deployment.yaml", "service.yaml"],
-  },
-  // repoURL is set by syncWithArgoCD to the git server's URL.
-  "argocd/demo.yaml": {
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "Application",
-    metadata: { name: APP, namespace: ARGOCD_NAMESPACE },
-    spec: {
-      project: "default",
-      source: { repoURL: "https://git.example.invalid/homelab.git", targetRevision: "main", path: "apps/demo" },
-      destination: { server: IN_CLUSTER, namespace: "demo" },
-      syncPolicy: { automated: { prune: true, selfHeal: true } },
-    },
-  },
-};
-
-function demoRepository(): string {
-  const work = mkdtempSync(path.join(os.tmpdir(), "argocd-demo-"));
-  for (const [file, object] of Object.entries(demoFiles)) {
-    mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
-    writeFileSync(path.join(work, file), JSON.stringify(object, null, 2));
-  }
-  return work;
-}
 
 describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000 }, () => {
   let cluster: TestCluster;

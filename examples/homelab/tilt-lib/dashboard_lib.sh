@@ -19,7 +19,7 @@
 # serves would cost another call.
 # Needs bash, kubectl and jq.
 
-readonly DASHBOARD_LIB_VERSION="1.2.0"
+readonly DASHBOARD_LIB_VERSION="1.3.0"
 readonly CALL_TIMEOUT_SECONDS=15
 readonly NAMESPACE_KINDS="pods,deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services,persistentvolumeclaims,ingresses.networking.k8s.io"
 
