@@ -36,6 +36,7 @@ export const OPTIONS: Option[] = [
   { name: "workspace-label", value: "KEY=VALUE", default: FIXED_DEFAULTS.workspaceLabel, description: "label that selects workspace Deployments and Pods", generators: ["tilt-lib"] },
   { name: "mode", value: "MODE", default: "write", description: "write; dry-run: show what would change; check: exit 1 when files are stale (CI)", generators: BOTH },
   { name: "quiet", description: "no progress lines on stderr, and no unchanged files in the report on stdout", generators: ["namespace"] },
+  { name: "json", description: "print the report on stdout as JSON, each file with its state, for CI; progress and warnings stay on stderr", generators: BOTH },
   { name: "force", description: "overwrite files edited by hand instead of writing <file>.new beside them; namespace: also rewrite files when helm is not installed", generators: BOTH },
   { name: "help", description: "print these options and exit", generators: [...BOTH, "doctor"] },
 ];
