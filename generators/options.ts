@@ -1,5 +1,5 @@
-// The one table of command-line options: the parser, each generator's --help and the README's
-// option reference are all made from it.
+// The one table of command-line options: the parser, each generator's --help and the option
+// reference, docs/options.md, are all made from it.
 import { FIXED_DEFAULTS } from "../helpers/tilt-lib/answers.ts";
 
 export type GeneratorName = "namespace" | "tilt-lib" | "doctor";
@@ -45,7 +45,7 @@ export function optionsOf(generator: GeneratorName): Option[] {
   return OPTIONS.filter((option) => option.generators.includes(generator));
 }
 
-/** `--name VALUE`, as help and the README spell it. */
+/** `--name VALUE`, as help and docs/options.md spell it. */
 export function spelling(option: Option): string {
   return option.value ? `--${option.name} ${option.value}` : `--${option.name}`;
 }
@@ -68,7 +68,7 @@ export function generatorHelp(generator: { name: GeneratorName; usage: string; d
   ].join("\n");
 }
 
-/** The README's option reference: a markdown table. */
+/** The option reference of docs/options.md: a markdown table. */
 export function optionsMarkdown(): string {
   const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;");
   return [
