@@ -29,6 +29,7 @@ interface NamespaceAnswers {
   mode: string;
   force: boolean;
   quiet?: boolean;
+  json?: boolean;
   /** On a terminal: the question for the Flux cluster's kube context, asked only if a new folder needs it. */
   askContext?: AskContext;
 }
@@ -122,14 +123,15 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
         mode: (named.mode as string | undefined) ?? "write",
         force: named.force === true,
         quiet: named.quiet === true,
+        json: named.json === true,
       };
     },
     actions: [
       async (answers) => {
-        const { error, folders, context, forwards, tilt, argocdApp, mode, force, quiet, askContext } = answers as NamespaceAnswers;
+        const { error, folders, context, forwards, tilt, argocdApp, mode, force, quiet, json, askContext } = answers as NamespaceAnswers;
         const started = performance.now();
         // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
-        const [{ scaffold }, { assertMode, diffPlan }, { formatReport }] = await Promise.all([
+        const [{ scaffold }, { assertMode, diffPlan }, { formatReport, jsonReport }] = await Promise.all([
           import("../helpers/scaffold.ts"),
           import("../helpers/plan/write-plan.ts"),
           import("../helpers/plan/report.ts"),
@@ -140,12 +142,20 @@ export function registerNamespaceGenerator(plop: NodePlopAPI): void {
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const title = result.models.map((m) => m.name).join(", ");
           const root = result.models[0]?.repoRoot ?? process.cwd();
-          const lines = formatReport({ ...result, root, title }, mode, performance.now() - started, { quiet }).split("\n");
-          console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
+          const millis = performance.now() - started;
+          const lines = formatReport({ ...result, root, title }, mode, millis, { quiet }).split("\n");
+          const warnings = [...result.warnings, ...result.missingTools];
+          if (json) {
+            // stdout is the JSON alone; the Flux cluster lines join the diagnostics.
+            const namespaces = result.models.map((m) => ({ name: m.name, namespace: m.namespace, folder: m.folderInRepo, context: m.context ?? null }));
+            console.log(JSON.stringify({ generator: "namespace", ...jsonReport({ ...result, root, title }, assertMode(mode), millis), namespaces, warnings }, null, 2));
+            for (const line of result.fluxClusters) console.error(line);
+          } else {
+            console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
+          }
           // Diagnostics go where plop's ✔ and ✖ go; stdout keeps the results.
-          for (const warning of result.warnings) console.error(`warning: ${warning}`);
-          for (const line of result.missingTools) console.error(`warning: ${line}`);
-          if (mode === "dry-run") for (const diff of await diffPlan(result.plan)) console.log(diff);
+          for (const warning of warnings) console.error(`warning: ${warning}`);
+          if (mode === "dry-run" && !json) for (const diff of await diffPlan(result.plan)) console.log(diff);
           if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;
         } catch (error) {

@@ -1,5 +1,5 @@
-// The one table of command-line options: the parser, each generator's --help and the README's
-// option reference are all made from it.
+// The one table of command-line options: the parser, each generator's --help and the option
+// reference, docs/options.md, are all made from it.
 import { FIXED_DEFAULTS } from "../helpers/tilt-lib/answers.ts";
 
 export type GeneratorName = "namespace" | "tilt-lib" | "doctor";
@@ -37,6 +37,7 @@ export const OPTIONS: Option[] = [
   { name: "workspace-label", value: "KEY=VALUE", default: FIXED_DEFAULTS.workspaceLabel, description: "label that selects workspace Deployments and Pods", generators: ["tilt-lib"] },
   { name: "mode", value: "MODE", default: "write", description: "write; dry-run: show what would change; check: exit 1 when files are stale (CI)", generators: BOTH },
   { name: "quiet", description: "no progress lines on stderr, and no unchanged files in the report on stdout", generators: ["namespace"] },
+  { name: "json", description: "print the report on stdout as JSON, each file with its state, for CI; progress and warnings stay on stderr", generators: BOTH },
   { name: "force", description: "overwrite files edited by hand instead of writing <file>.new beside them; namespace: also rewrite files when helm is not installed", generators: BOTH },
   { name: "help", description: "print these options and exit", generators: [...BOTH, "doctor"] },
 ];
@@ -45,7 +46,7 @@ export function optionsOf(generator: GeneratorName): Option[] {
   return OPTIONS.filter((option) => option.generators.includes(generator));
 }
 
-/** `--name VALUE`, as help and the README spell it. */
+/** `--name VALUE`, as help and docs/options.md spell it. */
 export function spelling(option: Option): string {
   return option.value ? `--${option.name} ${option.value}` : `--${option.name}`;
 }
@@ -68,7 +69,7 @@ export function generatorHelp(generator: { name: GeneratorName; usage: string; d
   ].join("\n");
 }
 
-/** The README's option reference: a markdown table. */
+/** The option reference of docs/options.md: a markdown table. */
 export function optionsMarkdown(): string {
   const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;");
   return [

@@ -30,6 +30,7 @@ interface TiltLibPromptAnswers {
   answers: Partial<TiltLibAnswers>;
   mode: string;
   force: boolean;
+  json?: boolean;
 }
 
 type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
@@ -84,7 +85,7 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
         process.exit(0);
       }
       const fromLine = (named.dir as string | undefined) ?? positional[0];
-      const base = { answers: givenAnswers(named), mode: (named.mode as string | undefined) ?? "write", force: named.force === true };
+      const base = { answers: givenAnswers(named), mode: (named.mode as string | undefined) ?? "write", force: named.force === true, json: named.json === true };
       if (positional.length > (named.dir === undefined ? 1 : 0)) {
         return { ...base, dir: "", error: `one package folder only, got ${positional.join(" ")}` };
       }
@@ -101,22 +102,24 @@ export function registerTiltLibGenerator(plop: NodePlopAPI): void {
     },
     actions: [
       async (data) => {
-        const { error, dir, answers, mode, force } = data as TiltLibPromptAnswers;
+        const { error, dir, answers, mode, force, json } = data as TiltLibPromptAnswers;
         const started = performance.now();
         try {
           if (error) throw new UserError(error);
           // Loaded here, not at start-up: `plop namespace` needs none of it.
-          const [{ assertMode }, { generateTiltLibPackage }, { formatReport }] = await Promise.all([
+          const [{ assertMode }, { generateTiltLibPackage }, { formatReport, jsonReport }] = await Promise.all([
             import("../helpers/plan/write-plan.ts"),
             import("../helpers/tilt-lib/package.ts"),
             import("../helpers/plan/report.ts"),
           ]);
           const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
           const title = `tilt-lib ${result.model.version} in ${result.model.dirInRepo}`;
-          const report = formatReport({ ...result, root: result.repoRoot, title }, mode, performance.now() - started);
+          const millis = performance.now() - started;
+          const report = formatReport({ ...result, root: result.repoRoot, title }, mode, millis);
           // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
           const lines = report.split("\n");
-          console.log(lines.slice(0, -1).join("\n"));
+          if (json) console.log(JSON.stringify({ generator: "tilt-lib", ...jsonReport({ ...result, root: result.repoRoot, title }, assertMode(mode), millis), version: result.model.version }, null, 2));
+          else console.log(lines.slice(0, -1).join("\n"));
           if (mode === "check" && result.changed) throw new UserError(`the tilt-lib package is stale: ${lines.at(-1)}`);
           return lines.at(-1)!;
         } catch (error) {

@@ -57,6 +57,8 @@ export interface ScaffoldResult {
   missingTools: string[];
   /** Per folder, which kube context is recorded as the Flux cluster, why, and how to change it. */
   fluxClusters: string[];
+  /** The writes that change a file or its `.new`, decided before any is applied. */
+  changes: PlannedWrite[];
   changed: boolean;
 }
 
@@ -180,7 +182,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   const onDisk = plan.filter((write) => !write.beside);
   progress.phase("building the dev overlays to check them");
   for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
-  const changed = planChanges(plan).length > 0;
+  const changes = planChanges(plan);
   const missingTools = missingToolLines(missing, plan, models[0]?.repoRoot ?? options.cwd, options.mode ?? "write", options.force ?? false);
   if ((options.mode ?? "write") === "write") applyPlan(plan);
   const warnings: string[] = [...chartWarnings];
@@ -188,7 +190,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
     const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
     for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);
   }
-  return { models, plan, obsolete: output.obsolete, warnings, missingTools, fluxClusters, changed };
+  return { models, plan, obsolete: output.obsolete, warnings, missingTools, fluxClusters, changes, changed: changes.length > 0 };
 }
 
 function fluxClusterLine(name: string, folderInRepo: string, context: string | undefined, why: string): string {

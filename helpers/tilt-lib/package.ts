@@ -34,6 +34,8 @@ export interface TiltLibResult {
   plan: PlannedWrite[];
   /** Files the last run generated that this one no longer does: reported, never deleted. */
   obsolete: string[];
+  /** The writes that change a file or its `.new`, decided before any is applied. */
+  changes: PlannedWrite[];
   changed: boolean;
 }
 
@@ -139,7 +141,7 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
   const plan = planWrites(files, generated, force).map((write) =>
     path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept") ? { ...write, outcome: "update" as const, beside: undefined } : write,
   );
-  const changed = planChanges(plan).length > 0;
+  const changes = planChanges(plan);
   if ((options.mode ?? "write") === "write") applyPlan(plan);
-  return { model, repoRoot: target.repo.root, plan, obsolete, changed };
+  return { model, repoRoot: target.repo.root, plan, obsolete, changes, changed: changes.length > 0 };
 }

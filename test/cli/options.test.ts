@@ -1,4 +1,4 @@
-// The one table of options: what the parser takes, what --help prints and what the README lists.
+// The one table of options: what the parser takes, what --help prints and what docs/options.md lists.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,10 +12,10 @@ import { PROJECT_ROOT } from "../support/example.ts";
 const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR, DOCTOR_GENERATOR];
 
 describe("the table of options", () => {
-  it("is the README's option reference", () => {
-    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    expect(readme, `paste into README.md:\n${optionsMarkdown()}`).toContain(`\n${optionsMarkdown()}\n\n`);
-    for (const option of OPTIONS) expect(readme).toContain(`| \`${spelling(option)}\` |`);
+  it("is the option reference, docs/options.md", () => {
+    const reference = readFileSync(path.join(PROJECT_ROOT, "docs", "options.md"), "utf8");
+    expect(reference, `paste into docs/options.md:\n${optionsMarkdown()}`).toContain(`\n${optionsMarkdown()}\n\n`);
+    for (const option of OPTIONS) expect(reference).toContain(`| \`${spelling(option)}\` |`);
   });
 
   it.each(GENERATORS)("is what $name --help prints, one line an option", (generator) => {

@@ -53,9 +53,9 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
 
   afterAll(() => rmSync(path.dirname(tarball), { recursive: true, force: true }));
 
-  it("ships compiled JavaScript, the templates, the README and the licence, and nothing else", () => {
+  it("ships compiled JavaScript, the templates, the README with the docs it links to and the licence, and nothing else", () => {
     const top = new Set(packed.files.map((f) => f.path.split("/")[0]));
-    expect([...top].sort()).toEqual(["LICENSE", "README.md", "dist", "package.json", "templates"]);
+    expect([...top].sort()).toEqual(["LICENSE", "README.md", "dist", "docs", "package.json", "templates"]);
     expect(packed.files.filter((f) => f.path.startsWith("dist/") && !f.path.endsWith(".js"))).toEqual([]);
     expect(packed.files.map((f) => f.path)).toContain("dist/bin/tilt-flux-scaffold.js");
   });
