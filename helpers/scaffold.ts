@@ -110,6 +110,28 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   let answer: Promise<string> | undefined;
   const ask = options.askContext && ((c: Parameters<AskContext>[0]) => (answer ??= options.askContext!(c)));
 
+  // Every folder's charts render side by side (helm runs wait for a free core) while the folders
+  // are inspected one by one.
+  const prepared = new Map(
+    builds.map((build) => {
+      const parsed = parseNamespace(build, build.repo);
+      const charts = renderReleases(
+        {
+          objects: parsed.objects,
+          repoObjects: build.repo.objects.map((o) => o.object),
+          repoRoot: build.repo.root,
+          ownSources: build.own.filter((k) => k.sourceRef.kind === "GitRepository").map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
+          namespace: parsed.namespace,
+        },
+        options.env,
+        chartRenders,
+      );
+      // Awaited in the loop below; a folder that fails first must not leave this one unhandled.
+      charts.catch(() => undefined);
+      return [build, { parsed, charts }] as const;
+    }),
+  );
+
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
     const others = (await scaffoldedFolders(repo)).filter((f) => !folders.includes(f)).map((f) => scaffoldedNamespace(repo, f));
@@ -120,18 +142,8 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
-      const parsed = parseNamespace(build, repo);
-      const charts = await renderReleases(
-        {
-          objects: parsed.objects,
-          repoObjects: repo.objects.map((o) => o.object),
-          repoRoot: repo.root,
-          ownSources: build.own.filter((k) => k.sourceRef.kind === "GitRepository").map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
-          namespace: parsed.namespace,
-        },
-        options.env,
-        chartRenders,
-      );
+      const { parsed } = prepared.get(build)!;
+      const charts = await prepared.get(build)!.charts;
       const flux = await resolveFluxContext({ named: options.context, remembered: saved?.answers, contexts, ask });
       const { model, fluxObjects } = inspectNamespace(parsed, repo, {
         context: flux.context,

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { firstLine } from "../errors.ts";
+import { inToolSlot } from "./tool-slots.ts";
 
 export type ChartSource =
   /** An https Helm repository (HelmRepository). */
@@ -104,6 +105,14 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
   if (existsSync(cached) && pinned(source)) return cached;
+  // Releases of one chart render side by side: they share one pull.
+  if (!pulling.has(cached)) pulling.set(cached, pullChart(source, cached, work, env).finally(() => pulling.delete(cached)));
+  return pulling.get(cached)!;
+}
+
+const pulling = new Map<string, Promise<string | NotRendered>>();
+
+async function pullChart(source: PulledSource, cached: string, work: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
   const args =
     source.kind === "repository"
       ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
@@ -113,7 +122,9 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
   if (!archive) return { reason: "helm pull wrote no chart archive" };
   await mkdir(path.dirname(cached), { recursive: true });
-  await copyFile(path.join(work, archive), cached);
+  // Whole or not at all: another run may be reading the cached archive.
+  await copyFile(path.join(work, archive), `${cached}.${process.pid}`);
+  await rename(`${cached}.${process.pid}`, cached);
   return cached;
 }
 
@@ -161,7 +172,7 @@ async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: 
 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | NotRendered> {
   // A registry that never answers must not hold the run: helm pull gets 60 s.
-  const result = await execa("helm", args, { env, reject: false, timeout: 60_000 });
+  const result = await inToolSlot(() => execa("helm", args, { env, reject: false, timeout: 60_000 }));
   if ((result as { code?: string }).code === "ENOENT") return { reason: UNREACHABLE, detail: "helm is not installed", missing: "helm" };
   if (result.exitCode !== 0) return { reason: `helm ${args[0]} failed`, detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : "") };
   return { stdout: result.stdout };

@@ -5,6 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import type { FluxImage, FluxPatch } from "./flux.ts";
 import { UserError, firstLine } from "../errors.ts";
+import { inToolSlot } from "./tool-slots.ts";
 
 /**
  * Builds a kustomization the way Flux's kustomize-controller does: no load restrictor
@@ -16,7 +17,7 @@ export async function kustomizeBuild(dir: string, label = dir): Promise<string> 
   const [file, args] = bin
     ? [bin, ["build", "--load-restrictor", "LoadRestrictionsNone", dir]]
     : ["kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]];
-  const result = await execa(file, args, { reject: false, timeout: 60_000 });
+  const result = await inToolSlot(() => execa(file, args, { reject: false, timeout: 60_000 }));
   if (result.failed) throw new UserError(`kustomize build of ${label} failed: ${kustomizeReason(result.stderr) || result.shortMessage}`);
   return result.stdout;
 }
@@ -51,7 +52,7 @@ export interface BuildTarget {
 
 export async function kustomizeBuildMany(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   // kustomize's cost grows faster than its input (every object is checked against all the
-  // others), so large repositories are built in chunks, two at a time for two cores.
+  // others), so large repositories are built in chunks, side by side (one per core at a time).
   const chunks: { targets: BuildTarget[]; indexes: number[]; groups: Set<string> }[] = [];
   for (const [index, target] of targets.entries()) {
     let chunk = chunks.find((c) => c.targets.length < BUILD_CHUNK && (target.group === undefined || !c.groups.has(target.group)));
@@ -61,11 +62,8 @@ export async function kustomizeBuildMany(targets: BuildTarget[]): Promise<(strin
     if (target.group !== undefined) chunk.groups.add(target.group);
   }
   const results: (string | UserError)[] = new Array(targets.length);
-  for (let i = 0; i < chunks.length; i += 2) {
-    const pair = chunks.slice(i, i + 2);
-    const outputs = await Promise.all(pair.map((c) => buildChunk(c.targets)));
-    pair.forEach((c, n) => c.indexes.forEach((index, k) => (results[index] = outputs[n]![k]!)));
-  }
+  const outputs = await Promise.all(chunks.map((c) => buildChunk(c.targets)));
+  chunks.forEach((c, n) => c.indexes.forEach((index, k) => (results[index] = outputs[n]![k]!)));
   return results;
 }
 
