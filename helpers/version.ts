@@ -8,7 +8,7 @@ export const GENERATOR_VERSION: string = PACKAGE_VERSION;
 export const TILT_LIB_VERSION = "1.4.0";
 
 /** Version of templates/scripts/*_lib.sh. */
-export const SCRIPT_LIB_VERSION = "1.2.0";
+export const SCRIPT_LIB_VERSION = "1.2.1";
 
 /**
  * The oldest script library that reads the facts a generated dashboard.sh or deploy.sh holds: the

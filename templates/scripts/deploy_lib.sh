@@ -11,7 +11,7 @@
 # used when installed. (SC2153 and SC2154 are off: the facts are assigned by the calling
 # script, with which ShellCheck also checks this file.)
 
-readonly DEPLOY_LIB_VERSION="1.2.0"
+readonly DEPLOY_LIB_VERSION="1.2.1"
 readonly KUSTOMIZATIONS_RESOURCE="kustomizations.kustomize.toolkit.fluxcd.io"
 readonly HELMRELEASES_RESOURCE="helmreleases.helm.toolkit.fluxcd.io"
 # The namespace folder is the calling script's; the repository root holds this file's folder.
