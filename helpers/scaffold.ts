@@ -17,6 +17,7 @@ import { matchNamespaceKustomizations } from "./repository/flux.ts";
 import { checkFolder, checkStaysInside, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany } from "./repository/tools.ts";
+import { buildCacheContext, fileHashes } from "./repository/build-cache.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
 import { Progress, type ProgressStream } from "./plan/progress.ts";
@@ -98,7 +99,10 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   const contexts = await readKubeContexts(options.env);
   progress.total = folders.length;
   progress.phase(`kustomize build of ${folders.length} folder${folders.length === 1 ? "" : "s"}`);
-  const builds = await buildAll(folders, repos);
+  // Builds and renders are kept by the bytes of the files they read: hashed once per repository.
+  const trees = new Map<string, Promise<Map<string, string>>>();
+  const treeOf = (root: string) => trees.get(root) ?? trees.set(root, fileHashes(root)).get(root)!;
+  const builds = await buildAll(folders, repos, treeOf, options.env);
   const output = new Output();
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
@@ -188,7 +192,9 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   // Nothing is reported, let alone written, before the planned overlays build and agree.
   const onDisk = plan.filter((write) => !write.beside);
   progress.phase("building the dev overlays to check them");
-  for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
+  for (const [root, repoChecks] of checks) {
+    await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks, { hashes: await treeOf(root), env: options.env });
+  }
   const changed = planChanges(plan).length > 0;
   const missingTools = missingToolLines(missing, plan, models[0]?.repoRoot ?? options.cwd, options.mode ?? "write", options.force ?? false);
   if ((options.mode ?? "write") === "write") applyPlan(plan);
@@ -224,8 +230,13 @@ async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repos
   return [...new Set(folders)];
 }
 
-/** Locates every folder, then builds them all with one kustomize run. */
-async function buildAll(folders: string[], repos: Map<string, Repository>): Promise<(BuiltNamespace & { repo: Repository })[]> {
+/** Locates every folder, then builds them all with as few kustomize runs as a repository allows. */
+async function buildAll(
+  folders: string[],
+  repos: Map<string, Repository>,
+  treeOf: (root: string) => Promise<Map<string, string>>,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<(BuiltNamespace & { repo: Repository })[]> {
   const located = [];
   for (const folder of folders) {
     const repo = await repositoryFor(folder, repos);
@@ -233,6 +244,7 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
   }
   const targets = located.flatMap((l) =>
     l.units.map((unit) => ({
+      root: l.repo.root,
       dir: path.join(l.folder, unit.path),
       resources: unit.generated?.map((r) => path.join(l.repo.root, r)),
       label: path.posix.join(l.folderInRepo, unit.path),
@@ -242,7 +254,16 @@ async function buildAll(folders: string[], repos: Map<string, Repository>): Prom
       group: l.folder,
     })),
   );
-  const outputs = await kustomizeBuildMany(targets);
+  // One kustomizeBuildMany per repository, each with the cache of its tree, side by side.
+  const outputs: (string | UserError)[] = new Array(targets.length);
+  const roots = [...new Set(targets.map((t) => t.root))];
+  await Promise.all(
+    roots.map(async (root) => {
+      const indexes = [...targets.keys()].filter((index) => targets[index]!.root === root);
+      const built = await kustomizeBuildMany(indexes.map((index) => targets[index]!), buildCacheContext(root, await treeOf(root), env));
+      indexes.forEach((index, k) => (outputs[index] = built[k]!));
+    }),
+  );
   let next = 0;
   return located.map((l) => {
     const built = outputs.slice(next, (next += l.units.length));

@@ -9,6 +9,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { firstLine } from "../errors.ts";
 import { inToolSlot } from "./tool-slots.ts";
+import { cacheRoot, fileHashes, resultCache, resultKey, sha256, toolIdentity, treeDigest } from "./build-cache.ts";
 
 export type ChartSource =
   /** An https Helm repository (HelmRepository). */
@@ -42,8 +43,7 @@ const UNREACHABLE = "helm could not get the chart here";
 
 /** Where pulled charts are kept: `$XDG_CACHE_HOME/tilt-flux-scaffold/charts` (~/.cache by default). */
 export function chartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
-  return path.join(cache, "tilt-flux-scaffold", "charts");
+  return path.join(cacheRoot(env), "charts");
 }
 
 export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv = process.env): Promise<RenderedChart> {
@@ -52,6 +52,12 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
     const { source } = request;
     const chart = source.kind === "directory" ? source.dir : source.kind === "git" ? await clonedChart(source, env) : await pulledChart(source, work, env);
     if (typeof chart !== "string") return chart;
+    // A render is kept by the chart's bytes, the values, the release and the helm binary.
+    const cache = resultCache("renders", env);
+    const bytes = source.kind === "directory" || source.kind === "git" ? treeDigest(await fileHashes(chart)) : sha256(await readFile(chart));
+    const key = resultKey({ tool: toolIdentity("helm", env), tree: bytes, request: { releaseName: request.releaseName, namespace: request.namespace, values: request.values } });
+    const kept = cache.get(key);
+    if (kept !== undefined) return { manifests: kept };
     const files: string[] = [];
     for (const [index, values] of request.values.entries()) {
       const file = path.join(work, `values-${index}.json`);
@@ -61,7 +67,9 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
     // Flux validates values against the chart's schema; offline, a schema that points at URLs cannot load.
     const args = ["template", request.releaseName, chart, "--namespace", request.namespace, "--skip-schema-validation", ...files];
     const result = await helm(args, env);
-    return "reason" in result ? result : { manifests: result.stdout };
+    if ("reason" in result) return result;
+    cache.put(key, result.stdout);
+    return { manifests: result.stdout };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
