@@ -1,7 +1,7 @@
 // HelmReleases: the whole community repository scaffolded in one run with its charts cached,
 // against the kustomize builds that run cannot avoid; and the cost of one HelmRelease's chart
 // against one plain `helm template` of the same cached chart with the same values.
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,7 +52,9 @@ export async function chartBenchmarks(alternate: Alternate) {
     const valuesFile = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-values-")), "values.json");
     writeFileSync(valuesFile, JSON.stringify(values));
     const plain = () => execa("helm", ["template", "sonarr", archive, "--namespace", "media", "--skip-schema-validation", "--values", valuesFile], { env });
-    const [one, helm] = await alternate(() => renderChart(request, env), plain);
+    // Each render from the pulled chart, none kept from the one before.
+    const renders = path.join(env.XDG_CACHE_HOME, "tilt-flux-scaffold", "renders");
+    const [one, helm] = await alternate(() => (rmSync(renders, { recursive: true, force: true }), renderChart(request, env)), plain);
     return [
       // Every offered folder, namespace folders and their apps both: each app is built and checked twice.
       { name: `bjw-s-home-ops, ${folders.length} folders in one run, cold (charts pulled)`, ours, baseline, baselineName: `kustomize of its ${fluxPaths.length} Flux paths`, goal: 5 },
