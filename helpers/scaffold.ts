@@ -18,6 +18,7 @@ import { namedArgoApplication } from "./repository/argocd.ts";
 import { checkFolder, checkStaysInside, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany } from "./repository/tools.ts";
+import { buildCacheContext, fileHashes } from "./repository/build-cache.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
 import { Progress, type ProgressStream } from "./plan/progress.ts";
@@ -103,7 +104,10 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   const contexts = await readKubeContexts(options.env);
   progress.total = folders.length;
   progress.phase(`kustomize build of ${folders.length} folder${folders.length === 1 ? "" : "s"}`);
-  const builds = await buildAll(folders, repos, options.argocdApp);
+  // Builds and renders are kept by the bytes of the files they read: hashed once per repository.
+  const trees = new Map<string, Promise<Map<string, string>>>();
+  const treeOf = (root: string) => trees.get(root) ?? trees.set(root, fileHashes(root)).get(root)!;
+  const builds = await buildAll(folders, repos, treeOf, options);
   const output = new Output();
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
@@ -115,6 +119,28 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   let answer: Promise<string> | undefined;
   const ask = options.askContext && ((c: Parameters<AskContext>[0]) => (answer ??= options.askContext!(c)));
 
+  // Every folder's charts render side by side (helm runs wait for a free core) while the folders
+  // are inspected one by one.
+  const prepared = new Map(
+    builds.map((build) => {
+      const parsed = parseNamespace(build, build.repo);
+      const charts = renderReleases(
+        {
+          objects: parsed.objects,
+          repoObjects: build.repo.objects.map((o) => o.object),
+          repoRoot: build.repo.root,
+          ownSources: build.own.filter((k) => k.sourceRef.kind === "GitRepository").map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
+          namespace: parsed.namespace,
+        },
+        options.env,
+        chartRenders,
+      );
+      // Awaited in the loop below; a folder that fails first must not leave this one unhandled.
+      charts.catch(() => undefined);
+      return [build, { parsed, charts }] as const;
+    }),
+  );
+
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
     const others = (await scaffoldedFolders(repo)).filter((f) => !folders.includes(f)).map((f) => scaffoldedNamespace(repo, f));
@@ -125,18 +151,8 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
       const saved = readAnswers(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
-      const parsed = parseNamespace(build, repo);
-      const charts = await renderReleases(
-        {
-          objects: parsed.objects,
-          repoObjects: repo.objects.map((o) => o.object),
-          repoRoot: repo.root,
-          ownSources: build.own.filter((k) => k.sourceRef.kind === "GitRepository").map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
-          namespace: parsed.namespace,
-        },
-        options.env,
-        chartRenders,
-      );
+      const { parsed } = prepared.get(build)!;
+      const charts = await prepared.get(build)!.charts;
       const flux = await resolveFluxContext({ named: options.context, remembered: saved?.answers, contexts, ask });
       const { model, fluxObjects } = inspectNamespace(parsed, repo, {
         context: flux.context,
@@ -181,7 +197,9 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   // Nothing is reported, let alone written, before the planned overlays build and agree.
   const onDisk = plan.filter((write) => !write.beside);
   progress.phase("building the dev overlays to check them");
-  for (const [root, repoChecks] of checks) await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks);
+  for (const [root, repoChecks] of checks) {
+    await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks, { hashes: await treeOf(root), env: options.env });
+  }
   const changes = planChanges(plan);
   const missingTools = missingToolLines(missing, plan, models[0]?.repoRoot ?? options.cwd, options.mode ?? "write", options.force ?? false);
   if ((options.mode ?? "write") === "write") applyPlan(plan);
@@ -217,8 +235,13 @@ async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repos
   return [...new Set(folders)];
 }
 
-/** Locates every folder, then builds them all with one kustomize run. */
-async function buildAll(folders: string[], repos: Map<string, Repository>, argocdApp: string | undefined): Promise<(BuiltNamespace & { repo: Repository; namedApplication?: string })[]> {
+/** Locates every folder, then builds them all with as few kustomize runs as a repository allows. */
+async function buildAll(
+  folders: string[],
+  repos: Map<string, Repository>,
+  treeOf: (root: string) => Promise<Map<string, string>>,
+  options: Pick<ScaffoldOptions, "argocdApp" | "env">,
+): Promise<(BuiltNamespace & { repo: Repository; namedApplication?: string })[]> {
   const located = [];
   for (const folder of folders) {
     const repo = await repositoryFor(folder, repos);
@@ -227,12 +250,13 @@ async function buildAll(folders: string[], repos: Map<string, Repository>, argoc
     if (saved && "argocdNamespace" in saved.answers) {
       throw new UserError(`${toPosix(path.relative(repo.root, folder))} is the tilt-lib package, not a namespace folder: update it with \`${generatorCommand()} tilt-lib ${toPosix(path.relative(repo.root, folder))}\``);
     }
-    const namedApplication = argocdApp ?? saved?.answers.argocdApp;
+    const namedApplication = options.argocdApp ?? saved?.answers.argocdApp;
     const named = namedApplication === undefined ? undefined : namedArgoApplication(namedApplication, toPosix(path.relative(repo.root, folder)));
     located.push({ ...locateNamespace(folder, repo, named), repo, namedApplication });
   }
   const targets = located.flatMap((l) =>
     l.units.map((unit) => ({
+      root: l.repo.root,
       dir: path.join(l.folder, unit.path),
       resources: unit.generated?.map((r) => path.join(l.repo.root, r)),
       label: path.posix.join(l.folderInRepo, unit.path),
@@ -242,7 +266,16 @@ async function buildAll(folders: string[], repos: Map<string, Repository>, argoc
       group: l.folder,
     })),
   );
-  const outputs = await kustomizeBuildMany(targets);
+  // One kustomizeBuildMany per repository, each with the cache of its tree, side by side.
+  const outputs: (string | UserError)[] = new Array(targets.length);
+  const roots = [...new Set(targets.map((t) => t.root))];
+  await Promise.all(
+    roots.map(async (root) => {
+      const indexes = [...targets.keys()].filter((index) => targets[index]!.root === root);
+      const built = await kustomizeBuildMany(indexes.map((index) => targets[index]!), buildCacheContext(root, await treeOf(root), options.env));
+      indexes.forEach((index, k) => (outputs[index] = built[k]!));
+    }),
+  );
   let next = 0;
   return located.map((l) => {
     const built = outputs.slice(next, (next += l.units.length));

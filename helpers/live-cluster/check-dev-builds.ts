@@ -5,7 +5,7 @@ import { UserError } from "../errors.ts";
 import { substituteKnown } from "../repository/flux.ts";
 import { parseManifests, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { DevBuild, NamespaceModel } from "../namespace/model.ts";
-import { buildPlanned, type PlannedFile } from "../repository/planned-build.ts";
+import { buildPlanned, type PlannedFile, type TreeCache } from "../repository/planned-build.ts";
 import { inPlaceViolations } from "./in-place.ts";
 import { resourceSelectors, tiltObjectsProblem, type Storage } from "../namespace/tilt-objects.ts";
 
@@ -16,7 +16,7 @@ export interface DevBuildCheck {
 }
 
 /** Throws a one-line UserError for the first overlay that fails to build or to agree. */
-export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[]): Promise<void> {
+export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[], cache?: TreeCache): Promise<void> {
   // One namespace's builds hold the same objects: its folder is their group, which no kustomize
   // run holds twice.
   const targets = (["live", "localPath", "devClaims"] as const).flatMap((kind) =>
@@ -27,7 +27,7 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
       }),
     ),
   );
-  const outputs = await buildPlanned(root, files, targets);
+  const outputs = await buildPlanned(root, files, targets, cache);
   // What the Tiltfile names must be in one of the namespace's builds of each kind.
   const builtByKind = new Map<string, Set<string>>();
   const objectsByKind = new Map<string, KubeObject[]>();

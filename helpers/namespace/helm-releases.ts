@@ -113,24 +113,18 @@ export interface RenderedRelease {
 /** Charts rendered in one run, by request: a namespace folder and its app folders share their releases. */
 export type RenderCache = Map<string, Promise<RenderedChart>>;
 
-/** Renders every HelmRelease of the objects, two helm runs at a time, by release object name. */
+/** Renders every HelmRelease of the objects, side by side (helm runs wait for a free core), by release object name. */
 export async function renderReleases(context: ReleaseContext, env?: NodeJS.ProcessEnv, cache: RenderCache = new Map()): Promise<Map<string, RenderedRelease>> {
   const releases = context.objects.filter((o) => o.kind === "HelmRelease");
-  const rendered = new Map<string, RenderedRelease>();
-  const queue = [...releases];
-  const worker = async () => {
-    for (let release = queue.shift(); release; release = queue.shift()) {
+  const rendered = await Promise.all(
+    releases.map(async (release): Promise<[string, RenderedRelease]> => {
       const chart = releaseChart(release, context);
-      if ("reason" in chart) {
-        rendered.set(release.metadata.name, { releaseName: release.metadata.name, reason: chart.reason, notes: [] });
-        continue;
-      }
+      if ("reason" in chart) return [release.metadata.name, { releaseName: release.metadata.name, reason: chart.reason, notes: [] }];
       const key = JSON.stringify(chart.request);
       if (!cache.has(key)) cache.set(key, renderChart(chart.request, env));
       const result = await cache.get(key)!;
-      rendered.set(release.metadata.name, { releaseName: chart.request.releaseName, namespace: chart.request.namespace, request: chart.request, ...result, notes: chart.notes });
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  return rendered;
+      return [release.metadata.name, { releaseName: chart.request.releaseName, namespace: chart.request.namespace, request: chart.request, ...result, notes: chart.notes }];
+    }),
+  );
+  return new Map(rendered);
 }

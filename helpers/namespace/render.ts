@@ -1,6 +1,8 @@
 // Renders the templates of templates/ from a NamespaceModel: file path → content.
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
@@ -15,11 +17,39 @@ handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
 // A list on one line, as Starlark is written: ["a", "b"].
 handlebars.registerHelper("list", (values: unknown[]) => `[${values.map((v) => JSON.stringify(v)).join(", ")}]`);
 
+/** The templates of templates/ this file renders, and how they are compiled. */
+export const NAMESPACE_TEMPLATES = [
+  "namespace/Tiltfile.hbs",
+  "namespace/dev-kustomization.yaml.hbs",
+  "namespace/dashboard.sh.hbs",
+  "namespace/deploy.sh.hbs",
+  "namespace/local-path-component.yaml.hbs",
+  "repository/Tiltfile.hbs",
+];
+export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
+
+/** A template compiled by `npm run build`, with the hash of the source it was compiled from. */
+export interface PrecompiledTemplate {
+  sha256: string;
+  spec: Parameters<typeof Handlebars.template>[0];
+}
+
+export function templateHash(source: string): string {
+  return createHash("sha256").update(source).digest("hex");
+}
+
+// Compiling costs more than a run renders: the built package ships them compiled (dist/ only).
+// One is used only while its source is the one it was compiled from.
+const PRECOMPILED = new URL("./templates.precompiled.js", import.meta.url);
+const precompiled: Record<string, PrecompiledTemplate> = existsSync(fileURLToPath(PRECOMPILED)) ? (await import(PRECOMPILED.href)).default : {};
+
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(name: string): Handlebars.TemplateDelegate {
   let render = compiled.get(name);
   if (!render) {
-    render = handlebars.compile(readFileSync(path.join(TEMPLATES_DIR, name), "utf8"), { noEscape: true, strict: true });
+    const source = readFileSync(path.join(TEMPLATES_DIR, name), "utf8");
+    const built = precompiled[name];
+    render = built?.sha256 === templateHash(source) ? handlebars.template(built.spec) : handlebars.compile(source, COMPILE_OPTIONS);
     compiled.set(name, render);
   }
   return render;

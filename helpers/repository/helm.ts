@@ -8,6 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { firstLine } from "../errors.ts";
+import { inToolSlot } from "./tool-slots.ts";
+import { cacheRoot, fileHashes, resultCache, resultKey, sha256, toolIdentity, treeDigest } from "./build-cache.ts";
 
 export type ChartSource =
   /** An https Helm repository (HelmRepository). */
@@ -41,8 +43,7 @@ const UNREACHABLE = "helm could not get the chart here";
 
 /** Where pulled charts are kept: `$XDG_CACHE_HOME/tilt-flux-scaffold/charts` (~/.cache by default). */
 export function chartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache");
-  return path.join(cache, "tilt-flux-scaffold", "charts");
+  return path.join(cacheRoot(env), "charts");
 }
 
 export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv = process.env): Promise<RenderedChart> {
@@ -51,6 +52,12 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
     const { source } = request;
     const chart = source.kind === "directory" ? source.dir : source.kind === "git" ? await clonedChart(source, env) : await pulledChart(source, work, env);
     if (typeof chart !== "string") return chart;
+    // A render is kept by the chart's bytes, the values, the release and the helm binary.
+    const cache = resultCache("renders", env);
+    const bytes = source.kind === "directory" || source.kind === "git" ? treeDigest(await fileHashes(chart)) : sha256(await readFile(chart));
+    const key = resultKey({ tool: toolIdentity("helm", env), tree: bytes, request: { releaseName: request.releaseName, namespace: request.namespace, values: request.values } });
+    const kept = cache.get(key);
+    if (kept !== undefined) return { manifests: kept };
     const files: string[] = [];
     for (const [index, values] of request.values.entries()) {
       const file = path.join(work, `values-${index}.json`);
@@ -60,7 +67,9 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
     // Flux validates values against the chart's schema; offline, a schema that points at URLs cannot load.
     const args = ["template", request.releaseName, chart, "--namespace", request.namespace, "--skip-schema-validation", ...files];
     const result = await helm(args, env);
-    return "reason" in result ? result : { manifests: result.stdout };
+    if ("reason" in result) return result;
+    cache.put(key, result.stdout);
+    return { manifests: result.stdout };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -104,6 +113,14 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
   if (existsSync(cached) && pinned(source)) return cached;
+  // Releases of one chart render side by side: they share one pull.
+  if (!pulling.has(cached)) pulling.set(cached, pullChart(source, cached, work, env).finally(() => pulling.delete(cached)));
+  return pulling.get(cached)!;
+}
+
+const pulling = new Map<string, Promise<string | NotRendered>>();
+
+async function pullChart(source: PulledSource, cached: string, work: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
   const args =
     source.kind === "repository"
       ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
@@ -113,7 +130,9 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
   if (!archive) return { reason: "helm pull wrote no chart archive" };
   await mkdir(path.dirname(cached), { recursive: true });
-  await copyFile(path.join(work, archive), cached);
+  // Whole or not at all: another run may be reading the cached archive.
+  await copyFile(path.join(work, archive), `${cached}.${process.pid}`);
+  await rename(`${cached}.${process.pid}`, cached);
   return cached;
 }
 
@@ -161,7 +180,7 @@ async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: 
 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | NotRendered> {
   // A registry that never answers must not hold the run: helm pull gets 60 s.
-  const result = await execa("helm", args, { env, reject: false, timeout: 60_000 });
+  const result = await inToolSlot(() => execa("helm", args, { env, reject: false, timeout: 60_000 }));
   if ((result as { code?: string }).code === "ENOENT") return { reason: UNREACHABLE, detail: "helm is not installed", missing: "helm" };
   if (result.exitCode !== 0) return { reason: `helm ${args[0]} failed`, detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : "") };
   return { stdout: result.stdout };

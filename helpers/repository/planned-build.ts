@@ -8,6 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { kustomizeBuildMany } from "./tools.ts";
+import { buildCacheContext, sha256 } from "./build-cache.ts";
+import { toPosix } from "./files.ts";
+
+/** The hashes of the repository's files as the run found them, and where its builds are kept. */
+export interface TreeCache {
+  hashes: Map<string, string>;
+  env?: NodeJS.ProcessEnv;
+}
 
 export interface PlannedFile {
   /** Absolute path inside `root`. */
@@ -19,7 +27,7 @@ export interface PlannedFile {
  * Builds the targets in one scratch tree, as few kustomize runs as kustomizeBuildMany can make of
  * them (targets of one group, e.g. one namespace's dev builds, never share a run).
  */
-export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string; group?: string }[]): Promise<(string | UserError)[]> {
+export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string; group?: string }[], cache?: TreeCache): Promise<(string | UserError)[]> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-plan-"));
   try {
     const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
@@ -35,7 +43,11 @@ export async function buildPlanned(root: string, files: PlannedFile[], targets: 
       }
     }
     for (const file of files) await writeFile(inScratch(file.path), file.content);
-    const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })));
+    // The scratch tree is the repository with the plan applied: so are its files' hashes.
+    const hashes = cache && new Map(cache.hashes);
+    for (const file of hashes ? files : []) hashes!.set(toPosix(path.relative(root, file.path)), sha256(file.content));
+    const context = hashes && buildCacheContext(scratch, hashes, cache!.env);
+    const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })), context);
     // Errors name the repository's paths, not the scratch tree's.
     return outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output));
   } finally {

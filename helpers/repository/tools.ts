@@ -5,6 +5,9 @@ import path from "node:path";
 import { execa } from "execa";
 import type { FluxImage, FluxPatch } from "./flux.ts";
 import { UserError, firstLine } from "../errors.ts";
+import { inToolSlot } from "./tool-slots.ts";
+import { resultKey, type BuildCacheContext } from "./build-cache.ts";
+import { toPosix } from "./files.ts";
 
 /**
  * Builds a kustomization the way Flux's kustomize-controller does: no load restrictor
@@ -16,7 +19,7 @@ export async function kustomizeBuild(dir: string, label = dir): Promise<string> 
   const [file, args] = bin
     ? [bin, ["build", "--load-restrictor", "LoadRestrictionsNone", dir]]
     : ["kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]];
-  const result = await execa(file, args, { reject: false, timeout: 60_000 });
+  const result = await inToolSlot(() => execa(file, args, { reject: false, timeout: 60_000 }));
   if (result.failed) throw new UserError(`kustomize build of ${label} failed: ${kustomizeReason(result.stderr) || result.shortMessage}`);
   return result.stdout;
 }
@@ -49,9 +52,36 @@ export interface BuildTarget {
   group?: string;
 }
 
-export async function kustomizeBuildMany(targets: BuildTarget[]): Promise<(string | UserError)[]> {
+/**
+ * Builds the targets, with a cache of the tree they are in: a target found there is not built, a
+ * target built is kept (a failure never is: its message is the build's of this run).
+ */
+export async function kustomizeBuildMany(targets: BuildTarget[], cache?: BuildCacheContext): Promise<(string | UserError)[]> {
+  if (!cache) return buildTargets(targets);
+  const keys = targets.map((target) => buildKey(target, cache));
+  const results: (string | UserError | undefined)[] = keys.map((key) => (key === undefined ? undefined : cache.results.get(key)));
+  const missing = [...results.keys()].filter((index) => results[index] === undefined);
+  const built = await buildTargets(missing.map((index) => targets[index]!));
+  missing.forEach((index, k) => {
+    const output = built[k]!;
+    results[index] = output;
+    if (typeof output === "string" && keys[index] !== undefined) cache.results.put(keys[index], output);
+  });
+  return results as (string | UserError)[];
+}
+
+/** A target's key: what it builds, relative to the cached tree; none for one that reads outside it. */
+function buildKey(target: BuildTarget, cache: BuildCacheContext): string | undefined {
+  const rel = (file: string) => toPosix(path.relative(cache.root, file));
+  const paths = [target.dir, ...(target.resources ?? []), ...(target.components ?? [])].map(rel);
+  if (paths.some((p) => p === ".." || p.startsWith("../") || path.isAbsolute(p))) return undefined;
+  const { patches, images, namespace } = target;
+  return resultKey({ tool: cache.tool, tree: cache.tree, request: { dir: rel(target.dir), resources: target.resources?.map(rel), components: target.components?.map(rel), patches, images, namespace } });
+}
+
+async function buildTargets(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   // kustomize's cost grows faster than its input (every object is checked against all the
-  // others), so large repositories are built in chunks, two at a time for two cores.
+  // others), so large repositories are built in chunks, side by side (one per core at a time).
   const chunks: { targets: BuildTarget[]; indexes: number[]; groups: Set<string> }[] = [];
   for (const [index, target] of targets.entries()) {
     let chunk = chunks.find((c) => c.targets.length < BUILD_CHUNK && (target.group === undefined || !c.groups.has(target.group)));
@@ -61,11 +91,8 @@ export async function kustomizeBuildMany(targets: BuildTarget[]): Promise<(strin
     if (target.group !== undefined) chunk.groups.add(target.group);
   }
   const results: (string | UserError)[] = new Array(targets.length);
-  for (let i = 0; i < chunks.length; i += 2) {
-    const pair = chunks.slice(i, i + 2);
-    const outputs = await Promise.all(pair.map((c) => buildChunk(c.targets)));
-    pair.forEach((c, n) => c.indexes.forEach((index, k) => (results[index] = outputs[n]![k]!)));
-  }
+  const outputs = await Promise.all(chunks.map((c) => buildChunk(c.targets)));
+  chunks.forEach((c, n) => c.indexes.forEach((index, k) => (results[index] = outputs[n]![k]!)));
   return results;
 }
 

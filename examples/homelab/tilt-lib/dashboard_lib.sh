@@ -9,7 +9,7 @@
 #
 # What the namespace is doing: pods, workloads, Services with Tilt's local ports, ingress URLs,
 # claims, its Flux Kustomization(s) and HelmReleases. Two kubectl calls at most, side by side,
-# rendered by jq:
+# rendered by jq (started with them, so a frame costs about one kubectl call):
 #   1. the namespace's pods, workloads, Services, claims and Ingresses;
 #   2. the Flux Kustomizations, Argo CD Applications, HelmReleases and route kinds (IngressRoute, HTTPRoute) this
 #      folder uses, if any.
@@ -298,37 +298,54 @@ section("Storage"; ["CLAIM", "STATUS", "CAPACITY", "CLASS"]; [of("PersistentVolu
 JQ
 readonly RENDER_JQ
 
-# One frame: the two kubectl calls side by side, then jq. Fails with one line on stderr.
-render() {
-  local tmp ns_json opt_json='{"items": []}' opt_pid="" context_label have_flux=false colour=false
-  tmp="$(mktemp -d)"
+# Runs the kubectl calls side by side and prints their output for jq: the namespace's objects,
+# then the optional kinds (or why they could not be read). When call 1 fails it prints nothing
+# and leaves no ns.ok in the folder $1, whose ns.err holds kubectl's reason.
+fetch() {
+  local tmp="$1" ns_pid opt_pid=""
+  kube_json "${tmp}/ns.err" get "${NAMESPACE_KINDS}" -n "${NAMESPACE}" >"${tmp}/ns.json" &
+  ns_pid=$!
   if [[ -n "${CRD_KINDS}" ]]; then
     kube_json "${tmp}/crd.err" get "${CRD_KINDS}" --all-namespaces >"${tmp}/crd.json" &
     opt_pid=$!
   fi
-  if ! ns_json="$(kube_json "${tmp}/ns.err" get "${NAMESPACE_KINDS}" -n "${NAMESPACE}")"; then
-    local reason
-    reason="$(last_line "${tmp}/ns.err")"
+  if ! wait "${ns_pid}"; then
     if [[ -n "${opt_pid}" ]]; then kill "${opt_pid}" 2>/dev/null || true; wait "${opt_pid}" 2>/dev/null || true; fi
-    rm -rf "${tmp}"
-    die "cannot read namespace ${NAMESPACE} (context ${CONTEXT:-current}): ${reason:-kubectl failed}"
+    return 0
   fi
-  if [[ -n "${opt_pid}" ]]; then
-    if wait "${opt_pid}"; then
-      opt_json="$(<"${tmp}/crd.json")"
-    else
-      # Not fatal: the namespace is still worth showing, with the reason.
-      opt_json="$(last_line "${tmp}/crd.err" | jq -Rs '{error: .}')"
-    fi
+  if [[ -z "${opt_pid}" ]]; then
+    cat "${tmp}/ns.json" - <<<'{"items": []}'
+  elif wait "${opt_pid}"; then
+    cat "${tmp}/ns.json" "${tmp}/crd.json"
+  else
+    # Not fatal: the namespace is still worth showing, with the reason.
+    cat "${tmp}/ns.json"
+    last_line "${tmp}/crd.err" | jq -Rs '{error: .}'
   fi
-  rm -rf "${tmp}"
+  : >"${tmp}/ns.ok"
+}
+
+# One frame: jq starts with the kubectl calls (it compiles its program while they run) and draws
+# what they fetched. Fails with one line on stderr.
+render() {
+  local tmp context_label have_flux=false colour=false rc=0 reason
+  tmp="$(mktemp -d)"
   context_label="${CONTEXT:-(current)}"
   if command -v flux >/dev/null 2>&1; then have_flux=true; fi
   if use_colour; then colour=true; fi
-  printf '%s\n%s\n' "${ns_json}" "${opt_json}" | jq -nr \
+  fetch "${tmp}" | jq -nr \
     --argjson facts "${FACTS}" --argjson colour "${colour}" --argjson have_flux "${have_flux}" \
     --arg context "${context_label}" --arg kube_context "${CONTEXT}" --arg crd_kinds "${CRD_KINDS}" \
-    "${RENDER_JQ}"
+    "${RENDER_JQ}" 2>"${tmp}/jq.err" || rc=$?
+  if [[ ! -e "${tmp}/ns.ok" ]]; then
+    reason="$(last_line "${tmp}/ns.err")"
+    rm -rf "${tmp}"
+    die "cannot read namespace ${NAMESPACE} (context ${CONTEXT:-current}): ${reason:-kubectl failed}"
+  fi
+  # jq had input: what it says is its own (nothing when the reader went away).
+  cat "${tmp}/jq.err" >&2
+  rm -rf "${tmp}"
+  return "${rc}"
 }
 
 watch_loop() {
