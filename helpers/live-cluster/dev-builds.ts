@@ -46,8 +46,11 @@ export interface DevUnitInput {
   targetNamespace?: string;
   /** Tilt refs of the objects it builds. */
   refs: Set<string>;
-  /** Objects of Flux's build that are not the folder's (an app folder's path builds its neighbours too), as kustomize names them. */
-  leftOut?: KubeObject[];
+  /**
+   * Objects of Flux's build that are not the folder's (an app folder's path builds its neighbours
+   * too), as kustomize builds them, and the name its patches find each by.
+   */
+  leftOut?: { object: KubeObject; patchName: string }[];
 }
 
 /** The three overlays of one Flux build. */
@@ -132,7 +135,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       resources: (unit.fluxResources ?? [unit.fluxPath]).map(fromOverlay),
       generated: unit.fluxResources !== undefined,
       components: components.map(fromOverlay),
-      deletes: [...deletes.map(target), ...(unit.leftOut ?? []).map((object) => deleteTarget(object))],
+      deletes: [...deletes.map(target), ...(unit.leftOut ?? []).map(({ object, patchName }) => ({ ...deleteTarget(object), target: exactTarget(patchName) }))],
       fluxPatches: unit.fluxPatches.map((p) => ({ lines: p.patch.replace(/\n+$/, "").split("\n"), from: p.from ?? "spec.patches", ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),
       images: unit.fluxImages,
       keepOnDown,

@@ -334,7 +334,7 @@ function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInR
   const rawName = rawNames(raw, all);
   const inFolder = all.map((object, index) => unit.only === undefined || fromFolder(raw.length === all.length ? raw[index]! : object, origins, path.join(repo.root, unit.only)));
   const objects = all.filter((_, index) => inFolder[index]);
-  const leftOut = raw.filter((_, index) => raw.length === all.length && !inFolder[index]).map((object) => asPatchesSee(object, origins));
+  const leftOut = raw.filter((_, index) => raw.length === all.length && !inFolder[index]).map((object) => ({ object, patchName: asPatchesSee(object, origins) }));
   if (unit.only !== undefined && objects.length === 0) {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
     throw new UserError(`Flux Kustomization ${unit.name} builds ./${fluxPath}, and nothing it applies comes from ${unit.only}: scaffold ${fluxPath}`);
@@ -358,9 +358,9 @@ function fromFolder(object: KubeObject, origins: Map<string, Origin> | undefined
 }
 
 /** An overlay's patches find a generated object by the name its generator gives, before the hash suffix kustomize adds (its alphabet avoids vowels). */
-function asPatchesSee(object: KubeObject, origins: Map<string, Origin> | undefined): KubeObject {
-  if (!origins?.get(objectKey(object))?.generated) return object;
-  return { ...object, metadata: { ...object.metadata, name: object.metadata.name.replace(/-[bcdfghkmt2-9]{10}$/, "") } };
+function asPatchesSee(object: KubeObject, origins: Map<string, Origin> | undefined): string {
+  const name = object.metadata.name;
+  return origins?.get(objectKey(object))?.generated ? name.replace(/-[bcdfghkmt2-9]{10}$/, "") : name;
 }
 
 /**

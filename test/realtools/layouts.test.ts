@@ -34,6 +34,8 @@ describe.runIf(ready)("layouts Flux accepts", () => {
     const before = { apps: await fluxBuild(root, "apps", "apps"), tools: await fluxBuild(root, "tools", "tools") };
     const cases = [
       { folder: "apps/web", resources: ["web", "web-config"], kustomization: "flux-system/apps" },
+      // Its neighbour's generated ConfigMap is left out by the name its generator gives.
+      { folder: "apps/echo", resources: ["echo"], kustomization: "flux-system/apps" },
       { folder: "tools/debug", resources: ["debug"], kustomization: "flux-system/tools" },
       { folder: "monitoring/controllers/kube-prometheus-stack", resources: ["kube-prometheus-stack", "kube-prometheus-stack-namespace"], kustomization: "flux-system/monitoring-controllers" },
     ];
@@ -60,14 +62,14 @@ describe.runIf(ready)("layouts Flux accepts", () => {
     expect((await scanRepository(root, root)).namespaceFolders).toContain("platform");
     const before = await fluxBuild(root, "platform", "platform");
     const [model] = (await scaffold({ folders: [path.join(root, "platform")], cwd: root, context: "homelab", env })).models;
-    expect(model!.flux.toSuspend).toEqual(["flux-system/platform-echo", "flux-system/platform-redis"]);
+    expect(model!.flux.toSuspend).toEqual(["flux-system/platform-api", "flux-system/platform-redis"]);
     expect(model!.flux.ancestors.map((k) => k.name)).toContain("platform");
-    expect(model!.builds.map((b) => b.live.dir)).toEqual(["../platform-dev/platform-echo", "../platform-dev/platform-redis"]);
+    expect(model!.builds.map((b) => b.live.dir)).toEqual(["../platform-dev/platform-api", "../platform-dev/platform-redis"]);
     for (const build of model!.builds) expect(await liveOverlayDifferences(model!, build)).toEqual([]);
     expect(await fluxBuild(root, "platform", "platform")).toEqual(before);
     const { run, manifests } = await tiltfileResult(model!.folder, env);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(manifests.map((m) => m.Name).sort()).toEqual(["echo", "platform-flux", "platform-flux-suspend", "redis"]);
+    expect(manifests.map((m) => m.Name).sort()).toEqual(["api", "platform-flux", "platform-flux-suspend", "redis"]);
   });
 
   it("sibling clusters' folders are named alike, and the root Tiltfile loads with its defaults and with its header's example, never two clusters at once", { timeout: 300_000 }, async () => {
