@@ -13,11 +13,12 @@ import { forwardKey } from "./namespace/ports.ts";
 import { renderNamespace, renderRepoLibraries, renderRootTiltfile } from "./namespace/render.ts";
 import type { RenderedFile } from "./templates.ts";
 import { isInsideFolder, toPosix } from "./repository/files.ts";
-import { matchNamespaceKustomizations } from "./repository/flux.ts";
+import { clusterOf } from "./repository/flux.ts";
+import { applyingKustomizations } from "./namespace/units.ts";
 import { namedArgoApplication } from "./repository/argocd.ts";
 import { checkFolder, checkStaysInside, scanRepository, type Repository } from "./repository/scan.ts";
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
-import { kustomizeBuildMany } from "./repository/tools.ts";
+import { kustomizeBuildMany, kustomizeOrigins } from "./repository/tools.ts";
 import { buildCacheContext, fileHashes } from "./repository/build-cache.ts";
 import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
@@ -167,7 +168,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
       }, charts);
       const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
       taken.push(...Object.values(ports));
-      inRun.push({ name: model.name, folder: build.folder, ports, kustomizations: kustomizationRefs(repo, build.folder) });
+      inRun.push({ name: model.name, folder: build.folder, ports, clusters: clustersOf(repo, build.folder) });
       models.push(model);
       fluxClusters.push(fluxClusterLine(model.name, model.folderInRepo, flux.context, flux.why));
       for (const [name, release] of charts) {
@@ -276,24 +277,28 @@ async function buildAll(
       indexes.forEach((index, k) => (outputs[index] = built[k]!));
     }),
   );
+  // An app folder's unit is what of its path's build comes from the folder.
+  const units = located.flatMap((l) => l.units);
+  const origins = await Promise.all(targets.map((target, index) => (units[index]!.only !== undefined && typeof outputs[index] === "string" ? kustomizeOrigins(target) : undefined)));
   let next = 0;
   return located.map((l) => {
-    const built = outputs.slice(next, (next += l.units.length));
+    const first = next;
+    const built = outputs.slice(first, (next += l.units.length));
     const failed = built.find((b) => b instanceof UserError);
     if (failed) throw failed;
-    return { ...l, built: built as string[] };
+    return { ...l, built: built as string[], origins: origins.slice(first, next) };
   });
 }
 
 function scaffoldedNamespace(repo: Repository, folder: string): ScaffoldedNamespace {
   const saved = readAnswers(folder);
-  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, kustomizations: kustomizationRefs(repo, folder) };
+  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, clusters: clustersOf(repo, folder) };
 }
 
-/** `namespace/name` of the Flux Kustomizations that apply a folder, as the repository says now. */
-function kustomizationRefs(repo: Repository, folder: string): string[] {
-  const { own } = matchNamespaceKustomizations(toPosix(path.relative(repo.root, folder)), repo.kustomizations);
-  return [...new Set(own.map((k) => `${k.namespace}/${k.name}`))].sort();
+/** The clusters whose Flux applies a folder, as the repository says now. */
+function clustersOf(repo: Repository, folder: string): string[] {
+  const { own } = applyingKustomizations(folder, toPosix(path.relative(repo.root, folder)), repo.kustomizations);
+  return [...new Set(own.map((k) => clusterOf(k, repo.kustomizations)))].sort();
 }
 
 /** Every folder scaffolded before, wherever it is (an app folder, a flat one): its answers name its namespace. */

@@ -46,6 +46,11 @@ export interface DevUnitInput {
   targetNamespace?: string;
   /** Tilt refs of the objects it builds. */
   refs: Set<string>;
+  /**
+   * Objects of Flux's build that are not the folder's (an app folder's path builds its neighbours
+   * too), as kustomize builds them, and the name its patches find each by.
+   */
+  leftOut?: { object: KubeObject; patchName: string }[];
 }
 
 /** The three overlays of one Flux build. */
@@ -103,10 +108,8 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   const liveOut = new Set(excluded.map((e) => e.ref));
   const neverApplied = new Set([...sops.map(tiltObjectRef), ...objects.filter((o) => o.kind === "PersistentVolume").map(tiltObjectRef)]);
   const rawName = input.rawName ?? ((object: KubeObject) => object.metadata.name);
-  const target = (ref: string) => {
-    const object = byRef.get(ref)!;
-    return { apiVersion: object.apiVersion, kind: object.kind, name: rawName(object), target: exactTarget(rawName(object)) };
-  };
+  const deleteTarget = (object: KubeObject, name = object.metadata.name) => ({ apiVersion: object.apiVersion, kind: object.kind, name, target: exactTarget(name) });
+  const target = (ref: string) => deleteTarget(byRef.get(ref)!, rawName(byRef.get(ref)!));
 
   interface OverlayOptions {
     unit: DevUnitInput;
@@ -132,7 +135,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       resources: (unit.fluxResources ?? [unit.fluxPath]).map(fromOverlay),
       generated: unit.fluxResources !== undefined,
       components: components.map(fromOverlay),
-      deletes: deletes.map(target),
+      deletes: [...deletes.map(target), ...(unit.leftOut ?? []).map(({ object, patchName }) => ({ ...deleteTarget(object), target: exactTarget(patchName) }))],
       fluxPatches: unit.fluxPatches.map((p) => ({ lines: p.patch.replace(/\n+$/, "").split("\n"), from: p.from ?? "spec.patches", ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),
       images: unit.fluxImages,
       keepOnDown,
@@ -144,7 +147,7 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
         rawDevName: `${rawName(claim)}${DEV_CLAIM_SUFFIX}`,
         bound: typeof (claim.spec as { volumeName?: unknown } | undefined)?.volumeName === "string",
       })),
-      hasPatches: keepOnDown || deletes.length > 0 || patches.length > 0 || releasePatches.length > 0 || unit.fluxPatches.length > 0,
+      hasPatches: keepOnDown || deletes.length > 0 || (unit.leftOut ?? []).length > 0 || patches.length > 0 || releasePatches.length > 0 || unit.fluxPatches.length > 0,
     };
   };
   const sopsRefs = sops.map(tiltObjectRef);

@@ -1,11 +1,11 @@
 // Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, matchNamespaceKustomizations, missingVariables, resolveVariables, fluxPathExists } from "../repository/flux.ts";
+import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, missingVariables, takesInFilesOf, resolveVariables, fluxPathExists } from "../repository/flux.ts";
 import { DEV_LIMITS, DEV_REQUESTS, devPatches, type WorkloadPatch } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
 import { describeSource, type ContextSource } from "../live-cluster/flux-context.ts";
-import { exactTarget, isFluxObject, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import { exactTarget, isFluxObject, objectKey, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
@@ -18,11 +18,12 @@ import { generatedResources } from "../repository/flux-generator.ts";
 import { sourceIgnorePatterns } from "./source-ignore.ts";
 import { ANSWERS_FILE } from "../plan/answers-file.ts";
 import type { Repository } from "../repository/scan.ts";
+import type { Origin } from "../repository/tools.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
 import { FLUX_STORAGES, resourceSelectors, STORAGES, type Storage } from "./tilt-objects.ts";
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
-import { deployerOf, locateApplicationUnits, locateUnits, type LocatedUnit } from "./units.ts";
+import { applyingKustomizations, deployerOf, locateApplicationUnits, locateUnits, suggest, type LocatedUnit } from "./units.ts";
 import type { ArgoApplication } from "../repository/argocd.ts";
 import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
@@ -68,13 +69,15 @@ export interface LocatedNamespace {
 /** …and each unit built the way Flux builds it, in the same order. */
 export interface BuiltNamespace extends LocatedNamespace {
   built: string[];
+  /** For a unit with `only`: where each object of its build comes from (kustomizeOrigins). */
+  origins?: (Map<string, Origin> | undefined)[];
 }
 
 /** `named`: the Application `--argocd-app` names, for a folder whose Application lives in another repository. */
 export function locateNamespace(folder: string, repo: Repository, named?: ArgoApplication): LocatedNamespace {
   if (!isInsideFolder(folder, repo.root)) throw new UserError(`${folder} is outside the repository ${repo.root}`);
   const folderInRepo = toPosix(path.relative(repo.root, folder));
-  const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, repo.kustomizations);
+  const { own, ancestors } = applyingKustomizations(folder, folderInRepo, repo.kustomizations);
   for (const k of own) {
     if (!fluxPathExists(repo.root, k)) throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
     // Suspended on one cluster, applied to another: a Tiltfile on one kube context would apply
@@ -85,7 +88,7 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
   }
   const applications = named ? [named] : argoApplications(folderInRepo, repo.applications, own);
   if (named && own.length > 0) throw new UserError(`--argocd-app ${named.namespace}/${named.name}: ${folderInRepo} is applied by Flux Kustomization ${own[0]!.name} (${own[0]!.file}); each would revert what the other applies`);
-  const located = applications.length > 0 ? locateApplicationUnits(folderInRepo, applications) : locateUnits(folder, folderInRepo, own);
+  const located = applications.length > 0 ? locateApplicationUnits(folderInRepo, applications) : locateUnits(folder, folderInRepo, own, { ancestors, offered: repo.namespaceFolders });
   const units = located.map((unit) => {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
     if (hasKustomization(path.join(repo.root, fluxPath))) return unit;
@@ -94,7 +97,7 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
       const { name, file } = deployerOf(unit);
       throw new UserError(`Argo CD Application ${name} (${file}) deploys ./${fluxPath} as a plain directory of manifests: add a kustomization.yaml listing them there (Argo CD then builds it with kustomize, as Tilt does)`);
     }
-    const generated = generatedResources(repo.root, fluxPath);
+    const generated = generatedResources(repo.root, fluxPath, unit.kustomizations[0]?.sourceIgnore);
     if (generated.length === 0) throw new UserError(`./${fluxPath}, the path of Flux Kustomization ${unit.name}, holds no manifests: Flux applies nothing from it`);
     return { ...unit, generated };
   });
@@ -144,7 +147,7 @@ export interface ParsedNamespace extends BuiltNamespace {
 
 export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedNamespace {
   const { folder, folderInRepo, units } = built;
-  const parsed = units.map((unit, index) => parseUnit(unit, built.built[index]!, repo, folderInRepo));
+  const parsed = units.map((unit, index) => parseUnit(unit, built.built[index]!, repo, folderInRepo, built.origins?.[index]));
   const names = new Map<KubeObject, string>();
   const builtBy = new Map<string, string>();
   for (const [index, { objects, rawName }] of parsed.entries()) {
@@ -170,7 +173,7 @@ export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedN
     }
   }
   const targetNamespaces = [...new Set(units.map((u) => u.targetNamespace).filter((ns) => ns !== undefined))];
-  if (targetNamespaces.length > 1) throw new UserError(`${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace): scaffold each app folder on its own`);
+  if (targetNamespaces.length > 1) throw new UserError(`${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace)${suggest(folderInRepo, repo.namespaceFolders) || ": scaffold each app folder on its own"}`);
   const namespace = targetNamespaces[0] ?? namespaceOf(objects) ?? path.basename(folder);
   if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
   return { ...built, parsed, objects, rawName, namespace };
@@ -186,7 +189,7 @@ export function inspectNamespace(
   options: InspectOptions = {},
   charts: Map<string, RenderedRelease> = new Map(),
 ): InspectedNamespace {
-  const name = folderName(folderInRepo, namespace, options);
+  const name = folderName(folderInRepo, namespace, options, repo.namespaceFolders);
   for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
 
   const storageOverlays = findStorageOverlays(folder);
@@ -236,6 +239,7 @@ export function inspectNamespace(
       fluxImages: unit.images,
       targetNamespace: unit.targetNamespace,
       refs: new Set(parsed[index]!.objects.map(tiltObjectRef)),
+      leftOut: parsed[index]!.leftOut,
     })),
   });
   // A cluster without Flux has no Flux CRDs: Tilt applies these only on the cluster Flux manages.
@@ -344,7 +348,7 @@ export function inspectNamespace(
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
-    sourceIgnore: units.some((unit) => unit.path === "." && unit.generated)
+    sourceIgnore: takesInFilesOf(repo.root, folderInRepo, [...own, ...ancestors])
       ? sourceIgnorePatterns(repo.root, folderInRepo, [{ rel: ANSWERS_FILE, dir: false }, ...(localPath ? [{ rel: LOCAL_PATH_DIR, dir: true }] : [])])
       : [],
   };
@@ -369,8 +373,12 @@ function applicationNotes(applications: ArgoApplication[], repo: Repository): st
   });
 }
 
-/** One unit's build, substituted with the variables its Kustomizations define (the first to define one wins). */
-function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInRepo: string) {
+/**
+ * One unit's build, substituted with the variables its Kustomizations define (the first to define
+ * one wins). An app folder's unit keeps the objects that come from the folder; the others of the
+ * path's build are left out of its dev overlays.
+ */
+function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInRepo: string, origins?: Map<string, Origin>) {
   const variables = new Map<string, FluxVariable>();
   const unresolvedSources: string[] = [];
   for (const k of unit.kustomizations) {
@@ -381,9 +389,17 @@ function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInR
   const substitutes = unit.kustomizations.some((k) => k.postBuild !== undefined);
   const source = `kustomize build of ${path.posix.join(folderInRepo, unit.path)}`;
   // Names as the cluster will see them (`name: ${APP}` is common).
-  const objects = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), source);
+  const all = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), source);
   // kustomize patches the build before Flux substitutes it: its targets need the raw names.
-  const rawName = rawNames(substitutes ? parseManifests(built, source) : objects, objects);
+  const raw = substitutes ? parseManifests(built, source) : all;
+  const rawName = rawNames(raw, all);
+  const inFolder = all.map((object, index) => unit.only === undefined || fromFolder(raw.length === all.length ? raw[index]! : object, origins, path.join(repo.root, unit.only)));
+  const objects = all.filter((_, index) => inFolder[index]);
+  const leftOut = raw.filter((_, index) => raw.length === all.length && !inFolder[index]).map((object) => ({ object, patchName: asPatchesSee(object, origins) }));
+  if (unit.only !== undefined && objects.length === 0) {
+    const fluxPath = path.posix.join(folderInRepo, unit.path);
+    throw new UserError(`Flux Kustomization ${unit.name} builds ./${fluxPath}, and nothing it applies comes from ${unit.only}: scaffold ${fluxPath}`);
+  }
   const facts = {
     name: unit.name,
     path: unit.path,
@@ -394,16 +410,32 @@ function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInR
     missingVariables: substitutes ? missingVariables(built, new Set(variables.keys())) : [],
     unresolvedSources,
   };
-  return { objects, rawName, facts };
+  return { objects, leftOut, rawName, facts };
+}
+
+function fromFolder(object: KubeObject, origins: Map<string, Origin> | undefined, folder: string): boolean {
+  const file = origins?.get(objectKey(object))?.file;
+  return file !== undefined && isInsideFolder(file, folder);
+}
+
+/** An overlay's patches find a generated object by the name its generator gives, before the hash suffix kustomize adds (its alphabet avoids vowels). */
+function asPatchesSee(object: KubeObject, origins: Map<string, Origin> | undefined): string {
+  const name = object.metadata.name;
+  return origins?.get(objectKey(object))?.generated ? name.replace(/-[bcdfghkmt2-9]{10}$/, "") : name;
 }
 
 /**
  * The folder's name in the root Tiltfile and its Flux resources, unique across the repository:
  * the one it had, else its own name (`media`), else with its parent's (`observability-grafana`).
+ * Folders of one name side by side (deploy/staging/apps, deploy/production/apps) all take their
+ * parent's, whichever is scaffolded first.
  */
-function folderName(folderInRepo: string, namespace: string, { previousName, takenNames = [] }: InspectOptions): string {
+function folderName(folderInRepo: string, namespace: string, { previousName, takenNames = [] }: InspectOptions, offered: string[]): string {
   const base = path.posix.basename(folderInRepo);
-  const candidates = [previousName, base, `${path.posix.basename(path.posix.dirname(folderInRepo))}-${base}`, namespace];
+  const nested = (other: string) => isWithin(other, folderInRepo) || isWithin(folderInRepo, other);
+  const sideBySide = offered.some((other) => path.posix.basename(other) === base && !nested(other));
+  const withParent = `${path.posix.basename(path.posix.dirname(folderInRepo))}-${base}`;
+  const candidates = [previousName, ...(sideBySide ? [withParent, base] : [base, withParent]), namespace];
   const free = candidates.filter((c): c is string => c !== undefined && DNS_1123_LABEL.test(c) && c.length <= 50);
   return free.find((c) => !takenNames.includes(c)) ?? free.at(-1) ?? namespace;
 }

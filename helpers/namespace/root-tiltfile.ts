@@ -9,8 +9,8 @@ export interface ScaffoldedNamespace {
   /** Absolute path of the namespace folder. */
   folder: string;
   ports: Record<string, number>;
-  /** `namespace/name` of the Flux Kustomizations that apply it. */
-  kustomizations: string[];
+  /** The clusters whose Flux applies it (clusterOf), none when no Kustomization does. */
+  clusters: string[];
 }
 
 export interface RootTiltfileModel {
@@ -19,8 +19,8 @@ export interface RootTiltfileModel {
   generatorCommand: string;
   /**
    * `within`: the scaffolded folder holding this one (an app of a namespace folder), which runs it
-   * already. `apart`: folders that apply one of its Kustomizations as another cluster defines it
-   * (apps/staging beside apps/production): the same objects, so never in one Tilt.
+   * already. `apart`: folders that only other clusters' Flux applies (apps/staging beside
+   * apps/production): one Tilt runs on one cluster, and they often hold the same objects.
    */
   namespaces: { name: string; tiltfile: string; within?: string; apart?: string[] }[];
   exampleArgs: string;
@@ -52,9 +52,22 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
     namespaces: sorted.map((ns) => {
       const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
       const nested = (other: ScaffoldedNamespace) => isInside(ns.folder, other.folder) || isInside(other.folder, ns.folder);
-      const apart = sorted.filter((other) => other !== ns && !nested(other) && other.kustomizations.some((k) => ns.kustomizations.includes(k))).map((other) => other.name);
+      const apart = sorted.filter((other) => other !== ns && !nested(other) && isApart(ns, other)).map((other) => other.name);
       return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }), ...(apart.length > 0 && { apart }) };
     }),
-    exampleArgs: sorted.filter((ns) => !sorted.some((other) => other !== ns && isInside(ns.folder, other.folder))).slice(0, 2).map((ns) => ns.name).join(" "),
+    exampleArgs: exampleNames(sorted).join(" "),
   };
+}
+
+function isApart(a: ScaffoldedNamespace, b: ScaffoldedNamespace): boolean {
+  return a.clusters.length > 0 && b.clusters.length > 0 && !a.clusters.some((cluster) => b.clusters.includes(cluster));
+}
+
+/** Two outermost folders that run together, for the header's example. */
+function exampleNames(sorted: ScaffoldedNamespace[]): string[] {
+  const outermost = sorted.filter((ns) => !sorted.some((other) => other !== ns && isInside(ns.folder, other.folder)));
+  const [first] = outermost;
+  if (!first) return [];
+  const second = outermost.find((ns) => ns !== first && !isApart(ns, first));
+  return second ? [first.name, second.name] : [first.name];
 }

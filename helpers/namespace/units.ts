@@ -5,9 +5,9 @@
 import path from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
-import type { FluxImage, FluxKustomization, FluxPatch } from "../repository/flux.ts";
+import { matchNamespaceKustomizations, type FluxImage, type FluxKustomization, type FluxPatch } from "../repository/flux.ts";
+import { hasKustomization, isWithin } from "../repository/files.ts";
 import type { ArgoApplication } from "../repository/argocd.ts";
-import { hasKustomization } from "../repository/files.ts";
 
 export const DEV_OVERLAY_DIR = "overlays/dev";
 
@@ -31,10 +31,30 @@ export interface LocatedUnit {
    */
   generated?: string[];
   /**
+   * For an app folder inside the Flux path (`path` above it): the repository-relative folder whose
+   * objects, of all the path's build makes, are this unit's.
+   */
+  only?: string;
+  /**
    * Namespace-relative directory of its dev overlays: overlays/dev, overlays/dev/<name> for several,
    * or, for a flat folder, the sibling `../<folder>-dev`.
    */
   devDir: string;
+}
+
+/**
+ * The Kustomizations a folder's tooling suspends (own) and those above it, left to Flux. A folder
+ * that is itself a Flux path (or holds one) holding the paths of others runs those others: that
+ * path's Kustomization applies theirs, as any parent does, and keeps running. A folder no Kustomization's
+ * path reaches, inside a Flux path (an app folder), is part of the deepest such path's build.
+ */
+export function applyingKustomizations(folder: string, folderInRepo: string, all: FluxKustomization[]): { own: FluxKustomization[]; ancestors: FluxKustomization[] } {
+  const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, all);
+  const parents = own.filter((k) => own.some((other) => other.path !== k.path && isWithin(other.path, k.path)));
+  if (parents.length > 0) return { own: own.filter((k) => !parents.includes(k)), ancestors: [...parents, ...ancestors] };
+  if (own.length > 0 || ancestors.length === 0 || hasKustomization(path.join(folder, "base"))) return { own, ancestors };
+  const deepest = ancestors.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path;
+  return { own: ancestors.filter((k) => k.path === deepest), ancestors: ancestors.filter((k) => k.path !== deepest) };
 }
 
 /**
@@ -43,7 +63,7 @@ export interface LocatedUnit {
  * an overlay inside the folder it builds on ("cycle detected"), and Flux takes in every folder of
  * a path without kustomization.yaml.
  */
-export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[]): LocatedUnit[] {
+export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[], { ancestors = [], offered = [] }: { ancestors?: FluxKustomization[]; offered?: string[] } = {}): LocatedUnit[] {
   const renaming = own.find((k) => k.namePrefix !== undefined || k.nameSuffix !== undefined);
   if (renaming) {
     throw new UserError(`Flux Kustomization ${renaming.name} (${renaming.file}) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names`);
@@ -71,19 +91,37 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
       targetNamespace: first.targetNamespace,
     };
   });
+  const flat = units.find((u) => u.path === ".");
+  // A parent's path (or the repository root) holds no dev overlays: kustomize cannot build an
+  // overlay inside the folder it builds on, and Flux may take in every folder below it.
+  const parent = ancestors.find((k) => k.path === folderInRepo);
+  if ((flat || parent) && folderInRepo === "") throw rootFolder((flat ?? units[0])?.kustomizations[0] ?? parent!, offered);
+  if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
+  const inside = units.find((u) => u.path.startsWith(".."));
+  if (inside) return [appFolderUnit(folderInRepo, inside, units)];
+  const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
+  if (inDev) throw new UserError(`Flux Kustomization ${inDev.kustomizations[0]!.name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
+  const devRoot = parent ? `../${path.posix.basename(folderInRepo)}-dev` : DEV_OVERLAY_DIR;
+  if (units.length === 1) return [{ ...units[0]!, devDir: parent ? `${devRoot}/${units[0]!.name}` : devRoot }];
   if (units.length === 0) {
     // No Kustomization applies the folder: dev builds on base/.
-    if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and no Flux Kustomization applies it`);
+    if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and lies in no Flux Kustomization's path${suggest(folderInRepo, offered)}`);
     return [{ name: "base", path: "base", kustomizations: [], applications: [], components: [], patches: [], images: [], devDir: DEV_OVERLAY_DIR }];
   }
-  return withDevDirs(folderInRepo, units);
+  const names = new Set<string>();
+  return units.map((unit) => {
+    // Kustomization names are unique per namespace: a clash across namespaces takes the namespace in.
+    const name = names.has(unit.name) ? `${unit.kustomizations[0]!.namespace}-${unit.name}` : unit.name;
+    names.add(name);
+    return { ...unit, name, devDir: `${devRoot}/${name}` };
+  });
 }
 
 /**
  * The builds of a folder that Argo CD Applications deploy: one per source path (the same path
- * deployed to several clusters is one build). Argo CD puts the objects that name no namespace in
- * the destination's, which the dev overlay does as a targetNamespace would (parseNamespace checks
- * that no object names another).
+ * deployed to several clusters is one build), with dev overlays placed as for Flux's. Argo CD puts
+ * the objects that name no namespace in the destination's, which the dev overlay does as a
+ * targetNamespace would (parseNamespace checks that no object names another).
  */
 export function locateApplicationUnits(folderInRepo: string, applications: ArgoApplication[]): LocatedUnit[] {
   const byPath = new Map<string, ArgoApplication[]>();
@@ -98,7 +136,20 @@ export function locateApplicationUnits(folderInRepo: string, applications: ArgoA
     images: [],
     targetNamespace: same[0]!.destinationNamespace,
   }));
-  return withDevDirs(folderInRepo, units);
+  const flat = units.find((u) => u.path === ".");
+  if (flat && (units.length > 1 || folderInRepo === "")) {
+    throw new UserError(`${folderInRepo || "the repository root"} is itself the path Argo CD Application ${flat.name} deploys, and holds the paths of others: scaffold each of their folders on its own`);
+  }
+  if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
+  const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
+  if (inDev) throw new UserError(`Argo CD Application ${inDev.name} deploys ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
+  if (units.length === 1) return [{ ...units[0]!, devDir: DEV_OVERLAY_DIR }];
+  const names = new Set<string>();
+  return units.map((unit) => {
+    const name = names.has(unit.name) ? `${unit.applications[0]!.namespace}-${unit.name}` : unit.name;
+    names.add(name);
+    return { ...unit, name, devDir: `${DEV_OVERLAY_DIR}/${name}` };
+  });
 }
 
 /** `Flux Kustomization x (file)` or `Argo CD Application x (file)`: what deploys a unit, for messages. */
@@ -107,20 +158,16 @@ export function deployerOf(unit: Pick<LocatedUnit, "kustomizations" | "applicati
   return { kind: unit.kustomizations.length > 0 ? "Flux Kustomization" : "Argo CD Application", namespace: first.namespace, name: first.name, file: first.file };
 }
 
-function withDevDirs(folderInRepo: string, units: Omit<LocatedUnit, "devDir">[]): LocatedUnit[] {
-  const flat = units.find((u) => u.path === ".");
-  if (flat && (units.length > 1 || folderInRepo === "")) throw flatFolder(folderInRepo, deployerOf(flat));
-  if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
-  const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
-  if (inDev) throw new UserError(`${deployerOf(inDev).kind} ${deployerOf(inDev).name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
-  if (units.length === 1) return [{ ...units[0]!, devDir: DEV_OVERLAY_DIR }];
-  const names = new Set<string>();
-  return units.map((unit) => {
-    // Names are unique per namespace: a clash across namespaces takes the namespace in.
-    const name = names.has(unit.name) ? `${deployerOf(unit).namespace}-${unit.name}` : unit.name;
-    names.add(name);
-    return { ...unit, name, devDir: `${DEV_OVERLAY_DIR}/${name}` };
-  });
+/**
+ * An app folder inside a Flux path builds that path, as Flux does, and keeps what comes from the
+ * folder; of several definitions (one per cluster) the first is the build, and all are suspended.
+ * Its dev overlays sit beside the path, under `<path>-dev/`: kustomize cannot build an overlay
+ * inside the folder it builds on.
+ */
+function appFolderUnit(folderInRepo: string, first: Omit<LocatedUnit, "devDir">, units: Omit<LocatedUnit, "devDir">[]): LocatedUnit {
+  const fluxPath = path.posix.join(folderInRepo, first.path);
+  const devDir = path.posix.relative(folderInRepo, `${fluxPath}-dev/${path.posix.relative(fluxPath, folderInRepo)}`);
+  return { ...first, kustomizations: units.flatMap((u) => u.kustomizations), only: folderInRepo, devDir };
 }
 
 /**
@@ -134,8 +181,22 @@ function commonMetadataPatches(k: FluxKustomization): FluxPatch[] {
   return [{ patch: stringify({ apiVersion: "v1", kind: "Any", metadata }), target: { name: ".*" }, from: "spec.commonMetadata" }];
 }
 
-function flatFolder(folderInRepo: string, deployer: { kind: string; name: string }): UserError {
-  return new UserError(
-    `${folderInRepo || "the repository root"} is itself the path ${deployer.kind} ${deployer.name} applies, and holds the paths of others: scaffold each of their folders on its own`,
-  );
+function rootFolder(k: FluxKustomization, offered: string[]): UserError {
+  return new UserError(`the repository root is the path Flux Kustomization ${k.name} applies, where no dev overlay can go beside it${suggest("", offered)}`);
+}
+
+/**
+ * `: scaffold <folder>` naming folders the picker offers: below this one, else below the nearest
+ * folder above it that holds some.
+ */
+export function suggest(folderInRepo: string, offered: string[]): string {
+  for (let dir = folderInRepo; ; dir = path.posix.dirname(dir)) {
+    const scope = dir === "." ? "" : dir;
+    const below = offered.filter((f) => f !== folderInRepo && isWithin(f, scope));
+    if (below.length > 0) {
+      const nearest = below.sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b)).slice(0, 2);
+      return `: scaffold ${nearest.join(" or ")}, which the picker offers`;
+    }
+    if (scope === "") return "";
+  }
 }

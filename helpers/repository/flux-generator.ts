@@ -2,7 +2,8 @@
 // kustomize, scanManifests): every .yaml/.yml file below the path, and each directory below it
 // that has a kustomization file of its own as one resource, not descended into. It reads the
 // artifact source-controller made, from which `.sourceignore` patterns (in any directory, for
-// what lies below it) and source-controller's default exclusions have removed files already.
+// what lies below it), the GitRepository's spec.ignore and source-controller's default
+// exclusions have removed files already.
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
@@ -12,8 +13,9 @@ import { hasKustomization } from "./files.ts";
 import { isKubeObject } from "./manifests.ts";
 
 /** source-controller's default exclusions (sourceignore ExcludeVCS, ExcludeExt, ExcludeCI, ExcludeExtra). */
+const VCS_EXCLUSIONS = [".git/", ".gitignore", ".gitmodules", ".gitattributes"];
 const DEFAULT_EXCLUSIONS = [
-  ".git/", ".gitignore", ".gitmodules", ".gitattributes",
+  ...VCS_EXCLUSIONS,
   "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
   ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml", "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
   "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
@@ -21,25 +23,31 @@ const DEFAULT_EXCLUSIONS = [
 
 export const SOURCE_IGNORE = ".sourceignore";
 
-/** Whether source-controller leaves the repository-relative `rel` (a directory when `dir`) out of the artifact. */
-export function isSourceIgnored(root: string, rel: string, dir = false): boolean {
+/**
+ * Whether source-controller leaves the repository-relative `rel` (a directory when `dir`) out of
+ * the artifact; `specIgnore` is the GitRepository's spec.ignore.
+ */
+export function isSourceIgnored(root: string, rel: string, dir = false, specIgnore?: string): boolean {
   const parts = rel.split("/");
-  // go-git's matcher: patterns in order, root's first and deeper .sourceignore files after; the last match wins.
+  // go-git's matcher: patterns in order, root's first, deeper .sourceignore files after and
+  // spec.ignore last; the last match wins.
   let ignored = false;
-  for (let depth = 0; depth < parts.length; depth++) {
-    const scope = parts.slice(0, depth).join("/");
-    const rules = depth === 0 ? rootRules(root) : sourceIgnore(path.join(root, scope));
-    if (!rules) continue;
-    const below = parts.slice(depth).join("/") + (dir ? "/" : "");
-    const { ignored: yes, unignored: no } = rules.test(below);
+  const test = (rules: Ignore, below: string) => {
+    const { ignored: yes, unignored: no } = rules.test(below + (dir ? "/" : ""));
     if (yes) ignored = true;
     else if (no) ignored = false;
+  };
+  for (let depth = 0; depth < parts.length; depth++) {
+    const rules = depth === 0 ? rootRules(root, specIgnore) : sourceIgnore(path.join(root, parts.slice(0, depth).join("/")));
+    if (rules) test(rules, parts.slice(depth).join("/"));
   }
+  if (specIgnore !== undefined) test(ignore().add(specIgnore), rel);
   return ignored;
 }
 
-function rootRules(root: string): Ignore {
-  return ignore().add(DEFAULT_EXCLUSIONS).add(sourceIgnore(root) ?? []);
+/** With spec.ignore, source-controller keeps only the version-control exclusions of its defaults. */
+function rootRules(root: string, specIgnore?: string): Ignore {
+  return ignore().add(specIgnore === undefined ? DEFAULT_EXCLUSIONS : VCS_EXCLUSIONS).add(sourceIgnore(root) ?? []);
 }
 
 function sourceIgnore(dir: string): Ignore | undefined {
@@ -55,7 +63,7 @@ function sourceIgnore(dir: string): Ignore | undefined {
  * repository-relative, in Flux's order (a lexical walk). A file that is not Kubernetes YAML fails
  * Flux's generator, and so the run, in one line.
  */
-export function generatedResources(root: string, fluxPath: string): string[] {
+export function generatedResources(root: string, fluxPath: string, specIgnore?: string): string[] {
   const resources: string[] = [];
   const walk = (rel: string) => {
     for (const name of readdirSync(path.join(root, rel)).sort()) {
@@ -63,7 +71,7 @@ export function generatedResources(root: string, fluxPath: string): string[] {
       const full = path.join(root, child);
       // Flux's walk does not follow symlinks.
       const isDir = lstatSync(full).isDirectory();
-      if (isSourceIgnored(root, child, isDir)) continue;
+      if (isSourceIgnored(root, child, isDir, specIgnore)) continue;
       if (isDir) {
         if (hasKustomization(full)) resources.push(child);
         else walk(child);

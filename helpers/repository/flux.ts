@@ -28,6 +28,8 @@ export interface FluxKustomization {
   namePrefix?: string;
   nameSuffix?: string;
   sourceRef: { kind: string; name: string; namespace: string };
+  /** `spec.ignore` of the GitRepository it reads: .sourceignore patterns at its root, after the files'. */
+  sourceIgnore?: string;
   /** `spec.kubeConfig`: the Kustomization applies to another cluster, e.g. `Secret spoke-kubeconfig`. */
   kubeConfig?: string;
   postBuild?: {
@@ -56,6 +58,8 @@ export interface FluxGitRepository {
   branch?: string;
   /** `spec.ref` as written, which with the URL says which repository content it is. */
   ref?: Record<string, unknown>;
+  /** `spec.ignore`: .sourceignore patterns source-controller applies at the repository root. */
+  ignore?: string;
   url?: string;
 }
 
@@ -67,6 +71,7 @@ function isFluxKind(object: KubeObject, group: string, kind: string): boolean {
 
 export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization[] {
   const artifacts = findArtifactCopies(objects);
+  const ignores = new Map(findGitRepositories(objects).filter((g) => g.ignore !== undefined).map((g) => [`${g.namespace}/${g.name}`, g.ignore!]));
   return objects
     .filter(({ object }) => isFluxKind(object, FLUX_KUSTOMIZE_GROUP, "Kustomization"))
     .map(({ object, file }) => {
@@ -90,6 +95,7 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         },
         namePrefix: typeof spec.namePrefix === "string" && spec.namePrefix !== "" ? spec.namePrefix : undefined,
         nameSuffix: typeof spec.nameSuffix === "string" && spec.nameSuffix !== "" ? spec.nameSuffix : undefined,
+        ...(spec.sourceRef?.kind === "GitRepository" && ignores.has(`${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`) && { sourceIgnore: ignores.get(`${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`) }),
         kubeConfig: spec.kubeConfig && (spec.kubeConfig.secretRef ? `Secret ${spec.kubeConfig.secretRef.name}` : `ConfigMap ${spec.kubeConfig.configMapRef?.name}`),
         sourceRef: {
           kind: String(spec.sourceRef?.kind ?? "GitRepository"),
@@ -169,6 +175,7 @@ export function findGitRepositories(objects: RepoObject[]): FluxGitRepository[] 
         branch: typeof spec.ref?.branch === "string" ? spec.ref.branch : undefined,
         ref: spec.ref,
         url: typeof spec.url === "string" ? spec.url : undefined,
+        ...(typeof spec.ignore === "string" && { ignore: spec.ignore }),
       };
     });
 }
@@ -185,6 +192,23 @@ export function matchNamespaceKustomizations(folder: string, all: FluxKustomizat
 }
 
 /**
+ * The cluster a Kustomization is defined for: where the chain of Kustomizations applying its file
+ * starts, the directory of the topmost one's file (clusters/production/flux-system for what
+ * clusters/production/apps.yaml defines). One Tilt runs on one cluster.
+ */
+export function clusterOf(kustomization: FluxKustomization, all: FluxKustomization[]): string {
+  const seen = new Set<FluxKustomization>();
+  let top = kustomization;
+  for (;;) {
+    seen.add(top);
+    const file = top.file;
+    const parent = all.filter((k) => !seen.has(k) && k.file !== file && isWithin(file, k.path)).sort((a, b) => b.path.length - a.path.length)[0];
+    if (!parent) return path.posix.dirname(top.file);
+    top = parent;
+  }
+}
+
+/**
  * A Flux path with no kustomization.yaml makes Flux generate one that takes in every
  * directory below it, stopping at the first kustomization.yaml on each branch and leaving out
  * what `.sourceignore` names (flux-generator.ts). Returns the Kustomizations that would reach
@@ -192,7 +216,7 @@ export function matchNamespaceKustomizations(folder: string, all: FluxKustomizat
  */
 export function kustomizationsSweeping(root: string, target: string, all: FluxKustomization[]): FluxKustomization[] {
   return all.filter(
-    (k) => isWithin(target, k.path) && (k.path === target || (kustomizationAbove(root, k.path, target) === undefined && !isSourceIgnored(root, target, true))),
+    (k) => isWithin(target, k.path) && (k.path === target || (kustomizationAbove(root, k.path, target) === undefined && !isSourceIgnored(root, target, true, k.sourceIgnore))),
   );
 }
 
@@ -221,6 +245,15 @@ export function readingThisRepository(all: FluxKustomization[], gitRepositories:
     return key(k.sourceRef) === own[0] || other === undefined || other === ownSpec;
   };
   return all.filter((k) => k.sourceRef.kind === "ExternalArtifact" || (git.includes(k) && same(k)));
+}
+
+/**
+ * Whether Flux takes in the folder's files one by one: the kustomization it generates for one of
+ * these Kustomizations' paths walks into it. The tool's own files there then need a .sourceignore.
+ */
+export function takesInFilesOf(root: string, folderInRepo: string, kustomizations: FluxKustomization[]): boolean {
+  if (hasKustomization(path.join(root, folderInRepo))) return false;
+  return kustomizations.some((k) => isWithin(folderInRepo, k.path) && kustomizationAbove(root, k.path, folderInRepo) === undefined && !isSourceIgnored(root, folderInRepo, true, k.sourceIgnore));
 }
 
 /**

@@ -56,6 +56,11 @@ export function tiltSelector(parts: string[]): string {
   return parts.map((part) => part.replace(/[\\:]/g, (c) => `\\${c}`)).join(":");
 }
 
+/** One object of one build, whatever Tilt calls it: group, kind, namespace and name. */
+export function objectKey(object: KubeObject): string {
+  return [apiGroup(object), object.kind, object.metadata.namespace ?? "", object.metadata.name].join("/");
+}
+
 /** Tilt's object selector, `name:kind`, lower-case as Tilt prints it. */
 export function tiltObjectRef(object: Pick<KubeObject, "kind" | "metadata">): string {
   return tiltSelector([object.metadata.name, object.kind.toLowerCase()]);

@@ -125,8 +125,12 @@ function namespaceFolders(root: string, files: string[], kustomizations: FluxKus
   const fluxPaths = new Set(kustomizations.map((k) => k.path));
   for (const k of kustomizations) {
     if (!k.path) continue;
-    // Flux generates a kustomization for a path without one; one that holds other Kustomizations' paths applies several folders.
-    if (!hasKustomization(path.join(root, k.path)) && kustomizations.some((other) => other.path !== k.path && isWithin(other.path, k.path))) continue;
+    // A path holding other Kustomizations' paths runs theirs, when they share a namespace (a Tiltfile has one).
+    const children = kustomizations.filter((other) => other.path !== k.path && isWithin(other.path, k.path));
+    if (children.length > 0) {
+      if (new Set(children.map((c) => c.targetNamespace)).size === 1) folders.add(k.path);
+      continue;
+    }
     const overlay = /^(.+)\/(base|overlays\/[^/]+)$/.exec(k.path);
     const parent = path.posix.dirname(k.path);
     // An app folder holds the Kustomization that applies the path below it.
@@ -136,8 +140,22 @@ function namespaceFolders(root: string, files: string[], kustomizations: FluxKus
     const entryPoint = kustomizations.some((other) => isWithin(other.file, folder) && !isWithin(other.path, folder));
     if (entryPoint) continue;
     folders.add(folder);
+    if (folder === k.path) for (const app of appFolders(k.path, files, kustomizations)) folders.add(app);
     const namespace = path.posix.dirname(folder);
     if (appFolder && namespace !== "." && hasKustomization(path.join(root, namespace)) && !fluxPaths.has(namespace)) folders.add(namespace);
   }
   return [...folders].filter((f) => !f.includes("/overlays/")).sort();
+}
+
+/**
+ * The app folders of a Flux path: each folder right below it with a kustomization.yaml of its
+ * own, which neither defines nor is the path of a Kustomization (kube-prometheus-stack in
+ * monitoring/controllers).
+ */
+function appFolders(fluxPath: string, files: string[], kustomizations: FluxKustomization[]): string[] {
+  const prefix = fluxPath === "" ? "" : `${fluxPath}/`;
+  return files
+    .filter((f) => f.startsWith(prefix) && /^[^/]+\/kustomization\.ya?ml$/.test(f.slice(prefix.length)))
+    .map((f) => path.posix.dirname(f))
+    .filter((app) => !kustomizations.some((k) => isWithin(k.file, app) || isWithin(k.path, app)));
 }

@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { load } from "js-yaml";
 import type { FluxImage, FluxPatch } from "./flux.ts";
+import { objectKey, parseManifests } from "./manifests.ts";
 import { UserError, firstLine } from "../errors.ts";
 import { inToolSlot } from "./tool-slots.ts";
 import { resultKey, type BuildCacheContext } from "./build-cache.ts";
@@ -113,11 +115,7 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
         dirs.push(target.dir);
         continue;
       }
-      const wrapper = path.join(work, `flux-${index}`);
-      await mkdir(wrapper);
-      const rel = (p: string) => path.relative(wrapper, p);
-      await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: (target.resources ?? [target.dir]).map(rel), components: (target.components ?? []).map(rel), patches: (target.patches ?? []).map(({ patch, target }) => ({ patch, target })), images: target.images ?? [], ...(target.namespace && { namespace: target.namespace }) }));
-      dirs.push(wrapper);
+      dirs.push(await writeFluxWrapper(path.join(work, `flux-${index}`), target));
     }
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];
     const resources: string[] = [];
@@ -142,6 +140,52 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
     await rm(work, { recursive: true, force: true });
   }
 }
+
+/** A kustomization in `wrapper` that builds the target as Flux does; extra fields (buildMetadata) go in too. */
+async function writeFluxWrapper(wrapper: string, target: BuildTarget, extra: Record<string, unknown> = {}): Promise<string> {
+  await mkdir(wrapper);
+  const rel = (p: string) => path.relative(wrapper, p);
+  const kustomization = {
+    resources: (target.resources ?? [target.dir]).map(rel),
+    components: (target.components ?? []).map(rel),
+    patches: (target.patches ?? []).map(({ patch, target }) => ({ patch, target })),
+    images: target.images ?? [],
+    ...(target.namespace && { namespace: target.namespace }),
+    ...extra,
+  };
+  await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify(kustomization));
+  return wrapper;
+}
+
+/** Where an object of a build comes from: an absolute file, none for a remote resource. */
+export interface Origin {
+  file?: string;
+  /** Made by a generator (configMapGenerator, …) that `file` configures. */
+  generated: boolean;
+}
+
+/**
+ * Where each object of a target's build comes from, as kustomize's originAnnotations say: the
+ * file it was read from, or for a generated object the kustomization configuring it. Keyed by
+ * objectKey, before Flux substitutes anything.
+ */
+export async function kustomizeOrigins(target: BuildTarget): Promise<Map<string, Origin>> {
+  const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-origins-"));
+  try {
+    const wrapper = await writeFluxWrapper(path.join(work, "flux"), target, { buildMetadata: ["originAnnotations"] });
+    const origins = new Map<string, Origin>();
+    for (const object of parseManifests(await kustomizeBuild(wrapper, target.label), target.label)) {
+      const origin = (load(object.metadata.annotations?.[ORIGIN_ANNOTATION] ?? "") ?? {}) as { path?: string; configuredIn?: string; repo?: string };
+      const file = origin.repo === undefined ? (origin.path ?? origin.configuredIn) : undefined;
+      origins.set(objectKey(object), { ...(file !== undefined && { file: path.resolve(wrapper, file) }), generated: origin.configuredIn !== undefined });
+    }
+    return origins;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const ORIGIN_ANNOTATION = "config.kubernetes.io/origin";
 
 function toUserError(error: unknown): UserError {
   if (error instanceof UserError) return error;

@@ -64,7 +64,7 @@ describe("npx plop namespace", () => {
     ["a file instead of a folder", () => ["applications/media/base/namespace.yaml"], "/homelab/applications/media/base/namespace.yaml is not a directory"],
     ["a path with .. that leaves the repository", (repo) => (execaSync("git", ["init", "-q", repo]), ["applications/../../elsewhere"]), "/elsewhere, outside the repository "],
     ["a folder outside the repository", () => ["/tmp"], "/tmp is not in a git repository, nor below a folder of Flux manifests"],
-    ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"]), "applications/empty has no base/kustomization.yaml and no Flux Kustomization applies it"],
+    ["a folder without base/kustomization.yaml", (repo) => (mkdirSync(path.join(repo, "applications/empty/base"), { recursive: true }), ["applications/empty"]), "applications/empty has no base/kustomization.yaml and lies in no Flux Kustomization's path: scaffold applications/media or "],
     ["malformed YAML in a manifest", (repo) => (writeFileSync(path.join(repo, "applications/media/base/namespace.yaml"), "kind: [unclosed\n"), ["applications/media"]), "kustomize build of applications/media/overlays/prod failed: "],
     // .invalid never resolves (RFC 2606): the same answer offline and online.
     ["a remote resource while offline", (repo) => (writeFileSync(path.join(repo, "applications/media/base/kustomization.yaml"), "resources:\n  - https://manifests.invalid/app.yaml\n"), ["applications/media"]), "it fetches https://manifests.invalid/app.yaml and needs the network, which did not answer (run it online, or vendor the file into the repository)"],

@@ -34,6 +34,20 @@ describe("findFluxKustomizations", () => {
     ]);
   });
 
+  it("takes the spec.ignore of the GitRepository a Kustomization reads, and of no other", () => {
+    const git = (name: string, ignore?: string): RepoObject => ({
+      file: "clusters/c/git.yaml",
+      object: { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name, namespace: "flux-system" }, spec: { url: "https://example.com/x.git", ...(ignore && { ignore }) } },
+    });
+    const found = findFluxKustomizations([
+      git("flux-system", "/*\n!/deploy\n"),
+      git("other"),
+      ks("apps", { path: "./deploy", sourceRef: { kind: "GitRepository", name: "flux-system" } }),
+      ks("tenant", { path: "./deploy", sourceRef: { kind: "GitRepository", name: "other" } }),
+    ]);
+    expect(found.map((k) => [k.name, k.sourceIgnore])).toEqual([["apps", "/*\n!/deploy\n"], ["tenant", undefined]]);
+  });
+
   it("reads what Flux adds to the build: images, commonMetadata, a name prefix", () => {
     const [k] = findFluxKustomizations([
       ks("apps", { path: "apps", images: [{ name: "nginx", newTag: 1.27, digest: "" }], commonMetadata: { annotations: { team: "media" } }, namePrefix: "prod-" }),

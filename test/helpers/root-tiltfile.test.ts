@@ -7,8 +7,8 @@ describe("rootTiltfileModel", () => {
     const model = rootTiltfileModel(
       "/repo",
       [
-        { name: "monitoring", folder: "/repo/infrastructure/monitoring", ports: { "grafana/3000": 3000 }, kustomizations: [] },
-        { name: "media", folder: "/repo/apps/media", ports: { "sonarr/8989": 8989 }, kustomizations: [] },
+        { name: "monitoring", folder: "/repo/infrastructure/monitoring", ports: { "grafana/3000": 3000 }, clusters: [] },
+        { name: "media", folder: "/repo/apps/media", ports: { "sonarr/8989": 8989 }, clusters: [] },
       ],
       "1.2.3",
     );
@@ -24,8 +24,8 @@ describe("rootTiltfileModel", () => {
       rootTiltfileModel(
         "/repo",
         [
-          { name: "a", folder: "/repo/a", ports: { "web/8080": 8080 }, kustomizations: [] },
-          { name: "b", folder: "/repo/b", ports: { "api/8080": 8080 }, kustomizations: [] },
+          { name: "a", folder: "/repo/a", ports: { "web/8080": 8080 }, clusters: [] },
+          { name: "b", folder: "/repo/b", ports: { "api/8080": 8080 }, clusters: [] },
         ],
         "1.2.3",
       );
@@ -39,27 +39,40 @@ describe("a folder inside another scaffolded one", () => {
     const model = rootTiltfileModel(
       "/repo",
       [
-        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {}, kustomizations: [] },
-        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {}, kustomizations: [] },
-        { name: "media-other", folder: "/repo/kubernetes/apps/media-other", ports: {}, kustomizations: [] },
+        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {}, clusters: [] },
+        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {}, clusters: [] },
+        { name: "media-other", folder: "/repo/kubernetes/apps/media-other", ports: {}, clusters: [] },
       ],
       "1.2.3",
     );
     expect(model.namespaces.map((ns) => [ns.name, ns.within])).toEqual([["jellyfin", "media"], ["media", undefined], ["media-other", undefined]]);
   });
 
-  it("keeps apart folders that apply one Kustomization as two clusters define it, not a folder and its apps", () => {
+  it("keeps apart folders that only different clusters' Flux applies, and never a folder and its apps", () => {
+    const [production, staging] = ["clusters/production/flux-system", "clusters/staging/flux-system"];
     const model = rootTiltfileModel(
       "/repo",
       [
-        { name: "production", folder: "/repo/apps/production", ports: {}, kustomizations: ["flux-system/apps"] },
-        { name: "staging", folder: "/repo/apps/staging", ports: {}, kustomizations: ["flux-system/apps"] },
-        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {}, kustomizations: ["media/jellyfin"] },
-        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {}, kustomizations: ["media/jellyfin"] },
+        { name: "production", folder: "/repo/apps/production", ports: {}, clusters: [production] },
+        { name: "staging", folder: "/repo/apps/staging", ports: {}, clusters: [staging] },
+        { name: "infrastructure", folder: "/repo/infrastructure", ports: {}, clusters: [production, staging] },
+        { name: "media", folder: "/repo/kubernetes/apps/media", ports: {}, clusters: [production] },
+        { name: "jellyfin", folder: "/repo/kubernetes/apps/media/jellyfin", ports: {}, clusters: [staging] },
       ],
       "1.2.3",
     );
-    expect(model.namespaces.map((ns) => [ns.name, ns.apart])).toEqual([["jellyfin", undefined], ["media", undefined], ["production", ["staging"]], ["staging", ["production"]]]);
+    expect(model.namespaces.map((ns) => [ns.name, ns.apart])).toEqual([
+      ["infrastructure", undefined],
+      ["jellyfin", ["production"]],
+      ["media", ["staging"]],
+      ["production", ["jellyfin", "staging"]],
+      ["staging", ["media", "production"]],
+    ]);
+  });
+
+  it("gives the header an example of folders that run together", () => {
+    const folders = (clusters: string[][]) => clusters.map((c, i) => ({ name: `${"abc"[i]}`, folder: `/repo/${"abc"[i]}`, ports: {}, clusters: c }));
+    expect(rootTiltfileModel("/repo", folders([["p"], ["s"], ["p", "s"]]), "1.2.3").exampleArgs).toBe("a c");
+    expect(rootTiltfileModel("/repo", folders([["p"], ["s"]]), "1.2.3").exampleArgs).toBe("a");
   });
 });
-

@@ -20,7 +20,7 @@ const ks = (name: string, spec: string) =>
 const KUSTOMIZATION = "resources: []\n";
 
 describe("scanRepository", () => {
-  it("finds base/ folders, flat Flux paths, app folders and their namespace; not a cluster's entry point, nor a path without a kustomization", async () => {
+  it("finds base/ folders, flat Flux paths, app folders and their namespace, and a path running others' of one namespace; not a cluster's entry point", async () => {
     const top = repository({
       // The cluster's entry point applies itself and Kustomizations of paths outside it.
       "clusters/home/kustomization.yaml": "resources: [apps.yaml, media.yaml, flat.yaml]\n",
@@ -32,14 +32,14 @@ describe("scanRepository", () => {
       "apps/media/overlays/prod/kustomization.yaml": KUSTOMIZATION,
       "apps/tools/kustomization.yaml": KUSTOMIZATION,
       "apps/unmanaged/base/kustomization.yaml": KUSTOMIZATION,
-      // kubernetes/apps has no kustomization.yaml: Flux generates one, and it is no namespace.
+      // kubernetes/apps has no kustomization.yaml: Flux generates one, which applies the Kustomizations of apps all in default.
       "kubernetes/apps/default/kustomization.yaml": "resources: [echo/ks.yaml]\n",
       "kubernetes/apps/default/echo/ks.yaml": ks("echo", "path: ./kubernetes/apps/default/echo/app, targetNamespace: default"),
       "kubernetes/apps/default/echo/app/kustomization.yaml": KUSTOMIZATION,
     });
     const repo = await scanRepository(path.join(top, "apps/media"), top);
     expect(repo.root).toBe(top);
-    expect(repo.namespaceFolders).toEqual(["apps/media", "apps/tools", "apps/unmanaged", "kubernetes/apps/default", "kubernetes/apps/default/echo"]);
+    expect(repo.namespaceFolders).toEqual(["apps/media", "apps/tools", "apps/unmanaged", "kubernetes/apps", "kubernetes/apps/default", "kubernetes/apps/default/echo"]);
     expect(repo.kustomizations.map((k) => [k.name, k.path, k.file])).toEqual([
       ["apps", "kubernetes/apps", "clusters/home/apps.yaml"],
       ["tools", "apps/tools", "clusters/home/flat.yaml"],
@@ -47,6 +47,32 @@ describe("scanRepository", () => {
       ["media", "apps/media/overlays/prod", "clusters/home/media.yaml"],
       ["echo", "kubernetes/apps/default/echo/app", "kubernetes/apps/default/echo/ks.yaml"],
     ].sort((a, b) => a[2]!.localeCompare(b[2]!)));
+  });
+
+  it("offers the folders of kustomizations right below a Flux path, and no path running others' of several namespaces", async () => {
+    const top = repository({
+      "clusters/home/apps.yaml": ks("apps", "path: ./kubernetes/apps"),
+      "clusters/home/monitoring.yaml": ks("monitoring", "path: ./monitoring"),
+      "monitoring/kube-prometheus-stack/kustomization.yaml": KUSTOMIZATION,
+      "monitoring/whoami/kustomization.yaml": KUSTOMIZATION,
+      "monitoring/loose/podmonitor.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loose}\n",
+      "kubernetes/apps/default/kustomization.yaml": "resources: [echo/ks.yaml]\n",
+      "kubernetes/apps/default/echo/ks.yaml": ks("echo", "path: ./kubernetes/apps/default/echo/app, targetNamespace: default"),
+      "kubernetes/apps/default/echo/app/kustomization.yaml": KUSTOMIZATION,
+      "kubernetes/apps/media/kustomization.yaml": "resources: [sonarr/ks.yaml]\n",
+      "kubernetes/apps/media/sonarr/ks.yaml": ks("sonarr", "path: ./kubernetes/apps/media/sonarr/app, targetNamespace: media"),
+      "kubernetes/apps/media/sonarr/app/kustomization.yaml": KUSTOMIZATION,
+    });
+    const repo = await scanRepository(path.join(top, "monitoring"), top);
+    expect(repo.namespaceFolders).toEqual([
+      "kubernetes/apps/default",
+      "kubernetes/apps/default/echo",
+      "kubernetes/apps/media",
+      "kubernetes/apps/media/sonarr",
+      "monitoring",
+      "monitoring/kube-prometheus-stack",
+      "monitoring/whoami",
+    ]);
   });
 
   it("resolves Flux paths from the folder they exist under: a repository inside a bigger tree", async () => {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FluxKustomization } from "../../helpers/repository/flux.ts";
-import { locateUnits } from "../../helpers/namespace/units.ts";
+import { applyingKustomizations, locateUnits, suggest } from "../../helpers/namespace/units.ts";
 
 function kustomization(name: string, repoPath: string, extra: Partial<FluxKustomization> = {}): FluxKustomization {
   return { name, namespace: "flux-system", file: `clusters/a/${name}.yaml`, path: repoPath, suspend: false, dependsOn: [], sourceRef: { kind: "GitRepository", name: "flux-system", namespace: "flux-system" }, ...extra };
@@ -76,5 +76,44 @@ describe("locateUnits", () => {
     expect(() => locateUnits(folder(["app"]), "apps/media", [kustomization("media", "apps/media/app", { namePrefix: "prod-" })])).toThrow(
       "Flux Kustomization media (clusters/a/media.yaml) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names",
     );
+  });
+});
+
+describe("applyingKustomizations and the units of a folder inside a Flux path, or holding others' paths", () => {
+  const monitoring = kustomization("monitoring", "monitoring");
+  const root = kustomization("flux-system", "");
+
+  it("takes an app folder inside a path as part of the deepest path's build, suspended, and its overlays beside that path", () => {
+    const { own, ancestors } = applyingKustomizations(folder([]), "monitoring/kube-prometheus-stack", [root, monitoring]);
+    expect([own, ancestors]).toEqual([[monitoring], [root]]);
+    const [unit, ...rest] = locateUnits(folder([]), "monitoring/kube-prometheus-stack", own, { ancestors });
+    expect(rest).toEqual([]);
+    expect([unit!.path, unit!.only, unit!.devDir]).toEqual(["..", "monitoring/kube-prometheus-stack", "../../monitoring-dev/kube-prometheus-stack"]);
+  });
+
+  it("runs the Kustomizations whose paths a Flux path holds, its own left to apply theirs, with overlays beside it", () => {
+    const apps = kustomization("apps", "apps/media");
+    const sonarr = kustomization("sonarr", "apps/media/sonarr/app");
+    const radarr = kustomization("radarr", "apps/media/radarr/app");
+    const { own, ancestors } = applyingKustomizations(folder([]), "apps/media", [apps, sonarr, radarr]);
+    expect([own.map((k) => k.name), ancestors.map((k) => k.name)]).toEqual([["sonarr", "radarr"], ["apps"]]);
+    expect(summary(locateUnits(folder([]), "apps/media", own, { ancestors }))).toEqual([
+      ["sonarr", "sonarr/app", "../media-dev/sonarr", ["sonarr"]],
+      ["radarr", "radarr/app", "../media-dev/radarr", ["radarr"]],
+    ]);
+  });
+
+  it("keeps base/ for a folder of its own inside a path, and refuses one in no path naming folders that work", () => {
+    expect(applyingKustomizations(folder(["base"]), "monitoring/x", [monitoring]).own).toEqual([]);
+    expect(() => locateUnits(folder([]), "scripts/ci", [], { offered: ["apps/media", "apps/tools", "monitoring"] })).toThrow(
+      "scripts/ci has no base/kustomization.yaml and lies in no Flux Kustomization's path: scaffold monitoring or apps/media, which the picker offers",
+    );
+  });
+
+  it("suggests folders below this one first, else below the nearest folder above it holding some", () => {
+    const offered = ["apps/production", "apps/staging", "infrastructure/controllers"];
+    expect(suggest("apps/base/podinfo", offered)).toBe(": scaffold apps/production or apps/staging, which the picker offers");
+    expect(suggest("infrastructure", offered)).toBe(": scaffold infrastructure/controllers, which the picker offers");
+    expect(suggest("x", [])).toBe("");
   });
 });

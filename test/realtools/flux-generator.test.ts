@@ -67,6 +67,14 @@ describe.runIf(ready)("the kustomization Flux generates", () => {
     expect(await kustomizeNames(root, resources)).toEqual(await fluxBuildNames(root));
   });
 
+  it("leaves out what the GitRepository's spec.ignore names at the repository root, as flux build does for the same pattern in the path's .sourceignore", async () => {
+    const root = tree();
+    const resources = generatedResources(root, "app", "/app/nested/\n");
+    expect(resources).toEqual(["app/.hidden/hidden.yaml", "app/chart", "app/top.yaml"]);
+    write(root, { "app/.sourceignore": "skipped/\n*-ignored.yaml\n/nested/\n" });
+    expect(await kustomizeNames(root, resources)).toEqual(await fluxBuildNames(root));
+  });
+
   it("refuses a YAML file that is no Kubernetes object, which flux build refuses too", async () => {
     const root = tree();
     write(root, { "app/values.yaml": "replicaCount: 2\n" });

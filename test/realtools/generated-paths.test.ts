@@ -26,9 +26,15 @@ async function fluxBuild(root: string, name: "controllers" | "configs"): Promise
 describe.runIf(ready)("Flux's monitoring layout: paths Flux generates a kustomization for", () => {
   const env = { KUBECONFIG: kubeconfig("homelab") };
 
-  it("offers both paths, gives monitoring/controllers overlays beside it over each chart's folder, keeps Flux's build, and Tilt loads it", async () => {
+  it("offers both paths and their kustomized folders, gives monitoring/controllers overlays beside it over each chart's folder, keeps Flux's build, and Tilt loads it", async () => {
     const root = await fluxMonitoringLayout();
-    expect((await scanRepository(root, root)).namespaceFolders).toEqual(["monitoring/configs", "monitoring/controllers"]);
+    expect((await scanRepository(root, root)).namespaceFolders).toEqual([
+      "monitoring/configs",
+      "monitoring/configs/dashboards",
+      "monitoring/controllers",
+      "monitoring/controllers/kube-prometheus-stack",
+      "monitoring/controllers/whoami",
+    ]);
     const before = await fluxBuild(root, "controllers");
     expect(before).toEqual(["Deployment/whoami", "HelmRelease/kube-prometheus-stack", "HelmRepository/prometheus-community", "Namespace/monitoring", "Service/whoami"]);
 

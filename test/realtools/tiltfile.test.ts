@@ -286,7 +286,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(staging.manifests.map((m) => m.Name)).toContain("staging-flux");
     const both = await tiltfileResult(root, env, ["production", "staging"]);
     expect(both.run.exitCode).not.toBe(0);
-    expect(both.run.stderr).toContain("production and staging apply the same Flux Kustomization for different clusters: name one of them");
+    expect(both.run.stderr).toContain("production and staging are applied by different clusters' Flux: name one of them");
   });
 
   describe("loading tilt_lib.star", () => {

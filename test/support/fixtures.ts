@@ -8,6 +8,7 @@ import { execa } from "execa";
 import { scanRepository } from "../../helpers/repository/scan.ts";
 import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "./example.ts";
 import { toolPath } from "./cluster.ts";
+import { fluxLayouts, siblingClusters } from "./flux-layouts.ts";
 
 export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "gitops");
 
@@ -46,7 +47,7 @@ export function fixtureNames(): string[] {
   return readdirSync(FIXTURES_DIR).filter((name) => statSync(path.join(FIXTURES_DIR, name)).isDirectory());
 }
 
-/** Copies of the example and of every fixture repository, each with the folders its picker offers. */
+/** Copies of the example, of every fixture repository and of the synthetic layouts, each with the folders its picker offers. */
 export async function realRepositories(): Promise<{ label: string; root: string; folders: string[] }[]> {
   // In git, as a user's repository is: without it, the search for Flux's paths stops at a folder's grandparent.
   const example = copyExample();
@@ -58,6 +59,11 @@ export async function realRepositories(): Promise<{ label: string; root: string;
     // Flux of the tests' cluster by Flux's own `flux migrate`, as its users do before upgrading.
     await execa(toolPath("flux"), ["migrate", "-f", ".", "--yes"], { cwd: root, env: { KUBECONFIG: "/nonexistent" } });
     repos.push({ label: name, root, folders: await namespaceFoldersOf(root) });
+  }
+  // Layouts none of them has: app folders inside Flux paths, a path of paths, sibling clusters.
+  for (const [label, make] of [["synthetic/flux-layouts", fluxLayouts], ["synthetic/sibling-clusters", siblingClusters]] as const) {
+    const root = await make();
+    repos.push({ label, root, folders: await namespaceFoldersOf(root) });
   }
   return repos;
 }
