@@ -1,7 +1,8 @@
 // The community repository's HelmReleases read through the fixture charts, served from a
 // registry on 127.0.0.1 as the versions the repository pins: every app-template release whose
 // values define a Service gets its forwards with no --forward, and so do kube-prometheus-stack's
-// Prometheus and Alertmanager, whose pods its operator makes.
+// Prometheus and Alertmanager, whose pods its operator makes. A chart that runs several kinds of
+// pods forwards each Service from a resource of its own (`<service>-forward`).
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseAllDocuments, parseDocument } from "yaml";
@@ -44,7 +45,9 @@ describe.runIf(ready && haveFixtures())("HelmReleases of bjw-s-home-ops", () => 
           if (error instanceof UserError) continue; // counted by the sweep suite
           throw error;
         }
-        const got = models[0]!.resources.filter((r) => r.attach.some((a) => a.startsWith("helmrelease/")) && r.portForwards.length > 0);
+        const resources = models[0]!.resources;
+        const releases = resources.filter((r) => r.attach.some((a) => a.startsWith("helmrelease/")));
+        const got = releases.filter((release) => resources.some((r) => (r === release || r.servicePods?.release === release.name) && r.portForwards.length > 0));
         expected += want;
         forwarded += got.length;
         if (got.length < want) missing.push(`${app}: ${got.length} of ${want} (${models[0]!.resources.flatMap((r) => r.notes).join(" ")})`);
@@ -69,7 +72,9 @@ describe.runIf(ready && haveFixtures())("HelmReleases of bjw-s-home-ops", () => 
       writeFileSync(source, String(doc));
       const { models } = await scaffold({ folders: [path.join(root, "kubernetes/apps/observability/kube-prometheus-stack")], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
       const release = models[0]!.resources.find((r) => r.attach.includes("helmrelease/kube-prometheus-stack"))!;
-      const forwarded = release.portForwards.map((f) => `${f.service}:${f.containerPort}`);
+      const forwarded = models[0]!.resources
+        .filter((r) => r === release || r.servicePods?.release === release.name)
+        .flatMap((r) => r.portForwards.map((f) => `${f.service}:${f.containerPort}`));
       expect(forwarded).toEqual(expect.arrayContaining(["kube-prometheus-stack-prometheus:9090", "kube-prometheus-stack-alertmanager:9093"]));
       // Its coredns Service is in kube-system: it selects no pod of this namespace.
       expect(forwarded.filter((f) => f.includes("coredns"))).toEqual([]);
