@@ -5,6 +5,9 @@ import { PACKAGE_ROOT } from "./package-root.ts";
 
 export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, "templates");
 
+/** What each folder the generators write remembers of their runs (answers, ports, file hashes). */
+export const ANSWERS_FILE = ".tilt-scaffold.yaml";
+
 /** Where a workspace finds tilt_lib.star: the platform's mount, else the repository's copy. */
 export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";
 export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";

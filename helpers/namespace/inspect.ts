@@ -16,7 +16,6 @@ import type { RenderedRelease } from "./helm-releases.ts";
 import { hasKustomization, isInsideFolder, isWithin, toPosix } from "../repository/files.ts";
 import { generatedResources } from "../repository/flux-generator.ts";
 import { sourceIgnorePatterns } from "./source-ignore.ts";
-import { ANSWERS_FILE } from "../plan/answers-file.ts";
 import type { Repository } from "../repository/scan.ts";
 import type { Origin } from "../repository/tools.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
@@ -25,7 +24,7 @@ import { FLUX_STORAGES, resourceSelectors, STORAGES, type Storage } from "./tilt
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
 import { applyingKustomizations, deployerOf, locateApplicationUnits, locateUnits, suggest, type LocatedUnit } from "./units.ts";
 import type { ArgoApplication } from "../repository/argocd.ts";
-import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
+import { ANSWERS_FILE, MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
 import { generatorCommand } from "../invocation.ts";
 
@@ -92,10 +91,10 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
   const units = located.map((unit) => {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
     if (hasKustomization(path.join(repo.root, fluxPath))) return unit;
-    // Argo CD takes a plain directory's files, not the folders below as Flux does: no one rule for both.
+    // Argo CD's directory source takes in every YAML file there, the answers file too, which it cannot parse.
     if (unit.applications.length > 0) {
       const { name, file } = deployerOf(unit);
-      throw new UserError(`Argo CD Application ${name} (${file}) deploys ./${fluxPath} as a plain directory of manifests: add a kustomization.yaml listing them there (Argo CD then builds it with kustomize, as Tilt does)`);
+      throw new UserError(`Argo CD Application ${name} (${file}) deploys ./${fluxPath} as a plain directory of manifests, where it would also take in the tool's own YAML files: add a kustomization.yaml listing the manifests (Argo CD then builds it with kustomize, as Tilt does)`);
     }
     const generated = generatedResources(repo.root, fluxPath, unit.kustomizations[0]?.sourceIgnore);
     if (generated.length === 0) throw new UserError(`./${fluxPath}, the path of Flux Kustomization ${unit.name}, holds no manifests: Flux applies nothing from it`);

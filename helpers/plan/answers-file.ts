@@ -6,7 +6,9 @@ import { UserError } from "../errors.ts";
 import type { ContextSource } from "../live-cluster/flux-context.ts";
 import { GENERATOR_VERSION } from "../version.ts";
 
-export const ANSWERS_FILE = ".tilt-scaffold.yaml";
+import { ANSWERS_FILE } from "../templates.ts";
+
+export { ANSWERS_FILE };
 
 export interface SavedAnswers {
   generator: string;
