@@ -123,7 +123,7 @@ describe.runIf(ready)("folders that Argo CD Applications deploy", () => {
       "Argo CD Application argocd/demo (argocd/demo.yaml) deploys ./apps/demo, but its source is a Helm chart with Argo CD's helm values: Tilt would apply something else than Argo CD does",
     );
     expect(await refusal({ "argocd/plain.yaml": application("plain", { repoURL: REMOTE, path: "apps/plain" }), "apps/plain/deployment.yaml": deployment("plain") }, "apps/plain")).toBe(
-      "Argo CD Application plain (argocd/plain.yaml) deploys ./apps/plain as a plain directory of manifests: add a kustomization.yaml listing them there (Argo CD then builds it with kustomize, as Tilt does)",
+      "Argo CD Application plain (argocd/plain.yaml) deploys ./apps/plain as a plain directory of manifests, where it would also take in the tool's own YAML files: add a kustomization.yaml listing the manifests (Argo CD then builds it with kustomize, as Tilt does)",
     );
     const flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: demo, namespace: flux-system}\nspec: {interval: 1h, prune: true, path: ./apps/demo, sourceRef: {kind: GitRepository, name: flux-system}}\n";
     expect(await refusal({ ...DEMO, "clusters/home/demo.yaml": flux }, "apps/demo")).toBe(

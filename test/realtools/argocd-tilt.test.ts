@@ -3,7 +3,7 @@
 // Tiltfile pauses its automated sync for each `tilt up`, applies the folder's edits in place, and
 // Ctrl-C and `tilt down` restore the sync exactly as it was, after which Argo CD puts git's state
 // back. Nothing Argo CD made is deleted or re-created.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { demoRepository, REPLICAS } from "../support/argocd-demo.ts";
 import { APPLICATIONS, ARGOCD_NAMESPACE, application, refreshed, syncWithArgoCD, type ArgoCDSync } from "../support/argocd.ts";
-import { startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
+import { freePort, startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
 import { liveObjects } from "../support/flux-state.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
@@ -55,10 +55,10 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     await cluster?.stop();
   });
 
-  function tilt(args: string[]) {
+  function tilt(args: string[], dir = folder) {
     const run = execa(toolPath("tilt"), args, {
       all: true,
-      cwd: folder,
+      cwd: dir,
       reject: false,
       env: { KUBECONFIG: cluster.kubeconfig, PATH: `${path.dirname(toolPath("kube-apiserver"))}:${process.env.PATH}`, HOME: home },
     });
@@ -173,5 +173,34 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     const app = await sync.waitSynced(APP);
     expect(app.status?.sync?.revision).toBe(await sync.revision());
     expect(readFileSync(file, "utf8")).toBe(inGit);
+  });
+
+  it("observe mode: attaches to the pods Argo CD runs, pauses nothing and changes nothing", async () => {
+    const copy = path.join(mkdtempSync(path.join(os.tmpdir(), "observe-")), "work");
+    cpSync(repo.work, copy, { recursive: true });
+    const observed = path.join(copy, "apps/demo");
+    await scaffold({ folders: [observed], cwd: copy, context: cluster.context, tilt: "observe", env: { KUBECONFIG: cluster.kubeconfig } });
+    const objects = await liveObjects(cluster, NS, ["deployments", "services", "persistentvolumeclaims"]);
+    const generation = async () => (await cluster.kubectl(["get", "deployment", "demo", "-n", NS, "-o", "jsonpath={.metadata.generation}"])).stdout;
+    const before = await generation();
+    const port = await freePort();
+    const up = tilt(["up", "--stream", "--port", String(port)], observed);
+    const pods = async () => (await cluster.kubectl(["get", "pods", "-n", NS, "-l", "app=demo", "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"])).stdout.split(" ").filter(Boolean).sort();
+    await until("Tilt to attach to every pod of the Deployment", async () => {
+      const { stdout, exitCode } = await execa(toolPath("tilt"), ["get", "kubernetesdiscoveries", "-o", "json", "--port", String(port)], { reject: false, env: { HOME: home } });
+      if (exitCode !== 0) return undefined;
+      const bound = (JSON.parse(stdout) as { items: { metadata: { name: string }; status?: { pods?: { name: string }[] } }[] }).items.find((d) => d.metadata.name === "demo");
+      const want = await pods();
+      return want.length === REPLICAS && JSON.stringify((bound?.status?.pods ?? []).map((p) => p.name).sort()) === JSON.stringify(want) ? true : undefined;
+    }, 120);
+    expect(await paused()).toBe("");
+    expect(await automated()).toEqual({ prune: true, selfHeal: true });
+    up.kill("SIGINT");
+    await up;
+    const down = await tilt(["down"], observed);
+    expect(down.exitCode, down.all).toBe(0);
+    expect(await generation()).toBe(before);
+    expect(await liveObjects(cluster, NS, ["deployments", "services", "persistentvolumeclaims"])).toEqual(objects);
+    await sync.waitSynced(APP);
   });
 });
