@@ -319,7 +319,7 @@ export function inspectNamespace(
       pauseResource: `${name}-argocd-pause`,
       resource: `${name}-argocd`,
     },
-    builds: units.map((unit, index) => ({ ...parsed[index]!.facts, ...dev.units[index]! })),
+    builds: units.map((_, index) => ({ ...parsed[index]!.facts, ...dev.units[index]! })),
     devPolicy: { storageClass: DEV_STORAGE_CLASS, limits: { ...DEV_LIMITS }, requests: { ...DEV_REQUESTS } },
     liveExclusions: dev.liveExclusions,
     liveClaimTemplates: [...new Set(storageObjects.statefulSetTemplates.map((t) => t.name))],

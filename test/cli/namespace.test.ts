@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
-import { copyExample, EXAMPLE_FOLDERS, PROJECT_ROOT } from "../support/example.ts";
+import { copyExample, EXAMPLE_FOLDERS } from "../support/example.ts";
 import { bin, marked, plop, plopCommand, snapshot } from "../support/cli.ts";
 import { NAMESPACE_GENERATOR } from "../../generators/namespace.ts";
 import { generatorHelp, optionsOf } from "../../generators/options.ts";

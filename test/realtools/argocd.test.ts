@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRepository, REPLICAS } from "../support/argocd-demo.ts";
-import { ARGOCD_NAMESPACE, APPLICATIONS, application, refreshed, syncWithArgoCD, waitSynced, type ArgoCDSync } from "../support/argocd.ts";
+import { ARGOCD_NAMESPACE, APPLICATIONS, application, refreshed, syncWithArgoCD, type ArgoCDSync } from "../support/argocd.ts";
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
