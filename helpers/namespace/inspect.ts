@@ -85,8 +85,11 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
       throw new UserError(`Flux Kustomization ${k.name} (${k.file}) applies ${folderInRepo} to another cluster (spec.kubeConfig, ${k.kubeConfig}): the tooling runs on one kube context and would apply it to the wrong cluster`);
     }
   }
-  const applications = named ? [named] : argoApplications(folderInRepo, repo.applications, own);
-  if (named && own.length > 0) throw new UserError(`--argocd-app ${named.namespace}/${named.name}: ${folderInRepo} is applied by Flux Kustomization ${own[0]!.name} (${own[0]!.file}); each would revert what the other applies`);
+  const applications = named ? [named] : argoApplications(folderInRepo, repo.applications);
+  // Both engines on one folder: pausing one leaves the other reverting Tilt's changes.
+  if (applications[0] && own[0]) {
+    throw new UserError(`${folderInRepo} is deployed both by Flux Kustomization ${own[0].name} (${own[0].file}) and by Argo CD Application ${applications[0].name} (${applications[0].file}): each would revert what the other applies; keep one`);
+  }
   const located = applications.length > 0 ? locateApplicationUnits(folderInRepo, applications) : locateUnits(folder, folderInRepo, own, { ancestors, offered: repo.namespaceFolders });
   const units = located.map((unit) => {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
@@ -114,16 +117,9 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
   return { folder, folderInRepo, own, ancestors, applications, units };
 }
 
-/**
- * The Argo CD Applications whose source path lies in the folder. A folder both engines deploy is
- * refused: pausing one leaves the other reverting Tilt's changes.
- */
-function argoApplications(folderInRepo: string, all: ArgoApplication[], own: FluxKustomization[]): ArgoApplication[] {
+/** The Argo CD Applications whose source path lies in the folder, refusing what Tilt would build otherwise. */
+function argoApplications(folderInRepo: string, all: ArgoApplication[]): ArgoApplication[] {
   const applications = all.filter((a) => isWithin(a.path, folderInRepo));
-  const first = applications[0];
-  if (first && own.length > 0) {
-    throw new UserError(`${folderInRepo} is deployed both by Flux Kustomization ${own[0]!.name} (${own[0]!.file}) and by Argo CD Application ${first.name} (${first.file}): each would revert what the other applies; keep one`);
-  }
   for (const a of applications) {
     if (a.unsupported) throw new UserError(`Argo CD Application ${a.namespace}/${a.name} (${a.file}) deploys ./${a.path}, but ${a.unsupported}: Tilt would apply something else than Argo CD does`);
   }
