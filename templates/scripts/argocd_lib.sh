@@ -61,29 +61,13 @@ application_state() {
 # Waits until every Application is Synced and Healthy at commit $1, printing each change of
 # state. Sets FAILURE and fails otherwise.
 wait_for_argocd() {
-  local sha="$1" deadline=$((SECONDS + TIMEOUT_SECONDS)) ref state pending
-  local -A last=()
+  local sha="$1" status=0
   request_argocd_sync "${sha}"
-  while true; do
-    pending=0
-    for ref in "${APPLICATIONS[@]}"; do
-      state="$(application_state "${ref}" "${sha}")"
-      if [[ "${state}" != "${last[${ref}]:-}" ]]; then
-        info "${ref}: ${state#*$'\t'}"
-        last[${ref}]="${state}"
-      fi
-      case "${state%%$'\t'*}" in
-        ready) ;;
-        failed) FAILURE="Argo CD Application ${ref}: ${state#*$'\t'}"; return 1 ;;
-        *) pending=$((pending + 1)) ;;
-      esac
-    done
-    ((pending == 0)) && break
-    if ((SECONDS >= deadline)); then
-      FAILURE="Argo CD did not sync ${sha:0:12} within ${TIMEOUT_SECONDS}s"
-      return 1
-    fi
-    sleep 2
-  done
-  ok "Argo CD synced ${sha:0:12}: ${APPLICATIONS[*]}"
+  wait_until_ready application_state "${sha}" : "${APPLICATIONS[@]}" || status=$?
+  case "${status}" in
+    0) ok "Argo CD synced ${sha:0:12}: ${APPLICATIONS[*]}" ;;
+    1) FAILURE="Argo CD Application ${POLL_FAILURE}" ;;
+    *) FAILURE="Argo CD did not sync ${sha:0:12} within ${TIMEOUT_SECONDS}s" ;;
+  esac
+  ((status == 0))
 }

@@ -153,6 +153,8 @@ ENGINE="Flux"       # what applies the pushed commits: Flux, or Argo CD when APP
 if ((${#APPLICATIONS[@]} > 0)); then ENGINE="Argo CD"; fi
 RECONCILE_PIDS=()   # background `flux reconcile` processes
 RECONCILE_LOG=""
+RECONCILE_SHOWN=0   # lines of RECONCILE_LOG already printed
+POLL_FAILURE=""     # what wait_until_ready saw fail: "REF: why"
 
 parse_args() {
   while (($# > 0)); do
@@ -450,36 +452,55 @@ kustomization_state() {
       end' <<<"${live}"
 }
 
-# Waits until every Kustomization of ACTIVE is Ready at commit $1, printing flux's output and
-# each change of state. Sets FAILURE and fails otherwise.
-wait_for_flux() {
-  local sha="$1" deadline=$((SECONDS + TIMEOUT_SECONDS)) entry ref state pending shown=0 i
+# Polls `$1 REF $2` (ready, failed or waiting, a tab, a description) for each REF after the third
+# argument until all are ready at commit $2, printing each change of state; runs $3 before each
+# poll. Returns 0 when all are ready, 1 with POLL_FAILURE ("REF: why") when one failed, 2 once
+# TIMEOUT_SECONDS have passed.
+wait_until_ready() {
+  local state_of="$1" sha="$2" each_poll="$3" deadline=$((SECONDS + TIMEOUT_SECONDS)) ref state pending
   local -A last=()
-  local -a lines
-  start_reconcile
+  shift 3
   while true; do
-    mapfile -t lines <"${RECONCILE_LOG}"
-    for ((i = shown; i < ${#lines[@]}; i++)); do info "${lines[i]}"; done
-    shown=${#lines[@]}
+    "${each_poll}"
     pending=0
-    for entry in "${ACTIVE[@]}"; do
-      ref="${entry%% *}"
-      state="$(kustomization_state "${ref}" "${sha}")"
+    for ref in "$@"; do
+      state="$("${state_of}" "${ref}" "${sha}")"
       if [[ "${state}" != "${last[${ref}]:-}" ]]; then info "${ref}: ${state#*$'\t'}"; last[${ref}]="${state}"; fi
       case "${state%%$'\t'*}" in
         ready) ;;
-        failed) FAILURE="Flux could not apply ${ref}: ${state#*$'\t'}"; stop_reconcile; return 1 ;;
+        failed) POLL_FAILURE="${ref}: ${state#*$'\t'}"; return 1 ;;
         *) pending=$((pending + 1)) ;;
       esac
     done
-    if ((pending == 0)); then stop_reconcile; ok "Flux applied ${sha:0:12}"; return 0; fi
-    if ((SECONDS >= deadline)); then
-      FAILURE="Flux did not apply ${sha:0:12} within ${TIMEOUT_SECONDS}s"
-      stop_reconcile
-      return 1
-    fi
+    ((pending == 0)) && return 0
+    ((SECONDS >= deadline)) && return 2
     sleep 2
   done
+}
+
+# Prints what the background `flux reconcile` runs wrote since the last call.
+show_reconcile_log() {
+  local -a lines
+  local i
+  mapfile -t lines <"${RECONCILE_LOG}"
+  for ((i = RECONCILE_SHOWN; i < ${#lines[@]}; i++)); do info "${lines[i]}"; done
+  RECONCILE_SHOWN=${#lines[@]}
+}
+
+# Waits until every Kustomization of ACTIVE is Ready at commit $1, printing flux's output and
+# each change of state. Sets FAILURE and fails otherwise.
+wait_for_flux() {
+  local sha="$1" status=0
+  start_reconcile
+  RECONCILE_SHOWN=0
+  wait_until_ready kustomization_state "${sha}" show_reconcile_log "${ACTIVE[@]%% *}" || status=$?
+  stop_reconcile
+  case "${status}" in
+    0) ok "Flux applied ${sha:0:12}" ;;
+    1) FAILURE="Flux could not apply ${POLL_FAILURE}" ;;
+    *) FAILURE="Flux did not apply ${sha:0:12} within ${TIMEOUT_SECONDS}s" ;;
+  esac
+  ((status == 0))
 }
 
 # ---- step 4: health ---------------------------------------------------------------------------
