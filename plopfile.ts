@@ -7,6 +7,7 @@ import { DOCTOR_GENERATOR, registerDoctorGenerator } from "./generators/doctor.t
 import { NAMESPACE_GENERATOR, registerNamespaceGenerator } from "./generators/namespace.ts";
 import { registerTiltLibGenerator, TILT_LIB_GENERATOR } from "./generators/tilt-lib.ts";
 import { silencePlopSpinner } from "./helpers/plan/progress.ts";
+import { registerWritePlanAction } from "./generators/wiring.ts";
 
 /** For the bin, which checks the generator's name before plop starts. */
 export { generatorNameError };
@@ -15,6 +16,7 @@ export { generatorNameError };
 export const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR, DOCTOR_GENERATOR];
 
 export default function plopfile(plop: NodePlopAPI, config?: { destBasePath?: string }): void {
+  registerWritePlanAction(plop);
   registerNamespaceGenerator(plop);
   registerTiltLibGenerator(plop);
   registerDoctorGenerator(plop);

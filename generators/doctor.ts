@@ -3,28 +3,18 @@
 import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
-import { readCommandLine } from "./args.ts";
-import { generatorHelp } from "./options.ts";
+import { readAnswers } from "./wiring.ts";
 
 export const DOCTOR_GENERATOR = { name: "doctor" as const, usage: "", description: "the tools the run and the generated files use: found or not, version, what is lost without each" };
 
 export function registerDoctorGenerator(plop: NodePlopAPI): void {
   plop.setGenerator(DOCTOR_GENERATOR.name, {
     description: DOCTOR_GENERATOR.description,
-    prompts: async () => {
-      try {
-        const { positional, named } = readCommandLine(process.argv, DOCTOR_GENERATOR.name);
-        if (named.help) {
-          console.log(generatorHelp(DOCTOR_GENERATOR, generatorCommand()));
-          process.exit(0);
-        }
-        if (positional.length > 0) return { error: `doctor takes no folder, got ${positional.join(" ")}` };
+    prompts: () =>
+      readAnswers(DOCTOR_GENERATOR, ({ positional }) => {
+        if (positional.length > 0) throw new UserError(`doctor takes no folder, got ${positional.join(" ")}`);
         return {};
-      } catch (error) {
-        if (error instanceof UserError) return { error: error.message };
-        throw error;
-      }
-    },
+      }),
     actions: [
       async (answers) => {
         const { error } = answers as { error?: string };

@@ -7,8 +7,8 @@ import { generatorCommand } from "../helpers/invocation.ts";
 import { PACKAGE_ROOT } from "../helpers/package-root.ts";
 import { isInsideFolder } from "../helpers/repository/files.ts";
 import type { AskContext } from "../helpers/live-cluster/flux-context.ts";
-import { readCommandLine } from "./args.ts";
-import { generatorHelp } from "./options.ts";
+import type { Mode } from "../helpers/plan/write-plan.ts";
+import { readAnswers, writePlan, type PlanAnswers, type PlanRun } from "./wiring.ts";
 
 /** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
 export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
@@ -18,18 +18,13 @@ export function exampleIsDefault(cwd: string): boolean {
   return existsSync(EMBEDDED_EXAMPLE) && isInsideFolder(cwd, PACKAGE_ROOT);
 }
 
-interface NamespaceAnswers {
-  /** A bad command line, reported by the action so that every error looks the same. */
-  error?: string;
+interface NamespaceAnswers extends PlanAnswers {
   folders: string[];
   context?: string;
   forwards?: string[];
   tilt?: string;
   argocdApp?: string;
-  mode: string;
   force: boolean;
-  quiet?: boolean;
-  json?: boolean;
   /** On a terminal: the question for the Flux cluster's kube context, asked only if a new folder needs it. */
   askContext?: AskContext;
 }
@@ -77,92 +72,49 @@ export const NAMESPACE_GENERATOR = { name: "namespace" as const, usage: "[folder
 export function registerNamespaceGenerator(plop: NodePlopAPI): void {
   plop.setGenerator(NAMESPACE_GENERATOR.name, {
     description: NAMESPACE_GENERATOR.description,
-    prompts: async (inquirer): Promise<NamespaceAnswers> => {
-      let commandLine;
-      try {
-        commandLine = readCommandLine(process.argv, NAMESPACE_GENERATOR.name);
-      } catch (error) {
-        if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
-        throw error;
-      }
-      const { positional, named } = commandLine;
-      if (named.help) {
-        console.log(generatorHelp(NAMESPACE_GENERATOR, generatorCommand()));
-        process.exit(0);
-      }
-      if (positional.length > (named.folder === undefined ? 1 : 0)) {
-        return { error: `one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`, folders: [], mode: "write", force: false };
-      }
-      const folder = (named.folder as string | undefined) ?? positional[0];
-      // Never block without a terminal: every missing answer takes its inspected default.
-      let folders: string[];
-      try {
+    prompts: (inquirer) =>
+      readAnswers(NAMESPACE_GENERATOR, async ({ positional, named }): Promise<NamespaceAnswers> => {
+        if (positional.length > (named.folder === undefined ? 1 : 0)) {
+          throw new UserError(`one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`);
+        }
+        const folder = (named.folder as string | undefined) ?? positional[0];
+        // Never block without a terminal: every missing answer takes its inspected default.
+        let folders: string[];
         if (folder) folders = [folder];
         else if (process.stdin.isTTY) folders = await askFolder(inquirer);
         else if (exampleIsDefault(process.cwd())) folders = await defaultFolders();
         else throw new UserError(`no folder given and no terminal to ask on: ${NAME_A_FOLDER()}`);
-      } catch (error) {
-        if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
-        throw error;
-      }
-      const context = named.context as string | undefined;
-      let askContext: AskContext | undefined;
-      try {
-        if (process.stdin.isTTY) askContext = await contextQuestion(inquirer, folders, context);
-      } catch (error) {
-        if (error instanceof UserError) return { error: error.message, folders: [], mode: "write", force: false };
-        throw error;
-      }
-      return {
-        folders,
-        context,
-        askContext,
-        forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
-        tilt: named.tilt as string | undefined,
-        argocdApp: named["argocd-app"] as string | undefined,
-        mode: (named.mode as string | undefined) ?? "write",
-        force: named.force === true,
-        quiet: named.quiet === true,
-        json: named.json === true,
-      };
-    },
-    actions: [
-      async (answers) => {
-        const { error, folders, context, forwards, tilt, argocdApp, mode, force, quiet, json, askContext } = answers as NamespaceAnswers;
-        const started = performance.now();
-        // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
-        const [{ scaffold }, { assertMode, diffPlan }, { formatReport, jsonReport }] = await Promise.all([
-          import("../helpers/scaffold.ts"),
-          import("../helpers/plan/write-plan.ts"),
-          import("../helpers/plan/report.ts"),
-        ]);
-        try {
-          if (error) throw new UserError(error);
-          const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, argocdApp, mode: assertMode(mode), force, progress: quiet ? undefined : process.stderr });
-          // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
-          const title = result.models.map((m) => m.name).join(", ");
-          const root = result.models[0]?.repoRoot ?? process.cwd();
-          const millis = performance.now() - started;
-          const lines = formatReport({ ...result, root, title }, mode, millis, { quiet }).split("\n");
-          const warnings = [...result.warnings, ...result.missingTools];
-          if (json) {
-            // stdout is the JSON alone; the Flux cluster lines join the diagnostics.
-            const namespaces = result.models.map((m) => ({ name: m.name, namespace: m.namespace, folder: m.folderInRepo, context: m.context ?? null }));
-            console.log(JSON.stringify({ generator: "namespace", ...jsonReport({ ...result, root, title }, assertMode(mode), millis), namespaces, warnings }, null, 2));
-            for (const line of result.fluxClusters) console.error(line);
-          } else {
-            console.log([...lines.slice(0, -1), ...result.fluxClusters].join("\n"));
-          }
-          // Diagnostics go where plop's ✔ and ✖ go; stdout keeps the results.
-          for (const warning of warnings) console.error(`warning: ${warning}`);
-          if (mode === "dry-run" && !json) for (const diff of await diffPlan(result.plan)) console.log(diff);
-          if (mode === "check" && result.changed) throw new UserError(`tooling is stale: ${lines.at(-1)}`);
-          return lines.at(-1)!;
-        } catch (error) {
-          if (error instanceof UserError) throw error.message;
-          throw error;
-        }
-      },
-    ],
+        const context = named.context as string | undefined;
+        return {
+          folders,
+          context,
+          askContext: process.stdin.isTTY ? await contextQuestion(inquirer, folders, context) : undefined,
+          forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
+          tilt: named.tilt as string | undefined,
+          argocdApp: named["argocd-app"] as string | undefined,
+          mode: named.mode as string | undefined,
+          force: named.force === true,
+          quiet: named.quiet === true,
+          json: named.json === true,
+        };
+      }),
+    actions: [writePlan(NAMESPACE_GENERATOR.name, runNamespace)],
   });
+}
+
+async function runNamespace({ folders, context, askContext, forwards, tilt, argocdApp, force, quiet }: NamespaceAnswers, mode: Mode): Promise<PlanRun> {
+  // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
+  const { scaffold } = await import("../helpers/scaffold.ts");
+  const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, argocdApp, mode, force, progress: quiet ? undefined : process.stderr });
+  const namespaces = result.models.map((m) => ({ name: m.name, namespace: m.namespace, folder: m.folderInRepo, context: m.context ?? null }));
+  const warnings = [...result.warnings, ...result.missingTools];
+  return {
+    ...result,
+    root: result.models[0]?.repoRoot ?? process.cwd(),
+    title: result.models.map((m) => m.name).join(", "),
+    subject: "tooling",
+    notes: result.fluxClusters,
+    warnings,
+    json: { namespaces, warnings },
+  };
 }

@@ -5,10 +5,10 @@ import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
 import { ANSWERS_FILE, parseList, type TiltLibAnswers } from "../helpers/tilt-lib/answers.ts";
 import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib/target.ts";
-import { readCommandLine } from "./args.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
+import type { Mode } from "../helpers/plan/write-plan.ts";
 import { EMBEDDED_EXAMPLE, exampleIsDefault } from "./namespace.ts";
-import { generatorHelp } from "./options.ts";
+import { readAnswers, writePlan, type PlanAnswers, type PlanRun } from "./wiring.ts";
 
 /** Options whose answer is one string, by the answer's name. */
 const STRING_ANSWERS = {
@@ -23,14 +23,10 @@ const STRING_ANSWERS = {
   "workspace-label": "workspaceLabel",
 } as const;
 
-interface TiltLibPromptAnswers {
-  /** A bad command line, reported by the action so that every error looks the same. */
-  error?: string;
+interface TiltLibPromptAnswers extends PlanAnswers {
   dir: string;
   answers: Partial<TiltLibAnswers>;
-  mode: string;
   force: boolean;
-  json?: boolean;
 }
 
 type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
@@ -71,62 +67,30 @@ export const TILT_LIB_GENERATOR = { name: "tilt-lib" as const, usage: "[dir]", d
 export function registerTiltLibGenerator(plop: NodePlopAPI): void {
   plop.setGenerator(TILT_LIB_GENERATOR.name, {
     description: TILT_LIB_GENERATOR.description,
-    prompts: async (inquirer): Promise<TiltLibPromptAnswers> => {
-      let commandLine;
-      try {
-        commandLine = readCommandLine(process.argv, TILT_LIB_GENERATOR.name);
-      } catch (error) {
-        if (error instanceof UserError) return { error: error.message, dir: "", answers: {}, mode: "write", force: false };
-        throw error;
-      }
-      const { positional, named } = commandLine;
-      if (named.help) {
-        console.log(generatorHelp(TILT_LIB_GENERATOR, generatorCommand()));
-        process.exit(0);
-      }
-      const fromLine = (named.dir as string | undefined) ?? positional[0];
-      const base = { answers: givenAnswers(named), mode: (named.mode as string | undefined) ?? "write", force: named.force === true, json: named.json === true };
-      if (positional.length > (named.dir === undefined ? 1 : 0)) {
-        return { ...base, dir: "", error: `one package folder only, got ${positional.join(" ")}` };
-      }
-      // Never block without a terminal: no folder means the embedded example's package, inside
-      // this project only.
-      const interactive = process.stdin.isTTY === true;
-      if (!fromLine && !interactive && !exampleIsDefault(process.cwd())) {
-        return { ...base, dir: "", error: `no folder given and no terminal to ask on: name the package folder, e.g. ${generatorCommand()} tilt-lib ${DEFAULT_PACKAGE_DIR}` };
-      }
-      const dir = fromLine ?? (interactive ? await askDir(inquirer) : EXAMPLE_PACKAGE);
-      const firstRun = !existsSync(path.resolve(dir, ANSWERS_FILE));
-      if (interactive && firstRun && base.answers.namespaces === undefined) base.answers.namespaces = await askNamespaces(inquirer);
-      return { ...base, dir };
-    },
-    actions: [
-      async (data) => {
-        const { error, dir, answers, mode, force, json } = data as TiltLibPromptAnswers;
-        const started = performance.now();
-        try {
-          if (error) throw new UserError(error);
-          // Loaded here, not at start-up: `plop namespace` needs none of it.
-          const [{ assertMode }, { generateTiltLibPackage }, { formatReport, jsonReport }] = await Promise.all([
-            import("../helpers/plan/write-plan.ts"),
-            import("../helpers/tilt-lib/package.ts"),
-            import("../helpers/plan/report.ts"),
-          ]);
-          const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode: assertMode(mode), force });
-          const title = `tilt-lib ${result.model.version} in ${result.model.dirInRepo}`;
-          const millis = performance.now() - started;
-          const report = formatReport({ ...result, root: result.repoRoot, title }, mode, millis);
-          // The table goes to stdout as it is; plop prints the returned line after its ✔ (or ✖).
-          const lines = report.split("\n");
-          if (json) console.log(JSON.stringify({ generator: "tilt-lib", ...jsonReport({ ...result, root: result.repoRoot, title }, assertMode(mode), millis), version: result.model.version }, null, 2));
-          else console.log(lines.slice(0, -1).join("\n"));
-          if (mode === "check" && result.changed) throw new UserError(`the tilt-lib package is stale: ${lines.at(-1)}`);
-          return lines.at(-1)!;
-        } catch (error) {
-          if (error instanceof UserError) throw error.message;
-          throw error;
+    prompts: (inquirer) =>
+      readAnswers(TILT_LIB_GENERATOR, async ({ positional, named }): Promise<TiltLibPromptAnswers> => {
+        const fromLine = (named.dir as string | undefined) ?? positional[0];
+        if (positional.length > (named.dir === undefined ? 1 : 0)) throw new UserError(`one package folder only, got ${positional.join(" ")}`);
+        // Never block without a terminal: no folder means the embedded example's package, inside
+        // this project only.
+        const interactive = process.stdin.isTTY === true;
+        if (!fromLine && !interactive && !exampleIsDefault(process.cwd())) {
+          throw new UserError(`no folder given and no terminal to ask on: name the package folder, e.g. ${generatorCommand()} tilt-lib ${DEFAULT_PACKAGE_DIR}`);
         }
-      },
-    ],
+        const answers = givenAnswers(named);
+        const dir = fromLine ?? (interactive ? await askDir(inquirer) : EXAMPLE_PACKAGE);
+        const firstRun = !existsSync(path.resolve(dir, ANSWERS_FILE));
+        if (interactive && firstRun && answers.namespaces === undefined) answers.namespaces = await askNamespaces(inquirer);
+        return { dir, answers, mode: named.mode as string | undefined, force: named.force === true, json: named.json === true };
+      }),
+    actions: [writePlan(TILT_LIB_GENERATOR.name, runTiltLib)],
   });
+}
+
+async function runTiltLib({ dir, answers, force }: TiltLibPromptAnswers, mode: Mode): Promise<PlanRun> {
+  // Loaded here, not at start-up: `plop namespace` needs none of it.
+  const { generateTiltLibPackage } = await import("../helpers/tilt-lib/package.ts");
+  const result = await generateTiltLibPackage({ dir, cwd: process.cwd(), answers, mode, force });
+  const title = `tilt-lib ${result.model.version} in ${result.model.dirInRepo}`;
+  return { ...result, root: result.repoRoot, title, subject: "the tilt-lib package", json: { version: result.model.version } };
 }

@@ -31,7 +31,7 @@ describe("--json", () => {
     const before = await snapshot(repo);
     const run = await bin(path.join(repo, "applications/media"), ["namespace", ".", "--mode", "check", "--json"]);
     expect(run.exitCode).toBe(1);
-    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✖ +-> tooling is stale: media: /)]);
+    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✖ +write-plan tooling is stale: media: /)]);
     const report = parse(run.stdout);
     expect(report).toMatchObject({ mode: "check", changed: true, root: repo, title: "media" });
     expect(fileOf(report, TILTFILE)).toEqual({ path: TILTFILE, state: "kept-edited", beside: `${TILTFILE}.new`, changes: true, written: false });
@@ -85,7 +85,7 @@ describe("--json", () => {
     expect(report.warnings).toEqual([expect.stringMatching(/helm/)]);
     expect(run.stderr).toContain(`warning: ${report.warnings[0]}\n`);
     expect(run.stderr).toMatch(/^\[1\/1\] infrastructure\/monitoring \d+ ms$/m);
-    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✔ +-> monitoring: .*\(dry-run: nothing written\)$/)]);
+    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✔ +write-plan monitoring: .*\(dry-run: nothing written\)$/)]);
   });
 
   it("tilt-lib: the package's files, written, then unchanged", async () => {

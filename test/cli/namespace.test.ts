@@ -186,12 +186,12 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
     expect(check.exitCode).toBe(1);
     expect(check.stdout).toMatch(/^would be written +applications\/media\/Tiltfile$/m);
     expect(check.stdout).not.toMatch(/^written/m);
-    expect(marked(check.stderr)).toEqual([expect.stringMatching(/^✖ +-> tooling is stale: media: \d+ would be written, \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
+    expect(marked(check.stderr)).toEqual([expect.stringMatching(/^✖ +write-plan tooling is stale: media: \d+ would be written, \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
     expect(await snapshot(repo)).toBe(before);
     // The same through plop, options before and after its --.
     const plopCheck = await plop(media, [".", "--mode", "check"]);
     expect(plopCheck.exitCode).toBe(1);
-    expect(marked(plopCheck.stdout)).toEqual([expect.stringMatching(/^✖ +-> tooling is stale: media: \d+ would be written, \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
+    expect(marked(plopCheck.stdout)).toEqual([expect.stringMatching(/^✖ +write-plan tooling is stale: media: \d+ would be written, \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
     expect(await snapshot(repo)).toBe(before);
   });
 
@@ -202,7 +202,7 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
     writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n");
     const context = await bin(media, ["namespace", ".", "--context", "prod"], { KUBECONFIG: kubeconfig });
     expect(context.exitCode).toBe(1);
-    expect(marked(context.stderr)).toEqual(['✖  -> kube context "prod" is not in your kubeconfig (known: dev)']);
+    expect(marked(context.stderr)).toEqual(['✖  write-plan kube context "prod" is not in your kubeconfig (known: dev)']);
     const tiltfile = path.join(media, "Tiltfile");
     writeFileSync(tiltfile, readFileSync(tiltfile, "utf8") + "\n# my own addition\n");
     const forced = await plop(media, [".", "--force"]);
@@ -234,7 +234,7 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
       [await bin(repo, ["--mode", "check"]), "✖ name a generator first: namespace, tilt-lib or doctor (add --help for its options)"],
       [await plopCommand(repo, ["tiltlib"]), '✖ unknown generator "tiltlib": did you mean tilt-lib? (generators: namespace, tilt-lib, doctor)'],
       [await plopCommand(repo, []), "✖ name a generator first: namespace, tilt-lib or doctor (add --help for its options)"],
-      [await bin(repo, ["namespace", "applications/media", "--mdoe", "check"], { NODE_ENV: "" }), "✖  -> unknown option --mdoe: did you mean --mode? (npx tilt-flux-scaffold namespace --help lists its options)"],
+      [await bin(repo, ["namespace", "applications/media", "--mdoe", "check"], { NODE_ENV: "" }), "✖  write-plan unknown option --mdoe: did you mean --mode? (npx tilt-flux-scaffold namespace --help lists its options)"],
     ];
     for (const [run, line] of cases) {
       expect(run.exitCode).toBe(1);
@@ -250,11 +250,11 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
     const media = path.join(repo, "applications/media");
     const sibling = await plop(media, ["../tools/whoami", "--mode", "dry-run"]);
     expect(sibling.exitCode, sibling.stdout + sibling.stderr).toBe(0);
-    expect(marked(sibling.stdout)).toEqual([expect.stringMatching(/^✔ +-> whoami: \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/)]);
+    expect(marked(sibling.stdout)).toEqual([expect.stringMatching(/^✔ +write-plan whoami: \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/)]);
     const before = await snapshot(path.dirname(repo));
     const outside = await plop(media, ["../../../elsewhere"]);
     expect(outside.exitCode).toBe(1);
-    expect(marked(outside.stdout)).toEqual([`✖  -> folder ../../../elsewhere is ${path.dirname(repo)}/elsewhere, outside the repository ${repo}: name a folder inside it`]);
+    expect(marked(outside.stdout)).toEqual([`✖  write-plan folder ../../../elsewhere is ${path.dirname(repo)}/elsewhere, outside the repository ${repo}: name a folder inside it`]);
     expect(await snapshot(path.dirname(repo))).toBe(before);
   });
 

@@ -61,7 +61,7 @@ describe("a run without helm", () => {
     const before = await snapshot(repo);
     const refused = await plop(repo, [monitoring], { PATH });
     expect(refused.exitCode).toBe(1);
-    expect(marked(refused.stdout)).toEqual([`✖  -> ${why}: writing would change ${changed}; install helm, or add --force to write them anyway`]);
+    expect(marked(refused.stdout)).toEqual([`✖  write-plan ${why}: writing would change ${changed}; install helm, or add --force to write them anyway`]);
     expect(await snapshot(repo)).toBe(before);
 
     const check = await plop(repo, [monitoring, "--mode", "check"], { PATH });

@@ -20,7 +20,7 @@ describe("progress", () => {
     expect(progress.map(([, , folder]) => folder).sort()).toEqual([...EXAMPLE_FOLDERS].sort());
     // Not one `- ` line of plop's spinner, nor anything else.
     expect(lines.filter((line) => !PROGRESS.test(line) && !line.startsWith("warning: ") && !/^[✔✖]/.test(line))).toEqual([]);
-    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✔ +-> media, .*: \d+ would be written, \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/)]);
+    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✔ +write-plan media, .*: \d+ would be written, \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/)]);
     expect(run.stdout).not.toMatch(/^\[\d+\//m);
     expect(run.stdout).toMatch(/^unchanged +tilt-lib\/tilt_lib\.star$/m);
     expect(await snapshot(repo)).toBe(before);

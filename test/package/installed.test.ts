@@ -82,7 +82,7 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     const marker = await mark();
     const run = await bin(staging, ["namespace", "."]);
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/✔ +-> staging: \d+ written \(new\) in \d+ ms/);
+    expect(run.stdout).toMatch(/✔ +write-plan staging: \d+ written \(new\) in \d+ ms/);
     expect(await changedInNodeModules(marker)).toEqual([]);
     const tiltfile = readFileSync(path.join(staging, "Tiltfile"), "utf8");
     expect(tiltfile).toContain("# Update it with `npx tilt-flux-scaffold namespace apps/staging`");
@@ -94,12 +94,12 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect((await bin(staging, ["namespace", ".", "--", "--mode", "check"])).exitCode).toBe(0);
     // Outside vitest (no NODE_ENV=test) plop's ✔ goes to stderr, after the progress and no spinner residue.
     const fresh = await bin(staging, ["namespace", ".", "--mode", "check"], { NODE_ENV: "" });
-    expect(fresh.stderr.split("\n").filter((line) => !line.startsWith("warning: "))).toEqual([expect.stringMatching(/^\[1\/1\] apps\/staging \d+ ms$/), expect.stringMatching(/^✔ +-> staging: \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
+    expect(fresh.stderr.split("\n").filter((line) => !line.startsWith("warning: "))).toEqual([expect.stringMatching(/^\[1\/1\] apps\/staging \d+ ms$/), expect.stringMatching(/^✔ +write-plan staging: \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
     rmSync(path.join(staging, "dashboard.sh"));
     // Options after the folder, without --, as every CLI takes them.
     const stale = await bin(staging, ["namespace", ".", "--mode", "check"]);
     expect(stale.exitCode).toBe(1);
-    expect(stale.stdout).toMatch(/✖ +-> tooling is stale: staging: \d+ unchanged, 1 would be written \(new\) in \d+ ms \(check: nothing written\)$/m);
+    expect(stale.stdout).toMatch(/✖ +write-plan tooling is stale: staging: \d+ unchanged, 1 would be written \(new\) in \d+ ms \(check: nothing written\)$/m);
     expect(readdirSync(staging)).not.toContain("dashboard.sh");
     // Every scaffolded folder, from anywhere in the repository.
     expect((await bin(path.join(repo, "apps/base/podinfo"), ["namespace", "--folder", "all", "--mode", "dry-run"])).stdout).toMatch(/^would be written \(new\) +apps\/staging\/dashboard\.sh$/m);
@@ -108,7 +108,7 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
   it("without a folder and without a terminal names what to pass, and writes nothing", async () => {
     const run = await bin(path.join(repo, "apps"), ["namespace"]);
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/✖ +-> no folder given and no terminal to ask on: name a namespace folder: npx tilt-flux-scaffold namespace <folder>, or npx tilt-flux-scaffold namespace -- --folder all$/m);
+    expect(run.stdout).toMatch(/✖ +write-plan no folder given and no terminal to ask on: name a namespace folder: npx tilt-flux-scaffold namespace <folder>, or npx tilt-flux-scaffold namespace -- --folder all$/m);
     expect(readdirSync(path.join(repo, "apps/production"))).not.toContain("Tiltfile");
   });
 

@@ -56,7 +56,7 @@ describe("npx plop tilt-lib", () => {
     // The table on stdout, saying what a write would do, then one short line after plop's ✖.
     expect(check.stdout).toMatch(/^would be written +tilt-lib\/kustomization\.yaml$/m);
     expect(check.stdout).not.toMatch(/^written/m);
-    expect(check.stdout).toMatch(/✖ +-> the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ would be written in \d+ ms \(check: nothing written\)$/m);
+    expect(check.stdout).toMatch(/✖ +write-plan the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ would be written in \d+ ms \(check: nothing written\)$/m);
     expect(Math.max(...(check.stdout + check.stderr).split("\n").map((line) => line.length))).toBeLessThan(160);
     expect(await snapshot(repo)).toBe(before);
   });
@@ -87,7 +87,7 @@ describe("npx plop tilt-lib", () => {
     const repo = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
     const run = await plop(repo, []);
     expect(run.exitCode).not.toBe(0);
-    expect(run.stdout + run.stderr).toMatch(/✖ +-> no folder given and no terminal to ask on: name the package folder, e\.g\. npx plop tilt-lib tilt-lib$/m);
+    expect(run.stdout + run.stderr).toMatch(/✖ +write-plan no folder given and no terminal to ask on: name the package folder, e\.g\. npx plop tilt-lib tilt-lib$/m);
     expect(readdirSync(repo)).toEqual([]);
   });
 
@@ -100,7 +100,7 @@ describe("npx plop tilt-lib", () => {
     await execa("git", ["init", "-q"], { cwd: repo });
     const up = await plop(path.join(repo, "clusters"), ["../tilt-lib", "--mode", "check"]);
     expect(up.exitCode, up.stdout + up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/✔ +-> tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged in \d+ ms \(check: nothing written\)$/m);
+    expect(up.stdout).toMatch(/✔ +write-plan tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged in \d+ ms \(check: nothing written\)$/m);
     rmSync(path.join(repo, ".git"), { recursive: true });
     expect(await snapshot(repo)).toBe(before);
   });
@@ -127,7 +127,7 @@ describe("npx plop tilt-lib", () => {
     ["a folder that does not exist, with none around it", () => ["/nonexistent-tilt-lib-test/tilt-lib"], /has no repository folder around it/],
     ["a folder outside the repository, in git", async (repo) => (await gitInit(repo), ["/tmp"]), /\/tmp has no repository folder around it/],
     ["the repository root itself", () => ["."], /is the repository root/],
-    ["a path with .. that leaves the repository", async (repo) => (await gitInit(repo), ["clusters/../../elsewhere"]), /^✖ +-> folder clusters\/\.\.\/\.\.\/elsewhere is \S+\/elsewhere, outside the repository \S+\/homelab: name a folder inside it$/],
+    ["a path with .. that leaves the repository", async (repo) => (await gitInit(repo), ["clusters/../../elsewhere"]), /^✖ +write-plan folder clusters\/\.\.\/\.\.\/elsewhere is \S+\/elsewhere, outside the repository \S+\/homelab: name a folder inside it$/],
     ["a file instead of a folder", () => ["tilt-lib/tilt_lib.star"], /is not a directory/],
     ["a folder Flux applies whole", async (repo) => (await gitInit(repo), ["clusters/homelab/tilt-lib"]), /inside \.\/clusters\/homelab, which the Flux Kustomization flux-system\/flux-system applies whole/],
     ["a symlink leaving the repository", (repo) => {
@@ -135,10 +135,10 @@ describe("npx plop tilt-lib", () => {
       return ["elsewhere"];
     }, /outside the repository/],
     ["two folders", () => ["tilt-lib", "platform"], /one package folder only/],
-    ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /✖ +-> unknown option --colour \(npx plop tilt-lib --help lists its options\)$/],
-    ["a mistyped option", () => ["tilt-lib", "--repo-ulr", "https://git.example.com/x.git"], /✖ +-> unknown option --repo-ulr: did you mean --repo-url\? \(npx plop tilt-lib --help lists its options\)$/],
-    ["an answers file whose answers are a number", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "answers: 42\n"), ["tilt-lib"]), /✖ +-> \S+\/homelab\/tilt-lib\/\.tilt-scaffold\.yaml: answers is 42, not a mapping; fix it or restore it from git$/],
-    ["an empty answers file", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), ""), ["tilt-lib"]), /✖ +-> \S+\/tilt-lib\/\.tilt-scaffold\.yaml: empty, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git$/],
+    ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /✖ +write-plan unknown option --colour \(npx plop tilt-lib --help lists its options\)$/],
+    ["a mistyped option", () => ["tilt-lib", "--repo-ulr", "https://git.example.com/x.git"], /✖ +write-plan unknown option --repo-ulr: did you mean --repo-url\? \(npx plop tilt-lib --help lists its options\)$/],
+    ["an answers file whose answers are a number", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "answers: 42\n"), ["tilt-lib"]), /✖ +write-plan \S+\/homelab\/tilt-lib\/\.tilt-scaffold\.yaml: answers is 42, not a mapping; fix it or restore it from git$/],
+    ["an empty answers file", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), ""), ["tilt-lib"]), /✖ +write-plan \S+\/tilt-lib\/\.tilt-scaffold\.yaml: empty, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git$/],
     ["an unknown mode", () => ["tilt-lib", "--", "--mode", "yolo"], /unknown mode "yolo"/],
     ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["tilt-lib"]), /newer than this one/],
   ];
