@@ -8,7 +8,8 @@ import { PACKAGE_ROOT } from "../helpers/package-root.ts";
 import { isInsideFolder } from "../helpers/repository/files.ts";
 import type { AskContext } from "../helpers/live-cluster/flux-context.ts";
 import type { Mode } from "../helpers/plan/write-plan.ts";
-import { readAnswers, writePlan, type PlanAnswers, type PlanRun } from "./wiring.ts";
+import type { CommandLine } from "./args.ts";
+import { setPlanGenerator, type Inquirer, type PlanAnswers, type PlanRun } from "./wiring.ts";
 
 /** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
 export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
@@ -37,8 +38,6 @@ async function defaultFolders(): Promise<string[]> {
 }
 
 const NAME_A_FOLDER = () => `name a namespace folder: ${generatorCommand()} namespace <folder>, or ${generatorCommand()} namespace -- --folder all`;
-
-type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
 
 /**
  * Asks for the Flux cluster's kube context now, while plop prompts (its actions run under a
@@ -70,36 +69,33 @@ async function askFolder(inquirer: Inquirer): Promise<string[]> {
 export const NAMESPACE_GENERATOR = { name: "namespace" as const, usage: "[folder]", description: "Tiltfile, dev overlays and scripts for a namespace folder" };
 
 export function registerNamespaceGenerator(plop: NodePlopAPI): void {
-  plop.setGenerator(NAMESPACE_GENERATOR.name, {
-    description: NAMESPACE_GENERATOR.description,
-    prompts: (inquirer) =>
-      readAnswers(NAMESPACE_GENERATOR, async ({ positional, named }): Promise<NamespaceAnswers> => {
-        if (positional.length > (named.folder === undefined ? 1 : 0)) {
-          throw new UserError(`one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`);
-        }
-        const folder = (named.folder as string | undefined) ?? positional[0];
-        // Never block without a terminal: every missing answer takes its inspected default.
-        let folders: string[];
-        if (folder) folders = [folder];
-        else if (process.stdin.isTTY) folders = await askFolder(inquirer);
-        else if (exampleIsDefault(process.cwd())) folders = await defaultFolders();
-        else throw new UserError(`no folder given and no terminal to ask on: ${NAME_A_FOLDER()}`);
-        const context = named.context as string | undefined;
-        return {
-          folders,
-          context,
-          askContext: process.stdin.isTTY ? await contextQuestion(inquirer, folders, context) : undefined,
-          forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
-          tilt: named.tilt as string | undefined,
-          argocdApp: named["argocd-app"] as string | undefined,
-          mode: named.mode as string | undefined,
-          force: named.force === true,
-          quiet: named.quiet === true,
-          json: named.json === true,
-        };
-      }),
-    actions: [writePlan(NAMESPACE_GENERATOR.name, runNamespace)],
-  });
+  setPlanGenerator(plop, NAMESPACE_GENERATOR, askNamespace, runNamespace);
+}
+
+async function askNamespace({ positional, named }: CommandLine, inquirer: Inquirer): Promise<NamespaceAnswers> {
+  if (positional.length > (named.folder === undefined ? 1 : 0)) {
+    throw new UserError(`one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`);
+  }
+  const folder = (named.folder as string | undefined) ?? positional[0];
+  // Never block without a terminal: every missing answer takes its inspected default.
+  let folders: string[];
+  if (folder) folders = [folder];
+  else if (process.stdin.isTTY) folders = await askFolder(inquirer);
+  else if (exampleIsDefault(process.cwd())) folders = await defaultFolders();
+  else throw new UserError(`no folder given and no terminal to ask on: ${NAME_A_FOLDER()}`);
+  const context = named.context as string | undefined;
+  return {
+    folders,
+    context,
+    askContext: process.stdin.isTTY ? await contextQuestion(inquirer, folders, context) : undefined,
+    forwards: (named.forward as string[] | undefined)?.flatMap((f) => f.split(",")).filter(Boolean),
+    tilt: named.tilt as string | undefined,
+    argocdApp: named["argocd-app"] as string | undefined,
+    mode: named.mode as string | undefined,
+    force: named.force === true,
+    quiet: named.quiet === true,
+    json: named.json === true,
+  };
 }
 
 async function runNamespace({ folders, context, askContext, forwards, tilt, argocdApp, force, quiet }: NamespaceAnswers, mode: Mode): Promise<PlanRun> {

@@ -8,7 +8,8 @@ import { DEFAULT_PACKAGE_DIR } from "../helpers/tilt-lib/target.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
 import type { Mode } from "../helpers/plan/write-plan.ts";
 import { EMBEDDED_EXAMPLE, exampleIsDefault } from "./namespace.ts";
-import { readAnswers, writePlan, type PlanAnswers, type PlanRun } from "./wiring.ts";
+import type { CommandLine } from "./args.ts";
+import { setPlanGenerator, type Inquirer, type PlanAnswers, type PlanRun } from "./wiring.ts";
 
 /** Options whose answer is one string, by the answer's name. */
 const STRING_ANSWERS = {
@@ -28,8 +29,6 @@ interface TiltLibPromptAnswers extends PlanAnswers {
   answers: Partial<TiltLibAnswers>;
   force: boolean;
 }
-
-type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
 
 /** The embedded example's package: what a run with no answer at all writes. */
 const EXAMPLE_PACKAGE = path.join(EMBEDDED_EXAMPLE, DEFAULT_PACKAGE_DIR);
@@ -65,26 +64,23 @@ async function askNamespaces(inquirer: Inquirer): Promise<string[]> {
 export const TILT_LIB_GENERATOR = { name: "tilt-lib" as const, usage: "[dir]", description: "the platform package: tilt_lib.star as ConfigMaps for ArgoCD" };
 
 export function registerTiltLibGenerator(plop: NodePlopAPI): void {
-  plop.setGenerator(TILT_LIB_GENERATOR.name, {
-    description: TILT_LIB_GENERATOR.description,
-    prompts: (inquirer) =>
-      readAnswers(TILT_LIB_GENERATOR, async ({ positional, named }): Promise<TiltLibPromptAnswers> => {
-        const fromLine = (named.dir as string | undefined) ?? positional[0];
-        if (positional.length > (named.dir === undefined ? 1 : 0)) throw new UserError(`one package folder only, got ${positional.join(" ")}`);
-        // Never block without a terminal: no folder means the embedded example's package, inside
-        // this project only.
-        const interactive = process.stdin.isTTY === true;
-        if (!fromLine && !interactive && !exampleIsDefault(process.cwd())) {
-          throw new UserError(`no folder given and no terminal to ask on: name the package folder, e.g. ${generatorCommand()} tilt-lib ${DEFAULT_PACKAGE_DIR}`);
-        }
-        const answers = givenAnswers(named);
-        const dir = fromLine ?? (interactive ? await askDir(inquirer) : EXAMPLE_PACKAGE);
-        const firstRun = !existsSync(path.resolve(dir, ANSWERS_FILE));
-        if (interactive && firstRun && answers.namespaces === undefined) answers.namespaces = await askNamespaces(inquirer);
-        return { dir, answers, mode: named.mode as string | undefined, force: named.force === true, json: named.json === true };
-      }),
-    actions: [writePlan(TILT_LIB_GENERATOR.name, runTiltLib)],
-  });
+  setPlanGenerator(plop, TILT_LIB_GENERATOR, askTiltLib, runTiltLib);
+}
+
+async function askTiltLib({ positional, named }: CommandLine, inquirer: Inquirer): Promise<TiltLibPromptAnswers> {
+  const fromLine = (named.dir as string | undefined) ?? positional[0];
+  if (positional.length > (named.dir === undefined ? 1 : 0)) throw new UserError(`one package folder only, got ${positional.join(" ")}`);
+  // Never block without a terminal: no folder means the embedded example's package, inside
+  // this project only.
+  const interactive = process.stdin.isTTY === true;
+  if (!fromLine && !interactive && !exampleIsDefault(process.cwd())) {
+    throw new UserError(`no folder given and no terminal to ask on: name the package folder, e.g. ${generatorCommand()} tilt-lib ${DEFAULT_PACKAGE_DIR}`);
+  }
+  const answers = givenAnswers(named);
+  const dir = fromLine ?? (interactive ? await askDir(inquirer) : EXAMPLE_PACKAGE);
+  const firstRun = !existsSync(path.resolve(dir, ANSWERS_FILE));
+  if (interactive && firstRun && answers.namespaces === undefined) answers.namespaces = await askNamespaces(inquirer);
+  return { dir, answers, mode: named.mode as string | undefined, force: named.force === true, json: named.json === true };
 }
 
 async function runTiltLib({ dir, answers, force }: TiltLibPromptAnswers, mode: Mode): Promise<PlanRun> {

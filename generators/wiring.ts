@@ -66,10 +66,26 @@ interface WritePlanAction {
   run: (answers: never, mode: Mode) => Promise<PlanRun>;
 }
 
-/** A generator's last action: `run` plans (and, in write mode, applies) the writes for the answers. */
-export function writePlan<T>(generator: GeneratorName, run: (answers: T, mode: Mode) => Promise<PlanRun>): ActionConfig {
-  const action: WritePlanAction = { type: WRITE_PLAN, generator, run };
-  return action as ActionConfig;
+/** What the generators ask plop's inquirer: one question at a time. */
+export type Inquirer = { prompt: (q: object) => Promise<Record<string, unknown>> };
+
+/**
+ * A generator that writes files: `ask` turns its command line into answers, asking on a terminal
+ * for what is missing; `run` plans (and, in write mode, applies) the writes; the `write-plan`
+ * action reports them.
+ */
+export function setPlanGenerator<T extends PlanAnswers>(
+  plop: NodePlopAPI,
+  generator: GeneratorInfo,
+  ask: (commandLine: CommandLine, inquirer: Inquirer) => Promise<T>,
+  run: (answers: T, mode: Mode) => Promise<PlanRun>,
+): void {
+  const action: WritePlanAction = { type: WRITE_PLAN, generator: generator.name, run };
+  plop.setGenerator(generator.name, {
+    description: generator.description,
+    prompts: (inquirer) => readAnswers(generator, (commandLine) => ask(commandLine, inquirer)),
+    actions: [action as ActionConfig],
+  });
 }
 
 /**
