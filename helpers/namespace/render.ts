@@ -10,12 +10,16 @@ import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DI
 import { LOCAL_PATH_DIR } from "./inspect.ts";
 import { SOURCE_IGNORE } from "../repository/flux-generator.ts";
 import { SOURCE_IGNORE_HEADER } from "./source-ignore.ts";
+import { renderArg, renderArgs, starlark, starlarkList } from "./starlark.ts";
+import { tiltfileView } from "./tiltfile-view.ts";
+import { devOverlayHeader, productionStorage } from "./overlay-view.ts";
 
 const handlebars = Handlebars.create();
-// JSON literals are valid Starlark for the strings, numbers, lists and dicts we render.
-handlebars.registerHelper("json", (value: unknown) => JSON.stringify(value));
-// A list on one line, as Starlark is written: ["a", "b"].
-handlebars.registerHelper("list", (values: unknown[]) => `[${values.map((v) => JSON.stringify(v)).join(", ")}]`);
+handlebars.registerHelper("json", starlark);
+handlebars.registerHelper("list", starlarkList);
+// A call's arguments: `arg` one of them (a call written one argument a line), `args` all on one line.
+handlebars.registerHelper("arg", renderArg);
+handlebars.registerHelper("args", renderArgs);
 
 /** The templates of templates/ this file renders, and how they are compiled. */
 export const NAMESPACE_TEMPLATES = [
@@ -59,10 +63,10 @@ function template(name: string): Handlebars.TemplateDelegate {
 export function renderNamespace(model: NamespaceModel): RenderedFile[] {
   const inFolder = (rel: string) => path.join(model.folder, rel);
   const files: RenderedFile[] = [
-    { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")(model) },
+    { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")({ ...model, view: tiltfileView(model) }) },
     ...model.builds.flatMap((unit) => [unit.live, unit.localPath, unit.devClaims]).map((build) => ({
       path: inFolder(`${build.dir}/kustomization.yaml`),
-      content: template("namespace/dev-kustomization.yaml.hbs")({ ...model, build }),
+      content: template("namespace/dev-kustomization.yaml.hbs")({ ...model, build, header: devOverlayHeader(model, build) }),
     })),
   ];
   files.push(
@@ -73,7 +77,7 @@ export function renderNamespace(model: NamespaceModel): RenderedFile[] {
     files.push({ path: inFolder(SOURCE_IGNORE), content: [SOURCE_IGNORE_HEADER, ...model.sourceIgnore, ""].join("\n") });
   }
   if (model.storage.localPath) {
-    files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")(model) });
+    files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")({ ...model, productionStorage: productionStorage(model) }) });
   }
   return files;
 }

@@ -23,6 +23,9 @@ export interface RootTiltfileModel {
    * apps/production): one Tilt runs on one cluster, and they often hold the same objects.
    */
   namespaces: { name: string; tiltfile: string; within?: string; apart?: string[] }[];
+  /** The root Tiltfile's WITHIN and APART dicts: the namespaces that have one, with it. */
+  within: { name: string; within: string }[];
+  apart: { name: string; apart: string[] }[];
   exampleArgs: string;
 }
 
@@ -46,15 +49,18 @@ export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamesp
       owner.set(port, ns.name);
     }
   }
-  return {
-    generatorVersion,
-    generatorCommand: generatorCommand(),
-    namespaces: sorted.map((ns) => {
+  const listed = sorted.map((ns) => {
       const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
       const nested = (other: ScaffoldedNamespace) => isInside(ns.folder, other.folder) || isInside(other.folder, ns.folder);
       const apart = sorted.filter((other) => other !== ns && !nested(other) && isApart(ns, other)).map((other) => other.name);
       return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }), ...(apart.length > 0 && { apart }) };
-    }),
+  });
+  return {
+    generatorVersion,
+    generatorCommand: generatorCommand(),
+    namespaces: listed,
+    within: listed.flatMap(({ name, within }) => (within ? [{ name, within }] : [])),
+    apart: listed.flatMap(({ name, apart }) => (apart ? [{ name, apart }] : [])),
     exampleArgs: exampleNames(sorted).join(" "),
   };
 }

@@ -46,6 +46,7 @@ describe("a folder inside another scaffolded one", () => {
       "1.2.3",
     );
     expect(model.namespaces.map((ns) => [ns.name, ns.within])).toEqual([["jellyfin", "media"], ["media", undefined], ["media-other", undefined]]);
+    expect(model.within).toEqual([{ name: "jellyfin", within: "media" }]);
   });
 
   it("keeps apart folders that only different clusters' Flux applies, and never a folder and its apps", () => {
@@ -68,6 +69,7 @@ describe("a folder inside another scaffolded one", () => {
       ["production", ["jellyfin", "staging"]],
       ["staging", ["media", "production"]],
     ]);
+    expect(model.apart.map((ns) => ns.name)).toEqual(["jellyfin", "media", "production", "staging"]);
   });
 
   it("gives the header an example of folders that run together", () => {
