@@ -13,7 +13,16 @@ export const MOUNTED_TILT_LIB_DIR = "/apps/tilt-lib";
 export const REPO_TILT_LIB = "tilt-lib/tilt_lib.star";
 
 /** The shell libraries of dashboard.sh and deploy.sh, beside tilt_lib.star: one copy per repository. */
-export const REPO_SCRIPT_LIBRARIES = ["tilt-lib/dashboard_lib.sh", "tilt-lib/deploy_lib.sh", "tilt-lib/argocd_lib.sh"];
+export const REPO_SCRIPT_LIBRARIES = [
+  "tilt-lib/script_common.sh",
+  "tilt-lib/dashboard_lib.sh",
+  "tilt-lib/dashboard.jq",
+  "tilt-lib/deploy_lib.sh",
+  "tilt-lib/deploy_validate.sh",
+  "tilt-lib/deploy_git.sh",
+  "tilt-lib/deploy_wait.sh",
+  "tilt-lib/argocd_lib.sh",
+];
 
 export function scriptLibrarySource(repoFile: string): string {
   return readFileSync(path.join(TEMPLATES_DIR, "scripts", path.basename(repoFile)), "utf8");

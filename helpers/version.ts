@@ -8,13 +8,11 @@ export const GENERATOR_VERSION: string = PACKAGE_VERSION;
 export const TILT_LIB_VERSION = "1.4.0";
 
 /** Version of templates/scripts/*_lib.sh. */
-export const SCRIPT_LIB_VERSION = "1.3.0";
+export const SCRIPT_LIB_VERSION = "2.0.0";
 
 /**
  * The oldest script library that reads the facts a generated dashboard.sh or deploy.sh holds: the
  * scripts ask for it, so a library release that keeps the facts changes no namespace's files.
  * Raise it (and the library's minor version) when the facts change.
  */
-export const SCRIPT_FACTS_VERSION = "1.0.0";
-/** The oldest that reads the facts of a folder Argo CD deploys (APPLICATIONS, the dashboard's applications). */
-export const ARGOCD_SCRIPT_FACTS_VERSION = "1.3.0";
+export const SCRIPT_FACTS_VERSION = "2.0.0";

@@ -1,17 +1,17 @@
 // The shape of the model's `scripts`, apart from how script-facts.ts derives them, so that the
-// model can name it without importing its own derivation.
+// model can name it without importing its own derivation. deploy.sh and dashboard.sh each embed
+// one of these documents as JSON; their libraries read it with jq.
 
-export interface ScriptKustomization {
-  name: string;
-  namespace: string;
-  /** Repository-relative file that defines it, and its spec.path (repository-relative). */
-  file: string;
+/** A Flux Kustomization deploy.sh reconciles and waits for. */
+export interface DeployKustomization {
+  /** `namespace/name`. */
+  ref: string;
+  /** Repository-relative spec.path and the file that defines it, for `flux diff`. */
   path: string;
-  /** `spec.suspend: true` in git: Flux does not apply it, so deploy.sh does not wait for it. */
-  suspendedInGit: boolean;
-  /** The source `flux reconcile --with-source` reconciles first, as `resource/name` for kubectl. */
-  sourceResource: string;
+  file: string;
+  /** The source `flux reconcile --with-source` reconciles first: its namespace and `resource/name` for kubectl. */
   sourceNamespace: string;
+  sourceResource: string;
 }
 
 export interface ScriptBuild {
@@ -23,12 +23,34 @@ export interface ScriptBuild {
   kustomizations: string[];
   /** Whether Flux runs postBuild substitution on it. */
   substitutes: boolean;
-  /** `INDEX NAME=VALUE`, shell-quoted: values from `substitute` and ConfigMaps (INDEX: this build's). */
-  assignments: string[];
-  /** `INDEX NAME` of names whose values come from Secrets: read from the environment at deploy time. */
+  /** postBuild values from `substitute` and ConfigMaps in git, by name. */
+  variables: Record<string, string>;
+  /** Names whose values come from Secrets: read from the environment at deploy time. */
   secrets: string[];
-  /** `INDEX NAME` of names used but defined nowhere: Flux substitutes them as empty, so deploy.sh does too. */
-  empty: string[];
+  /** Names used but defined nowhere: Flux substitutes them as empty, so deploy.sh does too. */
+  undefined: string[];
+}
+
+/** What deploy_lib.sh reads: every decision about this folder, made by the generator. */
+export interface DeployFacts {
+  namespace: string;
+  /** The folder inside the repository, e.g. `applications/media`. */
+  folder: string;
+  /** The kube context of Flux's cluster; empty for the current one. */
+  context: string;
+  /** The branch the Flux source (or the Argo CD Application) tracks; empty when unknown. */
+  branch: string;
+  /** The command that regenerates deploy.sh, named when the library is too old for it. */
+  updateCommand: string;
+  /** What applies a push: Argo CD when Applications deploy the folder, else Flux. */
+  engine: "Flux" | "Argo CD";
+  /** The Kustomizations to reconcile and wait for: all but those suspended in git. */
+  reconciled: DeployKustomization[];
+  /** `namespace/name` of the Argo CD Applications deploy.sh syncs instead of Flux. */
+  applications: string[];
+  builds: ScriptBuild[];
+  /** Variable names Flux would reject, with their source: deploy.sh fails validation on them. */
+  invalidVariables: string[];
 }
 
 export interface ScriptForward {
@@ -37,36 +59,33 @@ export interface ScriptForward {
   containerPort: number;
 }
 
+/** What dashboard_lib.sh and its jq program read. */
+export interface DashboardFacts {
+  namespace: string;
+  folder: string;
+  context: string;
+  updateCommand: string;
+  kustomizations: { namespace: string; name: string; file: string; suspendedInGit: boolean }[];
+  /** Kustomizations whose path is an ancestor of the folder, `namespace/name`: applied through them. */
+  ancestors: string[];
+  forwards: ScriptForward[];
+  applications: { namespace: string; name: string }[];
+  /** CRD-backed kinds the second kubectl call lists (see dashboardKinds). */
+  crdKinds: string[];
+}
+
 export interface ScriptFacts {
   /** The folder inside the repository, e.g. `applications/media`. */
   folder: string;
-  /** The kube context, shell-quoted, or `''` for the current one. */
-  context: string;
   /** From the namespace folder up to the repository root, e.g. `../..`. */
   repoRootFromFolder: string;
-  kustomizations: ScriptKustomization[];
-  /** The ones deploy.sh reconciles and waits for: all but those suspended in git. */
-  reconciled: ScriptKustomization[];
-  /** Kustomizations whose path is an ancestor of the folder, `namespace/name`: applied through them. */
-  ancestors: string[];
-  builds: ScriptBuild[];
-  /** `namespace/name` of the Argo CD Applications deploy.sh syncs instead of Flux. */
-  applications: string[];
-  /** Every build's assignments, secrets and undefined names, for deploy_lib.sh's arrays. */
-  variables: string[];
-  secrets: string[];
-  undefinedVariables: string[];
   /** The oldest tilt-lib/*_lib.sh that reads these facts: the scripts ask for it. */
   libraryVersion: string;
-  /** Variable names Flux would reject, with their source: deploy.sh fails validation on them. */
-  invalidVariables: string[];
-  /** The branch the Flux source tracks, quoted for bash; `''` when the model does not know it. */
-  branch: string;
-  /** The Flux source that tracks it, `namespace/name`. */
+  /** The Flux source that tracks the branch, `namespace/name`. */
   source?: string;
-  forwards: ScriptForward[];
-  /** CRD-backed kinds dashboard.sh's second kubectl call lists, comma-separated (see dashboardKinds). */
-  dashboardKinds: string;
-  /** What dashboard.sh's jq program knows from git, as JSON that fits in single quotes. */
+  deploy: DeployFacts;
+  dashboard: DashboardFacts;
+  /** The two documents as JSON, single-quoted for bash by shellQuote. */
+  deployJson: string;
   dashboardJson: string;
 }

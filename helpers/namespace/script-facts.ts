@@ -1,12 +1,12 @@
 // The model's `scripts`: what dashboard.sh and deploy.sh carry, derived from the rest of it (pure, unit-tested).
-// Everything here is already safe to print into bash: DNS-1123 names, repository paths,
-// identifiers, numbers, or a value quoted by shellQuote.
+// Each script gets one JSON document, quoted for bash by scriptJson; the folder and the path to
+// the repository root, which the templates print unquoted, are checked to be safe for that.
 import path from "node:path";
 import type { FluxKustomization } from "../repository/flux.ts";
 import type { NamespaceModel } from "./model.ts";
-import type { ScriptBuild, ScriptFacts, ScriptKustomization } from "./script-facts-model.ts";
+import type { DashboardFacts, DeployFacts, DeployKustomization, ScriptBuild, ScriptFacts } from "./script-facts-model.ts";
 import { UserError } from "../errors.ts";
-import { ARGOCD_SCRIPT_FACTS_VERSION, SCRIPT_FACTS_VERSION } from "../version.ts";
+import { SCRIPT_FACTS_VERSION } from "../version.ts";
 
 /** What the facts are derived from: the rest of the model. */
 export type ModelWithoutScripts = Omit<NamespaceModel, "scripts">;
@@ -21,6 +21,11 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A facts document as one bash word: indented JSON, single-quoted, which the libraries read with jq. */
+export function scriptJson(facts: object): string {
+  return shellQuote(JSON.stringify(facts, null, 2));
+}
+
 function assertShellSafe(value: string, what: string): string {
   if (!SHELL_SAFE_PATH.test(value)) throw new UserError(`${what} "${value}" has characters the generated scripts cannot carry unquoted`);
   return value;
@@ -32,16 +37,14 @@ const SOURCE_RESOURCES: Record<string, string> = {
   Bucket: "buckets.source.toolkit.fluxcd.io",
 };
 
-function scriptKustomization(k: FluxKustomization): ScriptKustomization {
+function deployKustomization(k: FluxKustomization): DeployKustomization {
   const resource = SOURCE_RESOURCES[k.sourceRef.kind] ?? SOURCE_RESOURCES.GitRepository!;
   return {
-    name: assertShellSafe(k.name, "Kustomization name"),
-    namespace: assertShellSafe(k.namespace, "Kustomization namespace"),
-    file: assertShellSafe(k.file, "file"),
+    ref: `${assertShellSafe(k.namespace, "Kustomization namespace")}/${assertShellSafe(k.name, "Kustomization name")}`,
     path: assertShellSafe(k.path, "path"),
-    suspendedInGit: k.suspend,
-    sourceResource: `${resource}/${assertShellSafe(k.sourceRef.name, "source name")}`,
+    file: assertShellSafe(k.file, "file"),
     sourceNamespace: assertShellSafe(k.sourceRef.namespace, "source namespace"),
+    sourceResource: `${resource}/${assertShellSafe(k.sourceRef.name, "source name")}`,
   };
 }
 
@@ -55,7 +58,7 @@ export function deployBuilds(model: ModelWithoutScripts): ScriptBuild[] {
   const builds = model.builds
     .map((unit) => ({ unit, kustomizations: unit.kustomizations.filter((ref) => !suspended.has(ref)) }))
     .filter(({ kustomizations }) => kustomizations.length > 0)
-    .map(({ unit, kustomizations }, index): ScriptBuild => {
+    .map(({ unit, kustomizations }): ScriptBuild => {
       const valid = unit.variables.filter((v) => FLUX_VARIABLE_NAME.test(v.name));
       const values = valid.filter((v) => !v.secret).map((v) => [v.name, v.source === "substitute" ? v.value!.replace(/\n/g, "") : v.value!] as const);
       return {
@@ -63,14 +66,14 @@ export function deployBuilds(model: ModelWithoutScripts): ScriptBuild[] {
         components: unit.components.map((c) => assertShellSafe(c, "component")),
         kustomizations,
         substitutes: unit.substitutes,
-        assignments: unit.substitutes ? values.map(([name, value]) => shellQuote(`${index} ${name}=${value}`)) : [],
-        secrets: unit.substitutes ? valid.filter((v) => v.secret).map((v) => `${index} ${v.name}`) : [],
-        empty: unit.substitutes ? unit.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name)).map((name) => `${index} ${name}`) : [],
+        variables: unit.substitutes ? Object.fromEntries(values) : {},
+        secrets: unit.substitutes ? valid.filter((v) => v.secret).map((v) => v.name) : [],
+        undefined: unit.substitutes ? unit.missingVariables.filter((name) => FLUX_VARIABLE_NAME.test(name)) : [],
       };
     });
   if (builds.length > 0) return builds;
   const [first] = model.builds;
-  return [{ dir: assertShellSafe(first!.path, "production path"), components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] }];
+  return [{ dir: assertShellSafe(first!.path, "production path"), components: [], kustomizations: [], substitutes: false, variables: {}, secrets: [], undefined: [] }];
 }
 
 /** Route kinds of the namespace's manifests → the resource dashboard.sh lists for their URLs. */
@@ -102,46 +105,47 @@ export function dashboardKinds(model: ModelWithoutScripts): string[] {
 
 export function scriptFacts(model: ModelWithoutScripts): ScriptFacts {
   const folder = assertShellSafe(model.folderInRepo, "folder");
-  const kustomizations = model.flux.kustomizations.map(scriptKustomization);
-  const tracked = model.flux.kustomizations.find((k) => !k.suspend) ?? model.flux.kustomizations[0];
-  // Any legal git branch name (rel@2024, feat/x+y): quoted, never refused.
+  const updateCommand = `${model.generatorCommand} namespace ${folder}`;
+  const context = model.context ?? "";
+  // Any legal git branch name (rel@2024, feat/x+y): carried as a JSON string, never refused.
   const trackedByArgoCD = model.argocd.applications.map((a) => a.targetRevision).find((r) => r !== undefined && r !== "HEAD");
-  const branch = shellQuote(model.flux.branch ?? trackedByArgoCD ?? "");
-  const ancestors = model.flux.ancestors.map((k) => `${assertShellSafe(k.namespace, "namespace")}/${assertShellSafe(k.name, "name")}`);
-  const forwards = model.resources
-    .flatMap((r) => r.portForwards)
-    .map((f) => ({ service: f.service, localPort: f.localPort, containerPort: f.containerPort }))
-    .sort((a, b) => a.service.localeCompare(b.service) || a.localPort - b.localPort);
-  const dashboard = {
+  const tracked = model.flux.kustomizations.find((k) => !k.suspend) ?? model.flux.kustomizations[0];
+  const applications = model.argocd.toPause.map((ref) => assertShellSafe(ref, "Argo CD Application"));
+  const deploy: DeployFacts = {
     namespace: model.namespace,
     folder,
-    kustomizations: kustomizations.map(({ namespace, name, file, suspendedInGit }) => ({ namespace, name, file, suspendedInGit })),
-    ancestors,
-    forwards,
-    ...(model.argocd.toPause.length > 0 && { applications: model.argocd.toPause.map((ref) => ({ namespace: ref.split("/")[0], name: ref.split("/")[1] })) }),
+    context,
+    branch: model.flux.branch ?? trackedByArgoCD ?? "",
+    updateCommand,
+    engine: applications.length > 0 ? "Argo CD" : "Flux",
+    reconciled: model.flux.kustomizations.filter((k) => !k.suspend).map(deployKustomization),
+    applications,
+    builds: deployBuilds(model),
+    invalidVariables: [...new Set(model.builds.flatMap((b) => b.variables).filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => `${v.name} (${v.source})`))],
   };
-  const builds = deployBuilds(model);
-  // One line: it is this namespace's own, so no block of its dashboard.sh repeats another's.
-  const dashboardJson = JSON.stringify(dashboard);
-  if (dashboardJson.includes("'")) throw new Error("dashboard facts contain a single quote");
+  const dashboard: DashboardFacts = {
+    namespace: model.namespace,
+    folder,
+    context,
+    updateCommand,
+    kustomizations: model.flux.kustomizations.map((k) => ({ namespace: k.namespace, name: k.name, file: k.file, suspendedInGit: k.suspend })),
+    ancestors: model.flux.ancestors.map((k) => `${k.namespace}/${k.name}`),
+    forwards: model.resources
+      .flatMap((r) => r.portForwards)
+      .map((f) => ({ service: f.service, localPort: f.localPort, containerPort: f.containerPort }))
+      .sort((a, b) => a.service.localeCompare(b.service) || a.localPort - b.localPort),
+    applications: applications.map((ref) => ({ namespace: ref.split("/")[0]!, name: ref.split("/")[1]! })),
+    crdKinds: dashboardKinds(model),
+  };
+  model.flux.kustomizations.forEach(deployKustomization); // every Kustomization's names and paths are checked, suspended or not
   return {
     folder,
-    context: model.context === undefined ? "''" : shellQuote(model.context),
     repoRootFromFolder: assertShellSafe(path.posix.relative(model.folderInRepo, "") || ".", "repository root"),
-    kustomizations,
-    reconciled: kustomizations.filter((k) => !k.suspendedInGit),
-    ancestors,
-    builds,
-    applications: model.argocd.toPause.map((ref) => assertShellSafe(ref, "Argo CD Application")),
-    variables: builds.flatMap((b) => b.assignments),
-    secrets: builds.flatMap((b) => b.secrets),
-    undefinedVariables: builds.flatMap((b) => b.empty),
-    libraryVersion: model.argocd.toPause.length > 0 ? ARGOCD_SCRIPT_FACTS_VERSION : SCRIPT_FACTS_VERSION,
-    invalidVariables: [...new Set(model.builds.flatMap((b) => b.variables).filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => shellQuote(`${v.name} (${v.source})`)))],
-    branch,
+    libraryVersion: SCRIPT_FACTS_VERSION,
     source: tracked && `${tracked.sourceRef.namespace}/${tracked.sourceRef.name}`,
-    forwards,
-    dashboardKinds: dashboardKinds(model).join(","),
-    dashboardJson,
+    deploy,
+    dashboard,
+    deployJson: scriptJson(deploy),
+    dashboardJson: scriptJson(dashboard),
   };
 }

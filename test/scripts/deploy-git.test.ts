@@ -173,7 +173,7 @@ describe("deploy.sh: validation", () => {
     await repo.git(["push", "--quiet"]);
     await scaffold({ folders: [path.join(repo.work, "infrastructure/observability")], cwd: repo.work, env: { KUBECONFIG: "/nonexistent" } });
     const script = readFileSync(path.join(repo.work, "infrastructure/observability/deploy.sh"), "utf8");
-    expect(script).toContain("readonly -a RECONCILED=(\n)");
+    expect(script).toContain('  "reconciled": [],\n');
     const run = await deploy("infrastructure/observability", ["--offline", "-m", "scripts without Flux"]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/no Flux Kustomization applies infrastructure\/observability/);

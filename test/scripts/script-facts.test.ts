@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { FluxKustomization } from "../../helpers/repository/flux.ts";
 import type { FluxBuild, NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
-import { dashboardKinds, deployBuilds, scriptFacts, shellQuote } from "../../helpers/namespace/script-facts.ts";
+import { dashboardKinds, deployBuilds, scriptFacts, scriptJson, shellQuote } from "../../helpers/namespace/script-facts.ts";
 import { EXAMPLE_ROOT } from "../support/example.ts";
 
 function kustomization(name: string, extra: Partial<FluxKustomization> = {}): FluxKustomization {
@@ -54,6 +54,14 @@ async function bashWord(word: string): Promise<string> {
   return stdout;
 }
 
+describe("scriptJson", () => {
+  it("is one bash word that jq reads back as the document", async () => {
+    const facts = { name: "it's", value: "$(id) `id` ${HOME}\nnext", list: [1, "'"] };
+    const { stdout } = await execa("bash", ["-c", `readonly FACTS=${scriptJson(facts)}; jq -c . <<<"$FACTS"`]);
+    expect(JSON.parse(stdout)).toEqual(facts);
+  });
+});
+
 describe("shellQuote", () => {
   it.each(["plain", "it's", '"', "$(rm -rf /)", "`id`", "a\nb", "${HOME}", "\\", ""])("bash reads %j back unchanged", async (value) => {
     expect(await bashWord(shellQuote(value))).toBe(value);
@@ -63,7 +71,7 @@ describe("shellQuote", () => {
 describe("deployBuilds", () => {
   it("validates the first build without substitution when no Kustomization applies the folder", () => {
     expect(deployBuilds(model({}, { builds: [fluxBuild("media", "overlays/prod")] }))).toEqual([
-      { dir: "overlays/prod", components: [], kustomizations: [], substitutes: false, assignments: [], secrets: [], empty: [] },
+      { dir: "overlays/prod", components: [], kustomizations: [], substitutes: false, variables: {}, secrets: [], undefined: [] },
     ]);
   });
 
@@ -90,16 +98,16 @@ describe("deployBuilds", () => {
       ["sonarr/app", ["components/volsync"], ["flux-system/sonarr"]],
       ["radarr/app", [], ["flux-system/radarr"]],
     ]);
-    // Each entry starts with its build's index: deploy_lib.sh picks a build's own by it.
-    expect(builds[0]!.assignments).toEqual(["'0 APP=sonarr'"]);
-    expect(builds[1]!.assignments).toEqual(["'1 APP=radarr'", "'1 DOMAIN=home.example'", "'1 NOTE=twolines'"]);
-    expect(builds[1]!.secrets).toEqual(["1 TOKEN"]);
-    expect(builds[1]!.empty).toEqual(["1 UNSET"]);
+    // Each build carries its own: deploy_lib.sh reads them by the build's index.
+    expect(builds[0]!.variables).toEqual({ APP: "sonarr" });
+    expect(builds[1]!.variables).toEqual({ APP: "radarr", DOMAIN: "home.example", NOTE: "twolines" });
+    expect(builds[1]!.secrets).toEqual(["TOKEN"]);
+    expect(builds[1]!.undefined).toEqual(["UNSET"]);
   });
 
   it("substitutes nothing for a build without postBuild, as Flux does", () => {
     const [build] = deployBuilds(model({}, { builds: [fluxBuild("media", "overlays/prod", { kustomizations: ["flux-system/media"], variables: [{ name: "X", value: "1", secret: false, source: "ConfigMap/c" }] })] }));
-    expect(build).toMatchObject({ substitutes: false, assignments: [], secrets: [], empty: [] });
+    expect(build).toMatchObject({ substitutes: false, variables: {}, secrets: [], undefined: [] });
   });
 
   it("validates a build for the Kustomizations not suspended in git, and none whose Kustomizations all are", () => {
@@ -135,7 +143,7 @@ describe("dashboardKinds", () => {
   });
 
   it("is what the example's media dashboard lists in its second call", () => {
-    expect(scriptFacts(media).dashboardKinds).toBe("kustomizations.kustomize.toolkit.fluxcd.io,ingressroutes.traefik.io");
+    expect(scriptFacts(media).dashboard.crdKinds).toEqual(["kustomizations.kustomize.toolkit.fluxcd.io", "ingressroutes.traefik.io"]);
   });
 });
 
@@ -147,32 +155,40 @@ describe("scriptFacts", () => {
         branch: "main",
       }),
     );
-    expect(facts.reconciled.map((k) => [k.name, k.sourceResource])).toEqual([
-      ["media", "gitrepositories.source.toolkit.fluxcd.io/flux-system"],
-      ["oci", "ocirepositories.source.toolkit.fluxcd.io/charts"],
+    expect(facts.deploy.reconciled.map((k) => [k.ref, k.sourceNamespace, k.sourceResource])).toEqual([
+      ["flux-system/media", "flux-system", "gitrepositories.source.toolkit.fluxcd.io/flux-system"],
+      ["flux-system/oci", "flux-system", "ocirepositories.source.toolkit.fluxcd.io/charts"],
     ]);
-    expect(facts).toMatchObject({ repoRootFromFolder: "../..", branch: "'main'", source: "flux-system/flux-system", folder: "apps/media" });
+    expect(facts).toMatchObject({ repoRootFromFolder: "../..", source: "flux-system/flux-system", folder: "apps/media" });
+    expect(facts.deploy).toMatchObject({ branch: "main", engine: "Flux", folder: "apps/media", updateCommand: `${media.generatorCommand} namespace apps/media` });
   });
 
-  it("carries any legal branch name into deploy.sh, quoted as bash reads it back", async () => {
+  it("carries any legal branch name into deploy.sh, as jq reads it back from the quoted document", async () => {
     for (const branch of ["rel@2024", "feat/x+y", "it's"]) {
-      const quoted = scriptFacts(model({ branch })).branch;
-      const { stdout } = await execa("bash", ["-c", `readonly FLUX_BRANCH=${quoted}; printf %s "$FLUX_BRANCH"`]);
+      const quoted = scriptFacts(model({ branch })).deployJson;
+      const { stdout } = await execa("bash", ["-c", `readonly FACTS=${quoted}; jq -r .branch <<<"$FACTS"`]);
       expect(stdout).toBe(branch);
     }
-    expect(scriptFacts(model()).branch).toBe("''");
+    expect(scriptFacts(model()).deploy.branch).toBe("");
+  });
+
+  it("has deploy.sh wait for Argo CD instead of Flux when Applications deploy the folder", () => {
+    const facts = scriptFacts(model({}, { argocd: { ...media.argocd, toPause: ["argocd/media"] } }));
+    expect(facts.deploy).toMatchObject({ engine: "Argo CD", applications: ["argocd/media"] });
+    expect(facts.dashboard.applications).toEqual([{ namespace: "argocd", name: "media" }]);
   });
 
   it("quotes the kube context and reports variable names Flux would reject", () => {
     const facts = scriptFacts(
       model({}, { context: "admin@home's", builds: [fluxBuild("media", "base", { variables: [{ name: "my.var", value: "x", secret: false, source: "ConfigMap/settings" }] })] }),
     );
-    expect(facts.context).toBe(`'admin@home'\\''s'`);
-    expect(facts.invalidVariables).toEqual(["'my.var (ConfigMap/settings)'"]);
-    expect(scriptFacts(model()).context).toBe("''");
+    expect(facts.deploy.context).toBe("admin@home's");
+    expect(facts.dashboard.context).toBe("admin@home's");
+    expect(facts.deploy.invalidVariables).toEqual(["my.var (ConfigMap/settings)"]);
+    expect(scriptFacts(model()).deploy.context).toBe("");
   });
 
-  it("gives the dashboard Tilt's local ports per Service, as single-quotable JSON", () => {
+  it("gives the dashboard Tilt's local ports per Service", () => {
     const forward = { resource: "jellyfin", containerPort: 8096, container: "app", name: "jellyfin", hostNetwork: false };
     const facts = scriptFacts(
       model({}, {
@@ -182,12 +198,10 @@ describe("scriptFacts", () => {
         ],
       }),
     );
-    expect(facts.forwards).toEqual([
+    expect(facts.dashboard.forwards).toEqual([
       { service: "homepage", localPort: 10080, containerPort: 80 },
       { service: "jellyfin", localPort: 8096, containerPort: 8096 },
     ]);
-    expect(JSON.parse(facts.dashboardJson).forwards).toEqual(facts.forwards);
-    expect(facts.dashboardJson).not.toContain("'");
   });
 
   it("refuses a path the scripts could not carry unquoted", () => {

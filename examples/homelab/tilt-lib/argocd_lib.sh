@@ -1,15 +1,18 @@
-# shellcheck shell=bash disable=SC2154
+# shellcheck shell=bash
 # argocd_lib.sh: deploy.sh's steps for a folder that Argo CD Applications deploy, sourced by
 # deploy_lib.sh, shipped with it by tilt-flux-scaffold. After the push, each Application is asked
 # to sync (as `argocd app sync` asks: an operation on the Application) and deploy.sh waits until
 # it is Synced and Healthy at the pushed commit; a sync that fails at that commit is a failure,
-# which deploy_lib.sh rolls back. Needs kubectl and jq only. (SC2154 is off: APPLICATIONS and the
-# helpers are the calling scripts'.)
+# which deploy_lib.sh rolls back. Needs kubectl and jq only.
 
 # shellcheck disable=SC2034 # the version a reader of the repository's tilt-lib/ sees; deploy_lib.sh checks its own
-readonly ARGOCD_LIB_VERSION="1.3.0"
+readonly ARGOCD_LIB_VERSION="2.0.0"
 readonly ARGOCD_APPLICATIONS_RESOURCE="applications.argoproj.io"
 readonly ARGOCD_PAUSED_ANNOTATION="tilt.dev/paused-automated-sync"
+
+# Reads, from deploy_lib.sh: the facts APPLICATIONS, FOLDER_IN_REPO; the options CONTEXT,
+# TIMEOUT_SECONDS; the state FAILURE, and POLL_FAILURE from deploy_wait.sh.
+: "${APPLICATIONS+}" "${FOLDER_IN_REPO+}" "${CONTEXT+}" "${TIMEOUT_SECONDS+}" "${FAILURE+}" "${POLL_FAILURE+}"
 
 # Fails when an Application is missing or has its sync paused by Tilt: Argo CD would not apply
 # what we push.
