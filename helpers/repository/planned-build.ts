@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { kustomizeBuildMany } from "./tools.ts";
+import { keptBuilds, kustomizeBuildMany } from "./tools.ts";
 import { buildCacheContext, sha256 } from "./build-cache.ts";
 import { toPosix } from "./files.ts";
 
@@ -28,6 +28,13 @@ export interface PlannedFile {
  * them (targets of one group, e.g. one namespace's dev builds, never share a run).
  */
 export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string; group?: string }[], cache?: TreeCache): Promise<(string | UserError)[]> {
+  // Builds are kept by paths relative to the tree's root: the repository's, with the planned
+  // files' hashes, finds what a scratch tree of the same files built before, and needs none.
+  const inRoot = cache && buildCacheContext(root, plannedHashes(root, files, cache.hashes), cache.env);
+  if (inRoot) {
+    const kept = keptBuilds(targets, inRoot);
+    if (kept.every((output) => output !== undefined)) return kept as string[];
+  }
   const scratch = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-plan-"));
   try {
     const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
@@ -44,13 +51,18 @@ export async function buildPlanned(root: string, files: PlannedFile[], targets: 
     }
     for (const file of files) await writeFile(inScratch(file.path), file.content);
     // The scratch tree is the repository with the plan applied: so are its files' hashes.
-    const hashes = cache && new Map(cache.hashes);
-    for (const file of hashes ? files : []) hashes!.set(toPosix(path.relative(root, file.path)), sha256(file.content));
-    const context = hashes && buildCacheContext(scratch, hashes, cache!.env);
+    const context = inRoot && { ...inRoot, root: scratch };
     const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })), context);
     // Errors name the repository's paths, not the scratch tree's.
     return outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** The hashes of the repository's files once the plan is applied. */
+function plannedHashes(root: string, files: PlannedFile[], hashes: Map<string, string>): Map<string, string> {
+  const planned = new Map(hashes);
+  for (const file of files) planned.set(toPosix(path.relative(root, file.path)), sha256(file.content));
+  return planned;
 }

@@ -61,7 +61,7 @@ export interface BuildTarget {
 export async function kustomizeBuildMany(targets: BuildTarget[], cache?: BuildCacheContext): Promise<(string | UserError)[]> {
   if (!cache) return buildTargets(targets);
   const keys = targets.map((target) => buildKey(target, cache));
-  const results: (string | UserError | undefined)[] = keys.map((key) => (key === undefined ? undefined : cache.results.get(key)));
+  const results: (string | UserError | undefined)[] = keptBuilds(targets, cache, keys);
   const missing = [...results.keys()].filter((index) => results[index] === undefined);
   const built = await buildTargets(missing.map((index) => targets[index]!));
   missing.forEach((index, k) => {
@@ -70,6 +70,11 @@ export async function kustomizeBuildMany(targets: BuildTarget[], cache?: BuildCa
     if (typeof output === "string" && keys[index] !== undefined) cache.results.put(keys[index], output);
   });
   return results as (string | UserError)[];
+}
+
+/** The builds the cache holds for the targets, undefined where it holds none: nothing is built. */
+export function keptBuilds(targets: BuildTarget[], cache: BuildCacheContext, keys = targets.map((target) => buildKey(target, cache))): (string | undefined)[] {
+  return keys.map((key) => (key === undefined ? undefined : cache.results.get(key)));
 }
 
 /** A target's key: what it builds, relative to the cached tree; none for one that reads outside it. */
