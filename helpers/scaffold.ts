@@ -98,17 +98,26 @@ export async function scaffold(options: ScaffoldOptions): Promise<ScaffoldResult
   }
 }
 
+/** Each answers file read once a run (nothing writes them before the run's end): by folder. */
+type AnswersOf = (folder: string) => SavedAnswers | undefined;
+
+function answersReader(): AnswersOf {
+  const read = new Map<string, SavedAnswers | undefined>();
+  return (folder) => (read.has(folder) ? read.get(folder) : read.set(folder, readAnswers(folder)).get(folder));
+}
+
 async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Promise<ScaffoldResult> {
   const asked = tiltMode(options.tilt);
   const repos = new Map<string, Repository>();
-  const folders = await resolveFolders(options, repos);
+  const answersOf = answersReader();
+  const folders = await resolveFolders(options, repos, answersOf);
   const contexts = await readKubeContexts(options.env);
   progress.total = folders.length;
   progress.phase(`kustomize build of ${folders.length} folder${folders.length === 1 ? "" : "s"}`);
   // Builds and renders are kept by the bytes of the files they read: hashed once per repository.
   const trees = new Map<string, Promise<Map<string, string>>>();
   const treeOf = (root: string) => trees.get(root) ?? trees.set(root, fileHashes(root)).get(root)!;
-  const builds = await buildAll(folders, repos, treeOf, options);
+  const builds = await buildAll(folders, repos, treeOf, answersOf, options);
   const output = new Output();
   const models: NamespaceModel[] = [];
   const checks = new Map<string, DevBuildCheck[]>();
@@ -144,12 +153,12 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
-    const others = (await scaffoldedFolders(repo)).filter((f) => !folders.includes(f)).map((f) => scaffoldedNamespace(repo, f));
+    const others = scaffoldedFolders(repo, answersOf).filter((f) => !folders.includes(f)).map((f) => scaffoldedNamespace(repo, f, answersOf));
     const taken = others.flatMap((ns) => Object.values(ns.ports));
     const inRun: ScaffoldedNamespace[] = [];
     for (const build of builds.filter((b) => b.repo === repo)) {
       progress.start(build.folderInRepo);
-      const saved = readAnswers(build.folder);
+      const saved = answersOf(build.folder);
       const forwards = options.forwards ?? saved?.answers.forwards ?? [];
       const tilt = asked ?? tiltMode(saved?.answers.tilt) ?? "develop";
       const { parsed } = prepared.get(build)!;
@@ -188,7 +197,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
     const rootFiles = [...renderRepoLibraries(repo.root), renderRootTiltfile(repo.root, root)];
-    output.addFolder(repo.root, rootFiles, readAnswers(repo.root), { generator: GENERATOR_VERSION, answers: {}, ports: {} });
+    output.addFolder(repo.root, rootFiles, answersOf(repo.root), { generator: GENERATOR_VERSION, answers: {}, ports: {} });
   }
 
   // The answers files are the tool's own record: always ours to rewrite.
@@ -219,7 +228,7 @@ function fluxClusterLine(name: string, folderInRepo: string, context: string | u
     : `${name}: Flux cluster: ${why}; tilt up treats every cluster as a local one. Name it with \`${change} <name>\``;
 }
 
-async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repository>): Promise<string[]> {
+async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repository>, answersOf: AnswersOf): Promise<string[]> {
   const folders: string[] = [];
   for (const answer of options.folders) {
     if (answer !== ALL_FOLDERS) {
@@ -230,7 +239,7 @@ async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repos
     const here = checkFolder(".", options.cwd);
     const repo = await scanRepository(here, here);
     repos.set(repo.root, repo);
-    folders.push(...(await scaffoldedFolders(repo)));
+    folders.push(...scaffoldedFolders(repo, answersOf));
   }
   if (folders.length === 0) throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
   return [...new Set(folders)];
@@ -241,12 +250,13 @@ async function buildAll(
   folders: string[],
   repos: Map<string, Repository>,
   treeOf: (root: string) => Promise<Map<string, string>>,
+  answersOf: AnswersOf,
   options: Pick<ScaffoldOptions, "argocdApp" | "env">,
 ): Promise<(BuiltNamespace & { repo: Repository; namedApplication?: string })[]> {
   const located = [];
   for (const folder of folders) {
     const repo = await repositoryFor(folder, repos);
-    const saved = readAnswers(folder);
+    const saved = answersOf(folder);
     // The platform's package (its Application deploys it too) keeps answers of another shape.
     if (saved && "argocdNamespace" in saved.answers) {
       throw new UserError(`${toPosix(path.relative(repo.root, folder))} is the tilt-lib package, not a namespace folder: update it with \`${generatorCommand()} tilt-lib ${toPosix(path.relative(repo.root, folder))}\``);
@@ -290,8 +300,8 @@ async function buildAll(
   });
 }
 
-function scaffoldedNamespace(repo: Repository, folder: string): ScaffoldedNamespace {
-  const saved = readAnswers(folder);
+function scaffoldedNamespace(repo: Repository, folder: string, answersOf: AnswersOf): ScaffoldedNamespace {
+  const saved = answersOf(folder);
   return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, clusters: clustersOf(repo, folder) };
 }
 
@@ -302,11 +312,11 @@ function clustersOf(repo: Repository, folder: string): string[] {
 }
 
 /** Every folder scaffolded before, wherever it is (an app folder, a flat one): its answers name its namespace. */
-async function scaffoldedFolders(repo: Repository): Promise<string[]> {
+function scaffoldedFolders(repo: Repository, answersOf: AnswersOf): string[] {
   return repo.yamlFiles
     .filter((f) => path.posix.basename(f) === ANSWERS_FILE)
     .map((f) => path.join(repo.root, path.posix.dirname(f)))
-    .filter((folder) => existsSync(path.join(folder, ANSWERS_FILE)) && readAnswers(folder)?.namespace !== undefined);
+    .filter((folder) => existsSync(path.join(folder, ANSWERS_FILE)) && answersOf(folder)?.namespace !== undefined);
 }
 
 async function repositoryFor(folder: string, repos: Map<string, Repository>): Promise<Repository> {
