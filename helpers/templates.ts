@@ -28,8 +28,24 @@ export function scriptLibrarySource(repoFile: string): string {
   return readFileSync(path.join(TEMPLATES_DIR, "scripts", path.basename(repoFile)), "utf8");
 }
 
-export function tiltLibSource(): string {
-  return readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", "tilt_lib.star"), "utf8");
+/**
+ * The files of the Tilt library: tilt_lib.star, the entry point Tiltfiles load, first, then the
+ * tilt_lib_*.star it loads from its own folder. A copy of the library is all of them, side by side.
+ */
+export const TILT_LIB_PARTS = [
+  "tilt_lib.star",
+  "tilt_lib_argocd.star",
+  "tilt_lib_buttons.star",
+  "tilt_lib_charts.star",
+  "tilt_lib_flux.star",
+  "tilt_lib_flux_build.star",
+  "tilt_lib_resources.star",
+  "tilt_lib_storage.star",
+];
+
+/** The source of one file of the library (TILT_LIB_PARTS); tilt_lib.star when none is named. */
+export function tiltLibSource(file = "tilt_lib.star"): string {
+  return readFileSync(path.join(TEMPLATES_DIR, "tilt-lib", file), "utf8");
 }
 
 export interface RenderedFile {

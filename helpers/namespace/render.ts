@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
-import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DIR, tiltLibSource, type RenderedFile } from "../templates.ts";
+import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DIR, TILT_LIB_PARTS, tiltLibSource, type RenderedFile } from "../templates.ts";
 import { LOCAL_PATH_DIR } from "./inspect.ts";
 import { SOURCE_IGNORE } from "../repository/flux-generator.ts";
 import { SOURCE_IGNORE_HEADER } from "./source-ignore.ts";
@@ -88,12 +88,12 @@ export function renderRootTiltfile(repoRoot: string, model: RootTiltfileModel): 
 }
 
 /**
- * The repository's shared libraries: tilt_lib.star, which namespace Tiltfiles find when no local
+ * The repository's shared libraries: tilt_lib.star and its parts, which namespace Tiltfiles find when no local
  * one exists, and the shell libraries every namespace's dashboard.sh and deploy.sh source.
  */
 export function renderRepoLibraries(repoRoot: string): RenderedFile[] {
   return [
-    { path: path.join(repoRoot, REPO_TILT_LIB), content: tiltLibSource() },
+    ...TILT_LIB_PARTS.map((file) => ({ path: path.join(repoRoot, path.dirname(REPO_TILT_LIB), file), content: tiltLibSource(file) })),
     ...REPO_SCRIPT_LIBRARIES.map((file) => ({ path: path.join(repoRoot, file), content: scriptLibrarySource(file) })),
   ];
 }

@@ -2,10 +2,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB, tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "../templates.ts";
+import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB, TILT_LIB_PARTS, tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "../templates.ts";
 import type { Repository } from "../repository/scan.ts";
 import { ANSWERS_FILE, FIXED_DEFAULTS, readSavedAnswers, renderSavedAnswers, validateAnswers, type TiltLibAnswers } from "./answers.ts";
-import { renderTiltLibPackage, type PackagedFile, type TiltLibModel } from "./render.ts";
+import { renderTiltLibPackage, type PackagedFile, type PackagedKey, type TiltLibModel } from "./render.ts";
 import { resolvePackageTarget, type PackageTarget } from "./target.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "../plan/write-plan.ts";
 import { toPosix } from "../repository/files.ts";
@@ -74,23 +74,26 @@ function contentAfter(file: RenderedFile, generated: Map<string, string>, force:
 
 /**
  * A pinned copy is written once, from the current library of the same major, and never
- * rewritten: it is what workspaces pinned to that major keep getting.
+ * rewritten: it is what workspaces pinned to that major keep getting. It holds the files of the
+ * library it was copied from: one tilt_lib.star for a copy older than the library's parts.
  */
-function pinnedCopy(dir: string, tag: string, library: { content: string; version: string }): { file: PackagedFile; content: string } {
-  const rel = `versions/${tag}/${LIBRARY_FILE}`;
-  const abs = path.join(dir, ...rel.split("/"));
-  let content: string;
-  if (existsSync(abs)) {
-    content = readFileSync(abs, "utf8");
+function pinnedCopy(dir: string, tag: string, library: { files: Map<string, string>; version: string }): { file: PackagedFile; contents: Map<string, string> } {
+  const folder = `versions/${tag}`;
+  const rel = `${folder}/${LIBRARY_FILE}`;
+  const abs = (file: string) => path.join(dir, ...folder.split("/"), file);
+  let contents: Map<string, string>;
+  if (existsSync(abs(LIBRARY_FILE))) {
+    contents = new Map(TILT_LIB_PARTS.filter((file) => existsSync(abs(file))).map((file) => [file, readFileSync(abs(file), "utf8")]));
   } else if (major(library.version) === tag) {
-    content = library.content;
+    contents = library.files;
   } else {
     throw new UserError(`cannot pin ${tag}: ${rel} does not exist and ${LIBRARY_FILE} is ${library.version}; a pin copies the library while it is ${tag}.x (or add ${rel} by hand)`);
   }
-  const version = readLibraryVersion(content, rel);
+  const version = readLibraryVersion(contents.get(LIBRARY_FILE)!, rel);
   if (major(version) !== tag) throw new UserError(`${rel}: invalid version ${version} for pin ${tag}: its VERSION must be ${tag.slice(1)}.x.y`);
   const description = `pinned ${tag} (${rel}), a frozen copy for workspaces that mount it instead of tilt-lib`;
-  return { file: { name: `tilt-lib-${tag}`, file: rel, key: LIBRARY_FILE, version, description, renamed: true, tag }, content };
+  const keys = [...contents.keys()].map((key) => ({ key, file: `${folder}/${key}`, renamed: true }));
+  return { file: { name: `tilt-lib-${tag}`, file: rel, keys, version, description, tag }, contents };
 }
 
 export async function generateTiltLibPackage(options: TiltLibOptions): Promise<TiltLibResult> {
@@ -102,12 +105,13 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
   const generated = new Map(Object.entries(saved?.files ?? {}).map(([rel, hash]) => [at(rel), hash]));
 
   // The version labels come from the .star files as they will be on disk after this run.
-  const libraryFile: RenderedFile = { path: at(LIBRARY_FILE), content: tiltLibSource() };
-  const libraryContent = contentAfter(libraryFile, generated, force);
-  const version = readLibraryVersion(libraryContent, LIBRARY_FILE);
-  const pins = answers.pins.map((tag) => pinnedCopy(target.dir, tag, { content: libraryContent, version }));
-  const library: PackagedFile = { name: "tilt-lib", file: LIBRARY_FILE, key: LIBRARY_FILE, version, description: `the current library (${LIBRARY_FILE}), mounted at ${LIBRARY_MOUNT}`, renamed: false };
-  const templates: PackagedFile = { name: "tilt-templates", file: TILTFILE_TEMPLATE, key: "Tiltfile.hbs", version: GENERATOR_VERSION, description: `the Tiltfile template of \`${generatorCommand()} namespace\`, mounted at ${TEMPLATE_MOUNT}`, renamed: true };
+  const libraryFiles: RenderedFile[] = TILT_LIB_PARTS.map((file) => ({ path: at(file), content: tiltLibSource(file) }));
+  const libraryContents = new Map(TILT_LIB_PARTS.map((file, i) => [file, contentAfter(libraryFiles[i]!, generated, force)]));
+  const version = readLibraryVersion(libraryContents.get(LIBRARY_FILE)!, LIBRARY_FILE);
+  const pins = answers.pins.map((tag) => pinnedCopy(target.dir, tag, { files: libraryContents, version }));
+  const libraryKeys: PackagedKey[] = TILT_LIB_PARTS.map((file) => ({ key: file, file, renamed: false }));
+  const library: PackagedFile = { name: "tilt-lib", file: LIBRARY_FILE, keys: libraryKeys, version, description: `the current library (${LIBRARY_FILE} and the tilt_lib_*.star it loads), mounted at ${LIBRARY_MOUNT}`};
+  const templates: PackagedFile = { name: "tilt-templates", file: TILTFILE_TEMPLATE, keys: [{ key: "Tiltfile.hbs", file: TILTFILE_TEMPLATE, renamed: true }], version: GENERATOR_VERSION, description: `the Tiltfile template of \`${generatorCommand()} namespace\`, mounted at ${TEMPLATE_MOUNT}` };
   const model: TiltLibModel = {
     generatorVersion: GENERATOR_VERSION,
     generatorCommand: generatorCommand(),
@@ -128,8 +132,8 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
   };
 
   const files: RenderedFile[] = [
-    libraryFile,
-    ...pins.map((p) => ({ path: at(p.file.file), content: p.content })),
+    ...libraryFiles,
+    ...pins.flatMap((p) => p.file.keys.map((k) => ({ path: at(k.file), content: p.contents.get(k.key)! }))),
     { path: at(TILTFILE_TEMPLATE), content: readFileSync(path.join(TEMPLATES_DIR, "namespace", "Tiltfile.hbs"), "utf8") },
     ...renderTiltLibPackage(model),
   ];

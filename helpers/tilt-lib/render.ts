@@ -5,19 +5,27 @@ import Handlebars from "handlebars";
 import { TEMPLATES_DIR, type RenderedFile } from "../templates.ts";
 import type { TiltLibAnswers } from "./answers.ts";
 
-/** One ConfigMap built from one file of the package. */
+/** One key of a ConfigMap, from one file of the package. */
+export interface PackagedKey {
+  /** Key in the ConfigMap, i.e. the file name under the mount path. */
+  key: string;
+  /** Package-relative, `/`-separated. */
+  file: string;
+  /** The key differs from the file's path, so the generator entry needs `key=file`. */
+  renamed: boolean;
+}
+
+/** One ConfigMap built from files of the package, mounted as one folder. */
 export interface PackagedFile {
   /** ConfigMap name: tilt-lib, tilt-lib-v1, tilt-templates. */
   name: string;
-  /** Package-relative, `/`-separated. */
+  /** The file that names it, package-relative: tilt_lib.star, versions/v1/tilt_lib.star, … */
   file: string;
-  /** Key in the ConfigMap, i.e. the file name under the mount path. */
-  key: string;
+  /** Its keys: the library's are tilt_lib.star and the tilt_lib_*.star it loads. */
+  keys: PackagedKey[];
   version: string;
   /** Shown in a comment of kustomization.yaml. */
   description: string;
-  /** The key differs from the file's path, so the generator entry needs `key=file`. */
-  renamed: boolean;
   /** Set on pinned copies: v1, v2, … */
   tag?: string;
 }

@@ -9,6 +9,7 @@ import type { NamespaceModel } from "../../helpers/namespace/model.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { UserError } from "../../helpers/errors.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
+import { TILT_LIB_PARTS } from "../../helpers/templates.ts";
 import { substituteVariables } from "../../helpers/repository/flux.ts";
 import { communityLayout } from "../support/community-layout.ts";
 import { copyExample, EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
@@ -81,11 +82,10 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
 
   it("on the cluster Flux manages, suspends exactly the namespace's own Kustomization, in a serve_cmd that resumes it when Tilt stops or dies", async () => {
     const { manifests } = await tiltfileResult(path.join(repo, "applications/media"), { KUBECONFIG: kubeconfig("homelab") });
-    const serve = manifests.find((m) => m.Name === "media-flux-suspend")?.DeployTarget?.ServeCmd?.Argv?.join(" ") ?? "";
-    expect(serve).toContain("flux suspend kustomization media -n flux-system --context homelab");
-    expect(serve).toContain("flux resume kustomization media -n flux-system --context homelab --wait=false");
-    expect(serve).toContain('while kill -0 "$tilt"');
-    expect(serve).not.toContain("kustomization flux-system");
+    const serve = manifests.find((m) => m.Name === "media-flux-suspend")?.DeployTarget?.ServeCmd?.Argv ?? [];
+    // tilt_lib's one flux script, its data as arguments: hold suspends, waits for Tilt, resumes.
+    expect(serve.slice(3)).toEqual(["flux-kustomizations", "hold", "homelab", "flux-system/media"]);
+    expect(serve[2]).toContain('while kill -0 "${tilt}"');
   });
 
   it("gives local-path storage on the cluster Flux manages claims of its own, and refuses an unknown storage mode", async () => {
@@ -148,7 +148,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     const vars = { A: "1", EMPTY: "" };
     const dir = path.join(copyExample(), "cases");
     mkdirSync(dir);
-    copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib/tilt_lib.star"), path.join(dir, "tilt_lib.star"));
+    for (const file of TILT_LIB_PARTS) copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib", file), path.join(dir, file));
     writeFileSync(
       path.join(dir, "Tiltfile"),
       `lib = load_dynamic("tilt_lib.star")\nk8s_yaml(blob(lib["flux_substitute"](${JSON.stringify(text)}, ${JSON.stringify(vars)})))\n`,
@@ -180,7 +180,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(all.run.exitCode, all.run.stderr).toBe(0);
     const watched = all.configFiles.map((file) => path.relative(EXAMPLE_ROOT, file));
     for (const model of models) expect(watched).toContain(path.join(model.folderInRepo, "Tiltfile"));
-    expect(watched).toEqual(expect.arrayContaining(["Tiltfile", "tilt-lib/tilt_lib.star", "applications/media/overlays/dev/local-path/kustomization.yaml"]));
+    expect(watched).toEqual(expect.arrayContaining(["Tiltfile", "tilt-lib/tilt_lib.star", "tilt-lib/tilt_lib_flux.star", "applications/media/overlays/dev/local-path/kustomization.yaml"]));
     expect(watched.filter((file) => /(^|\/)(\.tilt-scaffold\.yaml|dashboard\.sh|deploy\.sh|[^/]+\.new|[^/]+_lib\.sh)$/.test(file))).toEqual([]);
   });
 
@@ -300,6 +300,8 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
 
     it("takes a local ./tilt_lib.star first", async () => {
       const repo = copyExample();
+      // A local copy is the library's files side by side: tilt_lib.star loads its parts beside itself.
+      for (const file of TILT_LIB_PARTS) copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib", file), path.join(media(repo), file));
       writeFileSync(path.join(media(repo), "tilt_lib.star"), libWithVersion("1.99.0"));
       const { run } = await tiltfileResult(media(repo));
       expect(run.exitCode, run.stderr).toBe(0);
@@ -316,7 +318,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
       rmSync(path.join(repo, "tilt-lib"), { recursive: true });
       const mount = path.join(repo, "..", "mount");
       mkdirSync(mount);
-      copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib/tilt_lib.star"), path.join(mount, "tilt_lib.star"));
+      for (const file of TILT_LIB_PARTS) copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib", file), path.join(mount, file));
       const { run } = await tiltfileResult(media(repo), { TILT_LIB_DIR: mount });
       expect(run.exitCode, run.stderr).toBe(0);
       expect(run.stderr).toContain(`from ${mount}/tilt_lib.star`);
@@ -328,6 +330,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
       const missing = await tiltfileResult(media(repo), { TILT_LIB_DIR: "/nonexistent" });
       expect(missing.run.exitCode).not.toBe(0);
       expect(missing.run.stderr).toContain("tilt_lib.star not found in any of");
+      for (const file of TILT_LIB_PARTS) copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib", file), path.join(media(repo), file));
       writeFileSync(path.join(media(repo), "tilt_lib.star"), libWithVersion("0.9.0"));
       const old = await tiltfileResult(media(repo));
       expect(old.run.exitCode).not.toBe(0);

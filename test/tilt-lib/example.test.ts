@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tiltLibSource } from "../../helpers/templates.ts";
+import { TILT_LIB_PARTS, tiltLibSource } from "../../helpers/templates.ts";
 import { generateTiltLibPackage, type TiltLibResult } from "../../helpers/tilt-lib/package.ts";
 import { EXAMPLE_NAMESPACES, EXAMPLE_ROOT } from "../support/example.ts";
 import { kustomize } from "./support.ts";
@@ -27,19 +27,22 @@ describe("examples/homelab/tilt-lib", () => {
     const { namespaces, pins } = result.model.answers;
     expect(namespaces.length).toBeGreaterThan(1);
     expect(pins).toEqual(["v1"]);
-    const files: Record<string, [string, string]> = {
-      "tilt-lib": ["tilt_lib.star", "tilt_lib.star"],
-      "tilt-lib-v1": ["tilt_lib.star", "versions/v1/tilt_lib.star"],
-      "tilt-templates": ["Tiltfile.hbs", "template/Tiltfile.hbs"],
+    // key → file: the library is tilt_lib.star and its parts, one folder once mounted; the v1 pin
+    // was copied before the library had parts.
+    const files: Record<string, Record<string, string>> = {
+      "tilt-lib": Object.fromEntries(TILT_LIB_PARTS.map((file) => [file, file])),
+      "tilt-lib-v1": { "tilt_lib.star": "versions/v1/tilt_lib.star" },
+      "tilt-templates": { "Tiltfile.hbs": "template/Tiltfile.hbs" },
     };
     for (const ns of namespaces) {
-      for (const [name, [key, file]] of Object.entries(files)) {
+      for (const [name, keys] of Object.entries(files)) {
         const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === name && d.metadata.namespace === ns);
         expect(configMap, `${ns}/${name}`).toBeDefined();
-        expect(configMap!.data[key]).toBe(readFileSync(path.join(PACKAGE, file), "utf8"));
+        expect(Object.keys(configMap!.data).sort()).toEqual(Object.keys(keys).sort());
+        for (const [key, file] of Object.entries(keys)) expect(configMap!.data[key]).toBe(readFileSync(path.join(PACKAGE, file), "utf8"));
       }
     }
-    expect(readFileSync(path.join(PACKAGE, "tilt_lib.star"), "utf8")).toBe(tiltLibSource());
+    for (const file of TILT_LIB_PARTS) expect(readFileSync(path.join(PACKAGE, file), "utf8")).toBe(tiltLibSource(file));
   });
 
   it.each(EXAMPLE_NAMESPACES)("%s: its Tiltfile loads the package's tilt_lib.star, or the mounted one", (ns) => {

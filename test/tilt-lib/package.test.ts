@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { tiltLibSource } from "../../helpers/templates.ts";
+import { TILT_LIB_PARTS, tiltLibSource } from "../../helpers/templates.ts";
 import { generateTiltLibPackage, type TiltLibOptions } from "../../helpers/tilt-lib/package.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
 import { copyExampleWithoutPackage as copyExample, kustomize, snapshot, writeWorkspaces, type KubeDoc } from "./support.ts";
@@ -16,7 +16,7 @@ const find = (docs: KubeDoc[], kind: string, name: string, namespace: string) =>
   docs.find((d) => d.kind === kind && d.metadata.name === name && d.metadata.namespace === namespace);
 
 describe("the tilt-lib package", () => {
-  it("builds a tilt-lib ConfigMap whose data is tilt_lib.star byte for byte, in every workspace namespace", async () => {
+  it("builds a tilt-lib ConfigMap whose data are tilt_lib.star and its parts byte for byte, in every workspace namespace", async () => {
     const repo = copyExample();
     await run(repo, { namespaces: ["coder", "team-a"] });
     const pkg = path.join(repo, "tilt-lib");
@@ -26,7 +26,9 @@ describe("the tilt-lib package", () => {
     for (const ns of ["coder", "team-a"]) {
       const lib = find(docs, "ConfigMap", "tilt-lib", ns)!;
       expect(lib.data["tilt_lib.star"]).toBe(star);
-      expect(Object.keys(lib.data)).toEqual(["tilt_lib.star"]);
+      // One key per file: mounted, they are one folder, where tilt_lib.star finds its parts.
+      expect(Object.keys(lib.data).sort()).toEqual([...TILT_LIB_PARTS].sort());
+      for (const file of TILT_LIB_PARTS) expect(lib.data[file]).toBe(tiltLibSource(file));
       expect(lib.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "tilt-lib", "app.kubernetes.io/version": TILT_LIB_VERSION });
       const templates = find(docs, "ConfigMap", "tilt-templates", ns)!;
       expect(templates.data["Tiltfile.hbs"]).toBe(readFileSync(path.join(pkg, "template/Tiltfile.hbs"), "utf8"));

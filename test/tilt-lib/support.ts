@@ -4,12 +4,13 @@ import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
 import { copyExample } from "../support/example.ts";
+import { TILT_LIB_PARTS } from "../../helpers/templates.ts";
 
-/** A copy of the example with tilt-lib/ as the namespace generator leaves it: tilt_lib.star only. */
+/** A copy of the example with tilt-lib/ as the namespace generator leaves it: the library's .star files only. */
 export function copyExampleWithoutPackage(): string {
   const repo = copyExample();
   const pkg = path.join(repo, "tilt-lib");
-  for (const entry of readdirSync(pkg)) if (entry !== "tilt_lib.star") rmSync(path.join(pkg, entry), { recursive: true });
+  for (const entry of readdirSync(pkg)) if (!TILT_LIB_PARTS.includes(entry)) rmSync(path.join(pkg, entry), { recursive: true });
   return repo;
 }
 
