@@ -1,7 +1,7 @@
 // tilt_lib's pause of an Argo CD Application's automated sync, against a real API server with
 // Argo CD's Application CRD: what `tilt up` pauses, `tilt down` (or Tilt stopping, or a button)
 // restores exactly, once, with a sync request; what was never automated is left alone. The
-// script is taken from the pause resource the real Tilt makes of tilt_lib's test Tiltfile.
+// script is taken from the pause resource the real Tilt makes of tilt_lib_argocd.star's test Tiltfile.
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ describe.runIf(ready)("pausing Argo CD's automated sync", { timeout: 120_000 }, 
   let script: string;
 
   beforeAll(async () => {
-    const { run, manifests } = await tiltfileResult(path.join(PACKAGE_ROOT, "templates", "tilt-lib", "test"), { KUBECONFIG: kubeconfig("kind-dev") });
+    const { run, manifests } = await tiltfileResult(path.join(PACKAGE_ROOT, "templates", "tilt-lib", "test", "argocd"), { KUBECONFIG: kubeconfig("kind-dev") });
     expect(run.exitCode, run.stderr).toBe(0);
     const argv = (manifests.find((m) => m.Name === "demo-argocd-pause")!.DeployTarget?.ServeCmd?.Argv ?? []);
     expect(argv.slice(0, 2)).toEqual(["bash", "-c"]);
