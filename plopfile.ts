@@ -4,10 +4,10 @@ import * as plopModule from "plop";
 import { argv } from "plop/src/args.js";
 import { generatorNameError } from "./generators/args.ts";
 import { DOCTOR_GENERATOR, registerDoctorGenerator } from "./generators/doctor.ts";
-import { NAMESPACE_GENERATOR, registerNamespaceGenerator } from "./generators/namespace.ts";
-import { registerTiltLibGenerator, TILT_LIB_GENERATOR } from "./generators/tilt-lib.ts";
+import { askNamespace, NAMESPACE_GENERATOR, runNamespace } from "./generators/namespace.ts";
+import { askTiltLib, runTiltLib, TILT_LIB_GENERATOR } from "./generators/tilt-lib.ts";
 import { silencePlopSpinner } from "./helpers/plan/progress.ts";
-import { registerWritePlanAction } from "./generators/wiring.ts";
+import { registerWritePlanAction, setPlanGenerator } from "./generators/wiring.ts";
 
 /** For the bin, which checks the generator's name before plop starts. */
 export { generatorNameError };
@@ -17,8 +17,8 @@ export const GENERATORS = [NAMESPACE_GENERATOR, TILT_LIB_GENERATOR, DOCTOR_GENER
 
 export default function plopfile(plop: NodePlopAPI, config?: { destBasePath?: string }): void {
   registerWritePlanAction(plop);
-  registerNamespaceGenerator(plop);
-  registerTiltLibGenerator(plop);
+  setPlanGenerator(plop, NAMESPACE_GENERATOR, askNamespace, runNamespace);
+  setPlanGenerator(plop, TILT_LIB_GENERATOR, askTiltLib, runTiltLib);
   registerDoctorGenerator(plop);
   // Progress is ours (stderr, a line per folder); plop's spinner would only add `- ` lines.
   silencePlopSpinner(plopModule);
@@ -26,7 +26,11 @@ export default function plopfile(plop: NodePlopAPI, config?: { destBasePath?: st
   // loader's, and the bin checks the name before plop starts): then the generator name is ours
   // to check, rather than plop's "Could not find a generator" or its picker without a terminal.
   if (config?.destBasePath !== undefined) return;
-  const error = generatorNameError(argv._[0], GENERATORS.map((g) => g.name), process.stdin.isTTY === true);
+  const error = generatorNameError(
+    argv._[0],
+    GENERATORS.map((g) => g.name),
+    process.stdin.isTTY === true,
+  );
   if (error) {
     console.error(`✖ ${error}`);
     process.exit(1);

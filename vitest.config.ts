@@ -13,6 +13,10 @@ export default defineConfig({
     // The generator runs helm (and kubectl) from PATH, as on a user's machine: the built ones first.
     // No test reaches the internet: helm pulls fail fast through a proxy that is not there (Go never
     // proxies 127.0.0.1, where the tests serve their charts), so generated files do not depend on it.
-    env: { PATH: `${path.resolve(".tools/bin")}${path.delimiter}${process.env.PATH}`, HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9" },
+    env: {
+      PATH: `${path.resolve(".tools/bin")}${path.delimiter}${process.env.PATH}`,
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      HTTP_PROXY: "http://127.0.0.1:9",
+    },
   },
 });

@@ -22,7 +22,8 @@ function pod(index: number): string {
 }
 
 export async function dashboardBenchmarks(alternate: Alternate) {
-  if (!haveTools({ controllers: true })) throw new Error("no kube-apiserver or kwok in .tools/bin: run `npm run tools`");
+  if (!haveTools({ controllers: true }))
+    throw new Error("no kube-apiserver or kwok in .tools/bin: run `npm run tools`");
   const cluster = await startTestCluster({ controllers: true });
   try {
     await cluster.kubectl(["create", "namespace", "flux-system"]);
@@ -31,13 +32,24 @@ export async function dashboardBenchmarks(alternate: Alternate) {
     await cluster.kubectl(["apply", "-f", "-"], { input: built.stdout });
     await cluster.kubectl(["apply", "-f", "-"], { input: Array.from({ length: PODS }, (_, i) => pod(i)).join("\n") });
     // kwok's node runs them: Running and Ready, as a kubelet reports.
-    await cluster.kubectl(["wait", "--for=condition=Ready", "pod", "-l", "app.kubernetes.io/name=bench", "-n", "media", "--timeout=120s"]);
+    await cluster.kubectl([
+      "wait",
+      "--for=condition=Ready",
+      "pod",
+      "-l",
+      "app.kubernetes.io/name=bench",
+      "-n",
+      "media",
+      "--timeout=120s",
+    ]);
     const env = { KUBECONFIG: cluster.kubeconfig, NO_COLOR: "1" };
     const [ours, baseline] = await alternate(
       () => execa(path.join(MEDIA, "dashboard.sh"), [], { env }),
       () => execa("kubectl", ["get", "pods", "-n", "media"], { env }),
     );
-    return [{ name: `dashboard.sh, ${PODS} pods`, ours, baseline, baselineName: "kubectl get pods -n media", goal: 1.3 }];
+    return [
+      { name: `dashboard.sh, ${PODS} pods`, ours, baseline, baselineName: "kubectl get pods -n media", goal: 1.3 },
+    ];
   } finally {
     await cluster.stop();
   }

@@ -20,7 +20,10 @@ export async function monitoringWithLocalChart(): Promise<string> {
   const repo = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-charts-")), "homelab");
   cpSync(path.join(ROOT, "examples", "homelab"), repo, { recursive: true });
   const folder = path.join(repo, "infrastructure", "monitoring");
-  writeFileSync(path.join(folder, "base", "kustomization.yaml"), "namespace: monitoring\nresources: [namespace.yaml, echo-server/helmrelease.yaml]\n");
+  writeFileSync(
+    path.join(folder, "base", "kustomization.yaml"),
+    "namespace: monitoring\nresources: [namespace.yaml, echo-server/helmrelease.yaml]\n",
+  );
   // Its remembered --forward answers name kube-prometheus-stack, which is gone.
   const answers = parseDocument(readFileSync(path.join(folder, ".tilt-scaffold.yaml"), "utf8"));
   answers.deleteIn(["answers", "forwards"]);
@@ -33,8 +36,12 @@ export async function monitoringWithLocalChart(): Promise<string> {
 export async function localChartBenchmarks(alternate: Alternate) {
   if (!existsSync(TILT)) throw new Error("no .tools/bin/tilt: run `npm run tools`");
   const folder = await monitoringWithLocalChart();
-  const env = { KUBECONFIG: "/nonexistent", PATH: `${path.join(ROOT, ".tools", "bin")}${path.delimiter}${process.env.PATH}` };
-  const load = (tiltfile: string) => () => execa(TILT, ["alpha", "tiltfile-result", "-f", tiltfile], { cwd: folder, env });
+  const env = {
+    KUBECONFIG: "/nonexistent",
+    PATH: `${path.join(ROOT, ".tools", "bin")}${path.delimiter}${process.env.PATH}`,
+  };
+  const load = (tiltfile: string) => () =>
+    execa(TILT, ["alpha", "tiltfile-result", "-f", tiltfile], { cwd: folder, env });
   const minimal = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-tiltfile-")), "Tiltfile");
   writeFileSync(
     minimal,
@@ -45,5 +52,13 @@ export async function localChartBenchmarks(alternate: Alternate) {
     ].join("\n"),
   );
   const [ours, bare] = await alternate(load("Tiltfile"), load(minimal));
-  return [{ name: "chart namespace Tiltfile load, no Flux", ours, baseline: bare, baselineName: "minimal Tiltfile: kustomize() + helm()", goal: 1.2 }];
+  return [
+    {
+      name: "chart namespace Tiltfile load, no Flux",
+      ours,
+      baseline: bare,
+      baselineName: "minimal Tiltfile: kustomize() + helm()",
+      goal: 1.2,
+    },
+  ];
 }

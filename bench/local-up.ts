@@ -19,23 +19,37 @@ function median(values: number[]): number {
 }
 
 export async function localUpBenchmarks() {
-  if (!haveTools({ controllers: true }) || !["tilt", "helm"].every((tool) => existsSync(toolPath(tool)))) throw new Error("no kube-apiserver, kwok, tilt or helm in .tools/bin: run `npm run tools`");
+  if (!haveTools({ controllers: true }) || !["tilt", "helm"].every((tool) => existsSync(toolPath(tool))))
+    throw new Error("no kube-apiserver, kwok, tilt or helm in .tools/bin: run `npm run tools`");
   const folder = await monitoringWithLocalChart();
   const cluster = await startTestCluster({ controllers: true, crds: false });
   try {
     const kubeconfig = asLocalCluster(cluster, path.join(mkdtempSync(path.join(os.tmpdir(), "bench-kind-")), "config"));
-    const env = { KUBECONFIG: kubeconfig, HOME: mkdtempSync(path.join(os.tmpdir(), "bench-tilt-home-")), PATH: `${path.dirname(toolPath("tilt"))}${path.delimiter}${process.env.PATH}` };
+    const env = {
+      KUBECONFIG: kubeconfig,
+      HOME: mkdtempSync(path.join(os.tmpdir(), "bench-tilt-home-")),
+      PATH: `${path.dirname(toolPath("tilt"))}${path.delimiter}${process.env.PATH}`,
+    };
     const kubectl = (args: string[], input?: string) => execa("kubectl", args, { env, input });
-    const tilt = (args: string[], tiltfile = "Tiltfile") => execa(toolPath("tilt"), [...args, "--file", tiltfile], { cwd: folder, env });
-    const release = parse(readFileSync(path.join(folder, "base", "echo-server", "helmrelease.yaml"), "utf8")) as { spec: { values: unknown } };
+    const tilt = (args: string[], tiltfile = "Tiltfile") =>
+      execa(toolPath("tilt"), [...args, "--file", tiltfile], { cwd: folder, env });
+    const release = parse(readFileSync(path.join(folder, "base", "echo-server", "helmrelease.yaml"), "utf8")) as {
+      spec: { values: unknown };
+    };
     const chart = path.join(folder, "..", "..", "charts", "echo-server");
-    const template = () => execa(toolPath("helm"), ["template", "echo-server", chart, "--namespace", NS, "--values", "-"], { input: JSON.stringify(release.spec.values) });
+    const template = () =>
+      execa(toolPath("helm"), ["template", "echo-server", chart, "--namespace", NS, "--values", "-"], {
+        input: JSON.stringify(release.spec.values),
+      });
     const gone = () => kubectl(["wait", "--for=delete", "pod", "--all", "--namespace", NS, "--timeout=120s"]);
 
     const values = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-values-")), "values.json");
     writeFileSync(values, JSON.stringify(release.spec.values));
     const minimal = path.join(path.dirname(values), "Tiltfile");
-    writeFileSync(minimal, `k8s_yaml(helm("${chart}", name = "echo-server", namespace = "${NS}", values = ["${values}"]))\n`);
+    writeFileSync(
+      minimal,
+      `k8s_yaml(helm("${chart}", name = "echo-server", namespace = "${NS}", values = ["${values}"]))\n`,
+    );
     const up = (tiltfile: string) => async () => {
       const start = performance.now();
       await tilt(["ci", "--timeout", "120s", "--port", String(await freePort())], tiltfile);
@@ -64,8 +78,18 @@ export async function localUpBenchmarks() {
     for (let i = 0; i < RUNS; i++) for (const [index, run] of runs.entries()) times[index]!.push(await run());
     const [a, m, b] = times.map(median);
     return [
-      { name: "tilt ci of a chart namespace to all ready, no Flux", ours: a!, baseline: b!, baselineName: "helm template | kubectl apply + wait" },
-      { name: "the same against Tilt's own start-up", ours: a!, baseline: m!, baselineName: "tilt ci of a minimal helm() Tiltfile" },
+      {
+        name: "tilt ci of a chart namespace to all ready, no Flux",
+        ours: a!,
+        baseline: b!,
+        baselineName: "helm template | kubectl apply + wait",
+      },
+      {
+        name: "the same against Tilt's own start-up",
+        ours: a!,
+        baseline: m!,
+        baselineName: "tilt ci of a minimal helm() Tiltfile",
+      },
     ];
   } finally {
     await cluster.stop();

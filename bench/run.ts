@@ -60,12 +60,21 @@ function exampleMediaCopy(): string {
 async function scaffoldOneVsTrivialPlop(): Promise<Row> {
   const media = exampleMediaCopy();
   const plop = (plopfile: string, args: string[]) => () =>
-    execa(PLOP, ["--plopfile", plopfile, ...args], { cwd: media, env: { ...ENV, XDG_CACHE_HOME: emptyCache() }, stdin: "ignore" });
+    execa(PLOP, ["--plopfile", plopfile, ...args], {
+      cwd: media,
+      env: { ...ENV, XDG_CACHE_HOME: emptyCache() },
+      stdin: "ignore",
+    });
   const [ours, baseline] = await alternate(
     plop(path.join(ROOT, "plopfile.ts"), ["namespace", "."]),
     plop(path.join(ROOT, "bench", "trivial", "plopfile.ts"), ["trivial"]),
   );
-  return { name: "scaffold one namespace (npx plop, sources, cold)", ours, baseline, baselineName: "trivial TypeScript plop generator" };
+  return {
+    name: "scaffold one namespace (npx plop, sources, cold)",
+    ours,
+    baseline,
+    baselineName: "trivial TypeScript plop generator",
+  };
 }
 
 /** A cache folder of its own: a run with it builds and renders everything (cold). */
@@ -78,7 +87,12 @@ const OUR_BIN = path.join(ROOT, "dist", "bin", "tilt-flux-scaffold.js");
 
 /** A bin run where a user stands: no TypeScript loader (`npm run` passes the project's one on in NODE_OPTIONS). */
 function runBin(file: string, args: string[], cwd: string, cache: () => string) {
-  return () => execa(process.execPath, [file, ...args], { cwd, env: { ...ENV, NODE_OPTIONS: "", XDG_CACHE_HOME: cache() }, stdin: "ignore" });
+  return () =>
+    execa(process.execPath, [file, ...args], {
+      cwd,
+      env: { ...ENV, NODE_OPTIONS: "", XDG_CACHE_HOME: cache() },
+      stdin: "ignore",
+    });
 }
 
 /**
@@ -91,11 +105,20 @@ async function scaffoldOneThroughBin(): Promise<Row[]> {
   const warm = emptyCache();
   const trivial = runBin(TRIVIAL_BIN, ["trivial"], folder, () => warm);
   const [cold, baseline] = await alternate(runBin(OUR_BIN, ["namespace", "."], folder, emptyCache), trivial);
-  const [kept, baseline2] = await alternate(runBin(OUR_BIN, ["namespace", "."], folder, () => warm), trivial);
+  const [kept, baseline2] = await alternate(
+    runBin(OUR_BIN, ["namespace", "."], folder, () => warm),
+    trivial,
+  );
   const name = "one namespace with a chart (the bin)";
   return [
     { name: `${name}, cold`, ours: cold, baseline, baselineName: "trivial plop bin in JavaScript", goal: 2 },
-    { name: `${name}, warm`, ours: kept, baseline: baseline2, baselineName: "trivial plop bin in JavaScript", goal: 1.3 },
+    {
+      name: `${name}, warm`,
+      ours: kept,
+      baseline: baseline2,
+      baselineName: "trivial plop bin in JavaScript",
+      goal: 1.3,
+    },
   ];
 }
 
@@ -104,25 +127,49 @@ async function checkAllUnchanged(): Promise<Row> {
   const folder = await monitoringWithLocalChart();
   const root = path.dirname(path.dirname(folder));
   const warm = emptyCache();
-  await execa(process.execPath, [OUR_BIN, "namespace", "--folder", "all"], { cwd: root, env: { ...ENV, NODE_OPTIONS: "", XDG_CACHE_HOME: warm }, stdin: "ignore" });
+  await execa(process.execPath, [OUR_BIN, "namespace", "--folder", "all"], {
+    cwd: root,
+    env: { ...ENV, NODE_OPTIONS: "", XDG_CACHE_HOME: warm },
+    stdin: "ignore",
+  });
   const [ours, baseline] = await alternate(
     runBin(OUR_BIN, ["namespace", "--folder", "all", "--mode", "check"], root, () => warm),
     runBin(TRIVIAL_BIN, ["trivial"], root, () => warm),
   );
-  return { name: "--folder all --mode check, unchanged (the bin, warm)", ours, baseline, baselineName: "trivial plop bin in JavaScript", goal: 1.3 };
+  return {
+    name: "--folder all --mode check, unchanged (the bin, warm)",
+    ours,
+    baseline,
+    baselineName: "trivial plop bin in JavaScript",
+    goal: 1.3,
+  };
 }
 
 async function scaffoldMany(count: number): Promise<number> {
   const { root, folders } = syntheticRepository(count);
-  return timed(() => scaffold({ folders, cwd: root, env: { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: emptyCache() } }));
+  return timed(() =>
+    scaffold({ folders, cwd: root, env: { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: emptyCache() } }),
+  );
 }
 
 async function syntheticRepositories(): Promise<Row[]> {
   const t200 = median([await scaffoldMany(200), await scaffoldMany(200), await scaffoldMany(200)]);
   const t400 = median([await scaffoldMany(400), await scaffoldMany(400), await scaffoldMany(400)]);
   return [
-    { name: "200 namespaces end to end, cold (ms, goal ≤ 3000)", ours: t200, baseline: 3000, baselineName: "3 s budget", goal: 1 },
-    { name: "400 vs 200 namespaces (linearity)", ours: t400, baseline: t200, baselineName: "200 namespaces", goal: 2.2 },
+    {
+      name: "200 namespaces end to end, cold (ms, goal ≤ 3000)",
+      ours: t200,
+      baseline: 3000,
+      baselineName: "3 s budget",
+      goal: 1,
+    },
+    {
+      name: "400 vs 200 namespaces (linearity)",
+      ours: t400,
+      baseline: t200,
+      baselineName: "200 namespaces",
+      goal: 2.2,
+    },
   ];
 }
 
@@ -131,10 +178,25 @@ function table(rows: Row[]): string {
   const lines = rows.map((r) => {
     const ratio = r.ours / r.baseline;
     const verdict = r.goal === undefined ? "" : ratio <= r.goal ? "ok" : "not ok";
-    return [r.name, r.ours.toFixed(0), r.baselineName, r.baseline.toFixed(0), `${ratio.toFixed(2)}×`, r.goal === undefined ? "" : `≤ ${r.goal}×`, verdict];
+    return [
+      r.name,
+      r.ours.toFixed(0),
+      r.baselineName,
+      r.baseline.toFixed(0),
+      `${ratio.toFixed(2)}×`,
+      r.goal === undefined ? "" : `≤ ${r.goal}×`,
+      verdict,
+    ];
   });
   const widths = header.map((_, i) => Math.max(...[header, ...lines].map((l) => l[i]!.length)));
-  return [header, ...lines].map((l) => l.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return [header, ...lines]
+    .map((l) =>
+      l
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** Benchmarks that need the real tools of `npm run tools`: skipped, with the reason, without them. */
@@ -156,9 +218,17 @@ const rows: Row[] = [
   ...(await group("synthetic", syntheticRepositories)),
   ...(await group("check", () => withTools("check", async () => [await checkAllUnchanged()]))),
   ...(await group("tilt", () => withTools("Tilt", async () => (await import("./tilt.ts")).tiltBenchmarks(alternate)))),
-  ...(await group("dashboard", () => withTools("dashboard", async () => (await import("./dashboard.ts")).dashboardBenchmarks(alternate)))),
-  ...(await group("charts", () => withTools("charts", async () => (await import("./charts.ts")).chartBenchmarks(alternate)))),
-  ...(await group("local-charts", () => withTools("local charts", async () => (await import("./local-charts.ts")).localChartBenchmarks(alternate)))),
-  ...(await group("local-up", () => withTools("local tilt ci", async () => (await import("./local-up.ts")).localUpBenchmarks()))),
+  ...(await group("dashboard", () =>
+    withTools("dashboard", async () => (await import("./dashboard.ts")).dashboardBenchmarks(alternate)),
+  )),
+  ...(await group("charts", () =>
+    withTools("charts", async () => (await import("./charts.ts")).chartBenchmarks(alternate)),
+  )),
+  ...(await group("local-charts", () =>
+    withTools("local charts", async () => (await import("./local-charts.ts")).localChartBenchmarks(alternate)),
+  )),
+  ...(await group("local-up", () =>
+    withTools("local tilt ci", async () => (await import("./local-up.ts")).localUpBenchmarks()),
+  )),
 ];
 console.log(table(rows));

@@ -8,10 +8,15 @@ import { BIN_NAME, runningAsBin } from "../helpers/invocation.ts";
 import { GENERATOR_VERSION } from "../helpers/version.ts";
 
 // Beside this file: plopfile.js in dist/, plopfile.ts when run from the sources.
-const PLOPFILE = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../plopfile.ts" : "../plopfile.js", import.meta.url));
+const PLOPFILE = fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "../plopfile.ts" : "../plopfile.js", import.meta.url),
+);
 
 type Generator = { name: string; usage: string; description: string };
-type Plopfile = { GENERATORS: Generator[]; generatorNameError: (name: string | undefined, names: string[], interactive: boolean) => string | undefined };
+type Plopfile = {
+  GENERATORS: Generator[];
+  generatorNameError: (name: string | undefined, names: string[], interactive: boolean) => string | undefined;
+};
 
 function usage(generators: Generator[]): string {
   const width = Math.max(...generators.map((g) => `${g.name} ${g.usage}`.length));
@@ -55,7 +60,11 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   // Never plop's "Could not find a generator", nor its picker: a name the bin can check now.
-  const error = generatorNameError(name, generators.map((g) => g.name), false);
+  const error = generatorNameError(
+    name,
+    generators.map((g) => g.name),
+    false,
+  );
   if (error) {
     console.error(`✖ ${error}`);
     return 1;

@@ -34,7 +34,10 @@ function unknownOption(raw: string, generator: GeneratorName): string {
   const help = `${generatorCommand()} ${generator} --help lists its options`;
   const elsewhere = OPTIONS.find((o) => o.name === name);
   if (elsewhere) return `${raw} is an option of ${elsewhere.generators.join(", ")}, not of ${generator}: ${help}`;
-  const guess = closest(name, optionsOf(generator).map((o) => o.name));
+  const guess = closest(
+    name,
+    optionsOf(generator).map((o) => o.name),
+  );
   return `unknown option ${raw}${guess ? `: did you mean --${guess}?` : ""} (${help})`;
 }
 
@@ -42,9 +45,14 @@ function unknownOption(raw: string, generator: GeneratorName): string {
  * The generator a command line names, when it names a known one; otherwise the one line that
  * says what is wrong. No name is fine on a terminal only, where plop offers a list.
  */
-export function generatorNameError(name: string | undefined, names: string[], interactive: boolean): string | undefined {
+export function generatorNameError(
+  name: string | undefined,
+  names: string[],
+  interactive: boolean,
+): string | undefined {
   const either = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names.join("");
-  if (name === undefined) return interactive ? undefined : `name a generator first: ${either} (add --help for its options)`;
+  if (name === undefined)
+    return interactive ? undefined : `name a generator first: ${either} (add --help for its options)`;
   if (names.includes(name)) return undefined;
   const guess = closest(name, names);
   return `unknown generator "${name}"${guess ? `: did you mean ${guess}?` : ""} (generators: ${names.join(", ")})`;
@@ -61,12 +69,15 @@ function closest(word: string, candidates: string[]): string | undefined {
 
 /** Edits between two words, a swap of neighbours counting as one (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;

@@ -5,7 +5,11 @@ import { UserError } from "../helpers/errors.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
 import { readAnswers } from "./wiring.ts";
 
-export const DOCTOR_GENERATOR = { name: "doctor" as const, usage: "", description: "the tools the run and the generated files use: found or not, version, what is lost without each" };
+export const DOCTOR_GENERATOR = {
+  name: "doctor" as const,
+  usage: "",
+  description: "the tools the run and the generated files use: found or not, version, what is lost without each",
+};
 
 export function registerDoctorGenerator(plop: NodePlopAPI): void {
   plop.setGenerator(DOCTOR_GENERATOR.name, {
@@ -24,8 +28,11 @@ export function registerDoctorGenerator(plop: NodePlopAPI): void {
         console.log(formatChecks(checks).join("\n"));
         const missing = checks.filter((c) => !c.version);
         const needed = missing.filter((c) => c.runNeedsIt).map((c) => c.name);
-        if (needed.length > 0) throw `${needed.join(" and ")} not found: ${generatorCommand()} namespace cannot run without ${needed.length === 1 ? "it" : "them"}`;
-        return missing.length === 0 ? `all ${checks.length} tools found` : `${missing.map((c) => c.name).join(", ")} not found: the run works, without what the lines above name`;
+        if (needed.length > 0)
+          throw `${needed.join(" and ")} not found: ${generatorCommand()} namespace cannot run without ${needed.length === 1 ? "it" : "them"}`;
+        return missing.length === 0
+          ? `all ${checks.length} tools found`
+          : `${missing.map((c) => c.name).join(", ")} not found: the run works, without what the lines above name`;
       },
     ],
   });

@@ -1,7 +1,6 @@
 // `plop namespace`: prompts and wiring only; the work is in helpers/scaffold.ts.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { NodePlopAPI } from "plop";
 import { UserError } from "../helpers/errors.ts";
 import { generatorCommand } from "../helpers/invocation.ts";
 import { PACKAGE_ROOT } from "../helpers/package-root.ts";
@@ -9,7 +8,7 @@ import { isInsideFolder } from "../helpers/repository/files.ts";
 import type { AskContext } from "../helpers/live-cluster/flux-context.ts";
 import type { Mode } from "../helpers/plan/write-plan.ts";
 import type { CommandLine } from "./args.ts";
-import { setPlanGenerator, type Inquirer, type PlanAnswers, type PlanRun } from "./wiring.ts";
+import type { Inquirer, PlanAnswers, PlanRun } from "./wiring.ts";
 
 /** What `npx plop namespace` scaffolds with no answer, inside this project's clone (it is not packed). */
 export const EMBEDDED_EXAMPLE = path.join(PACKAGE_ROOT, "examples", "homelab");
@@ -37,22 +36,34 @@ async function defaultFolders(): Promise<string[]> {
   return repo.namespaceFolders.map((folder) => path.join(repo.root, folder));
 }
 
-const NAME_A_FOLDER = () => `name a namespace folder: ${generatorCommand()} namespace <folder>, or ${generatorCommand()} namespace -- --folder all`;
+const NAME_A_FOLDER = () =>
+  `name a namespace folder: ${generatorCommand()} namespace <folder>, or ${generatorCommand()} namespace -- --folder all`;
 
 /**
  * Asks for the Flux cluster's kube context now, while plop prompts (its actions run under a
  * spinner), when a folder has no answers file yet; the kubeconfig's current context is only the
  * default. Scaffold takes the answer for those folders alone.
  */
-async function contextQuestion(inquirer: Inquirer, folders: string[], context: string | undefined): Promise<AskContext | undefined> {
+async function contextQuestion(
+  inquirer: Inquirer,
+  folders: string[],
+  context: string | undefined,
+): Promise<AskContext | undefined> {
   const { ANSWERS_FILE } = await import("../helpers/plan/answers-file.ts");
   const { readKubeContexts } = await import("../helpers/live-cluster/kubeconfig.ts");
-  if (context !== undefined || folders.every((f) => f === "all" || existsSync(path.resolve(f, ANSWERS_FILE)))) return undefined;
+  if (context !== undefined || folders.every((f) => f === "all" || existsSync(path.resolve(f, ANSWERS_FILE))))
+    return undefined;
   const { names, current } = await readKubeContexts();
   if (names.length === 0) return undefined;
   const none = { name: "none: no cluster here is Flux's (tilt up treats each as a local one)", value: "none" };
   const choices = [...names.map((name) => ({ name, value: name })), none];
-  const answer = await inquirer.prompt({ type: "list", name: "context", message: "Kube context of the cluster Flux manages", choices, default: current ?? "none" });
+  const answer = await inquirer.prompt({
+    type: "list",
+    name: "context",
+    message: "Kube context of the cluster Flux manages",
+    choices,
+    default: current ?? "none",
+  });
   return async () => String(answer.context);
 }
 
@@ -61,20 +72,23 @@ async function askFolder(inquirer: Inquirer): Promise<string[]> {
   const repo = await scanRepository(process.cwd()).catch(() => undefined);
   const choices = repo?.namespaceFolders.map((folder) => ({ name: folder, value: path.join(repo.root, folder) })) ?? [];
   if (choices.length === 0 && exampleIsDefault(process.cwd())) return defaultFolders();
-  if (choices.length === 0) throw new UserError(`no namespace folder found around ${process.cwd()}: ${NAME_A_FOLDER()}`);
+  if (choices.length === 0)
+    throw new UserError(`no namespace folder found around ${process.cwd()}: ${NAME_A_FOLDER()}`);
   const { folder } = await inquirer.prompt({ type: "list", name: "folder", message: "Namespace folder", choices });
   return [String(folder)];
 }
 
-export const NAMESPACE_GENERATOR = { name: "namespace" as const, usage: "[folder]", description: "Tiltfile, dev overlays and scripts for a namespace folder" };
+export const NAMESPACE_GENERATOR = {
+  name: "namespace" as const,
+  usage: "[folder]",
+  description: "Tiltfile, dev overlays and scripts for a namespace folder",
+};
 
-export function registerNamespaceGenerator(plop: NodePlopAPI): void {
-  setPlanGenerator(plop, NAMESPACE_GENERATOR, askNamespace, runNamespace);
-}
-
-async function askNamespace({ positional, named }: CommandLine, inquirer: Inquirer): Promise<NamespaceAnswers> {
+export async function askNamespace({ positional, named }: CommandLine, inquirer: Inquirer): Promise<NamespaceAnswers> {
   if (positional.length > (named.folder === undefined ? 1 : 0)) {
-    throw new UserError(`one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`);
+    throw new UserError(
+      `one namespace folder only, got ${positional.join(" ")}${named.folder === undefined ? "" : ` besides --folder ${String(named.folder)}`}`,
+    );
   }
   const folder = (named.folder as string | undefined) ?? positional[0];
   // Never block without a terminal: every missing answer takes its inspected default.
@@ -98,11 +112,30 @@ async function askNamespace({ positional, named }: CommandLine, inquirer: Inquir
   };
 }
 
-async function runNamespace({ folders, context, askContext, forwards, tilt, argocdApp, force, quiet }: NamespaceAnswers, mode: Mode): Promise<PlanRun> {
+export async function runNamespace(
+  { folders, context, askContext, forwards, tilt, argocdApp, force, quiet }: NamespaceAnswers,
+  mode: Mode,
+): Promise<PlanRun> {
   // Loaded here, not at start-up: `plop tilt-lib` and `plop --help` need none of it.
   const { scaffold } = await import("../helpers/scaffold.ts");
-  const result = await scaffold({ folders, cwd: process.cwd(), context, askContext, forwards, tilt, argocdApp, mode, force, progress: quiet ? undefined : process.stderr });
-  const namespaces = result.models.map((m) => ({ name: m.name, namespace: m.namespace, folder: m.folderInRepo, context: m.context ?? null }));
+  const result = await scaffold({
+    folders,
+    cwd: process.cwd(),
+    context,
+    askContext,
+    forwards,
+    tilt,
+    argocdApp,
+    mode,
+    force,
+    progress: quiet ? undefined : process.stderr,
+  });
+  const namespaces = result.models.map((m) => ({
+    name: m.name,
+    namespace: m.namespace,
+    folder: m.folderInRepo,
+    context: m.context ?? null,
+  }));
   const warnings = [...result.warnings, ...result.missingTools];
   return {
     ...result,

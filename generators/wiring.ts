@@ -23,7 +23,10 @@ export interface AnswerError {
  * Reads the generator's command line and hands it to `read`, which asks what is missing. `--help`
  * prints the generator's options and exits; a UserError becomes the answer `error`.
  */
-export async function readAnswers<T extends object>(generator: GeneratorInfo, read: (commandLine: CommandLine) => Promise<T> | T): Promise<T | AnswerError> {
+export async function readAnswers<T extends object>(
+  generator: GeneratorInfo,
+  read: (commandLine: CommandLine) => Promise<T> | T,
+): Promise<T | AnswerError> {
   try {
     const commandLine = readCommandLine(process.argv, generator.name);
     if (commandLine.named.help) {
@@ -100,14 +103,19 @@ export function registerWritePlanAction(plop: NodePlopAPI): void {
     try {
       if (error) throw new UserError(error);
       // Loaded here, not at start-up: `plop --help` and `plop doctor` need none of it.
-      const [{ assertMode, diffPlan }, { formatReport, jsonReport }] = await Promise.all([import("../helpers/plan/write-plan.ts"), import("../helpers/plan/report.ts")]);
+      const [{ assertMode, diffPlan }, { formatReport, jsonReport }] = await Promise.all([
+        import("../helpers/plan/write-plan.ts"),
+        import("../helpers/plan/report.ts"),
+      ]);
       const result = await run(answers as never, assertMode(mode));
       const millis = performance.now() - started;
       const lines = formatReport(result, mode, millis, { quiet }).split("\n");
       const notes = result.notes ?? [];
       if (json) {
         // stdout is the JSON alone; the notes join the diagnostics.
-        console.log(JSON.stringify({ generator, ...jsonReport(result, assertMode(mode), millis), ...result.json }, null, 2));
+        console.log(
+          JSON.stringify({ generator, ...jsonReport(result, assertMode(mode), millis), ...result.json }, null, 2),
+        );
         for (const line of notes) console.error(line);
       } else {
         console.log([...lines.slice(0, -1), ...notes].join("\n"));

@@ -4,7 +4,14 @@ import path from "node:path";
 import { kustomizationsMissingInCluster } from "./live-cluster/missing-kustomizations.ts";
 import { ANSWERS_FILE, readAnswers, renderAnswers, type SavedAnswers } from "./plan/answers-file.ts";
 import { UserError } from "./errors.ts";
-import { inspectNamespace, locateNamespace, parseNamespace, TILT_MODES, type BuiltNamespace, type TiltMode } from "./namespace/inspect.ts";
+import {
+  inspectNamespace,
+  locateNamespace,
+  parseNamespace,
+  TILT_MODES,
+  type BuiltNamespace,
+  type TiltMode,
+} from "./namespace/inspect.ts";
 import { renderReleases, type RenderCache } from "./namespace/helm-releases.ts";
 import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
 import { resolveFluxContext, type AskContext } from "./live-cluster/flux-context.ts";
@@ -73,13 +80,21 @@ class Output {
   readonly obsolete: string[] = [];
 
   /** Adds the files of one folder plus its answers file, which records their hashes. */
-  addFolder(folder: string, rendered: RenderedFile[], saved: SavedAnswers | undefined, answers: Omit<SavedAnswers, "files">): void {
+  addFolder(
+    folder: string,
+    rendered: RenderedFile[],
+    saved: SavedAnswers | undefined,
+    answers: Omit<SavedAnswers, "files">,
+  ): void {
     const files = Object.fromEntries(rendered.map((f) => [relative(folder, f.path), sha256(f.content)]));
     for (const [rel, hash] of Object.entries(saved?.files ?? {})) {
       this.generated.set(path.join(folder, rel), hash);
       if (!(rel in files)) this.obsolete.push(path.join(folder, rel));
     }
-    this.files.push(...rendered, { path: path.join(folder, ANSWERS_FILE), content: renderAnswers({ ...answers, files }) });
+    this.files.push(...rendered, {
+      path: path.join(folder, ANSWERS_FILE),
+      content: renderAnswers({ ...answers, files }),
+    });
   }
 }
 
@@ -139,7 +154,9 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
           objects: parsed.objects,
           repoObjects: build.repo.objects.map((o) => o.object),
           repoRoot: build.repo.root,
-          ownSources: build.own.filter((k) => k.sourceRef.kind === "GitRepository").map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
+          ownSources: build.own
+            .filter((k) => k.sourceRef.kind === "GitRepository")
+            .map((k) => `${k.sourceRef.namespace}/${k.sourceRef.name}`),
           namespace: parsed.namespace,
         },
         options.env,
@@ -153,7 +170,9 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
 
   for (const repo of new Set(builds.map((b) => b.repo))) {
     // Namespaces scaffolded before and not part of this run keep their local ports.
-    const others = scaffoldedFolders(repo, answersOf).filter((f) => !folders.includes(f)).map((f) => scaffoldedNamespace(repo, f, answersOf));
+    const others = scaffoldedFolders(repo, answersOf)
+      .filter((f) => !folders.includes(f))
+      .map((f) => scaffoldedNamespace(repo, f, answersOf));
     const taken = others.flatMap((ns) => Object.values(ns.ports));
     const inRun: ScaffoldedNamespace[] = [];
     for (const build of builds.filter((b) => b.repo === repo)) {
@@ -164,61 +183,105 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
       const { parsed } = prepared.get(build)!;
       const charts = await prepared.get(build)!.charts;
       const flux = await resolveFluxContext({ named: options.context, remembered: saved?.answers, contexts, ask });
-      const { model, fluxObjects } = inspectNamespace(parsed, repo, {
-        context: flux.context,
-        contextFrom: flux.from,
-        forwards,
-        previousPorts: saved?.ports,
-        takenPorts: [...taken],
-        previousName: saved?.name,
-        takenNames: [...others, ...inRun].map((ns) => ns.name),
-        ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
-        tilt,
-      }, charts);
-      const ports = Object.fromEntries(model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])));
+      const { model, fluxObjects } = inspectNamespace(
+        parsed,
+        repo,
+        {
+          context: flux.context,
+          contextFrom: flux.from,
+          forwards,
+          previousPorts: saved?.ports,
+          takenPorts: [...taken],
+          previousName: saved?.name,
+          takenNames: [...others, ...inRun].map((ns) => ns.name),
+          ownsLocalPath: saved?.files["overlays/storage/local-path/kustomization.yaml"] !== undefined,
+          tilt,
+        },
+        charts,
+      );
+      const ports = Object.fromEntries(
+        model.resources.flatMap((r) => r.portForwards.map((f) => [forwardKey(f), f.localPort])),
+      );
       taken.push(...Object.values(ports));
       inRun.push({ name: model.name, folder: build.folder, ports, clusters: clustersOf(repo, build.folder) });
       models.push(model);
       fluxClusters.push(fluxClusterLine(model.name, model.folderInRepo, flux.context, flux.why));
       for (const [name, release] of charts) {
         // A missing tool is one line for the whole run, at its end.
-        if (release.missing) missing.set(release.missing, (missing.get(release.missing) ?? new Set()).add(build.folder));
-        else if (release.detail) chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
+        if (release.missing)
+          missing.set(release.missing, (missing.get(release.missing) ?? new Set()).add(build.folder));
+        else if (release.detail)
+          chartWarnings.push(`${model.name}: HelmRelease ${name}: ${release.reason}: ${release.detail}`);
       }
       checks.set(repo.root, [...(checks.get(repo.root) ?? []), { model, fluxObjects }]);
       output.addFolder(build.folder, renderNamespace(model), saved, {
         generator: GENERATOR_VERSION,
         namespace: model.namespace,
         name: model.name,
-        answers: { ...(flux.context && { context: flux.context }), ...(flux.from && { contextFrom: flux.from }), ...(forwards.length > 0 && { forwards }), ...(tilt !== "develop" && { tilt }), ...(build.namedApplication && { argocdApp: build.namedApplication }) },
+        answers: {
+          ...(flux.context && { context: flux.context }),
+          ...(flux.from && { contextFrom: flux.from }),
+          ...(forwards.length > 0 && { forwards }),
+          ...(tilt !== "develop" && { tilt }),
+          ...(build.namedApplication && { argocdApp: build.namedApplication }),
+        },
         ports,
       });
       progress.done();
     }
     const root = rootTiltfileModel(repo.root, [...others, ...inRun], GENERATOR_VERSION);
     const rootFiles = [...renderRepoLibraries(repo.root), renderRootTiltfile(repo.root, root)];
-    output.addFolder(repo.root, rootFiles, answersOf(repo.root), { generator: GENERATOR_VERSION, answers: {}, ports: {} });
+    output.addFolder(repo.root, rootFiles, answersOf(repo.root), {
+      generator: GENERATOR_VERSION,
+      answers: {},
+      ports: {},
+    });
   }
 
   // The answers files are the tool's own record: always ours to rewrite.
   const plan = planWrites(output.files, output.generated, options.force).map((write) =>
-    path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept") ? { ...write, outcome: "update" as const, beside: undefined } : write,
+    path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept")
+      ? { ...write, outcome: "update" as const, beside: undefined }
+      : write,
   );
   // Nothing is reported, let alone written, before the planned overlays build and agree.
   const onDisk = plan.filter((write) => !write.beside);
   progress.phase("building the dev overlays to check them");
   for (const [root, repoChecks] of checks) {
-    await checkDevBuilds(root, onDisk.filter((w) => w.path.startsWith(root + path.sep)), repoChecks, { hashes: await treeOf(root), env: options.env });
+    await checkDevBuilds(
+      root,
+      onDisk.filter((w) => w.path.startsWith(root + path.sep)),
+      repoChecks,
+      { hashes: await treeOf(root), env: options.env },
+    );
   }
   const changes = planChanges(plan);
-  const missingTools = missingToolLines(missing, plan, models[0]?.repoRoot ?? options.cwd, options.mode ?? "write", options.force ?? false);
+  const missingTools = missingToolLines(
+    missing,
+    plan,
+    models[0]?.repoRoot ?? options.cwd,
+    options.mode ?? "write",
+    options.force ?? false,
+  );
   if ((options.mode ?? "write") === "write") applyPlan(plan);
   const warnings: string[] = [...chartWarnings];
   for (const model of models) {
     const missing = await kustomizationsMissingInCluster(model.flux.toSuspend, model.context, options.env);
-    for (const ref of missing ?? []) warnings.push(`${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`);
+    for (const ref of missing ?? [])
+      warnings.push(
+        `${model.namespace}: Flux Kustomization ${ref} is not in cluster ${model.context}; tilt up will fail to suspend it`,
+      );
   }
-  return { models, plan, obsolete: output.obsolete, warnings, missingTools, fluxClusters, changes, changed: changes.length > 0 };
+  return {
+    models,
+    plan,
+    obsolete: output.obsolete,
+    warnings,
+    missingTools,
+    fluxClusters,
+    changes,
+    changed: changes.length > 0,
+  };
 }
 
 function fluxClusterLine(name: string, folderInRepo: string, context: string | undefined, why: string): string {
@@ -228,7 +291,11 @@ function fluxClusterLine(name: string, folderInRepo: string, context: string | u
     : `${name}: Flux cluster: ${why}; tilt up treats every cluster as a local one. Name it with \`${change} <name>\``;
 }
 
-async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repository>, answersOf: AnswersOf): Promise<string[]> {
+async function resolveFolders(
+  options: ScaffoldOptions,
+  repos: Map<string, Repository>,
+  answersOf: AnswersOf,
+): Promise<string[]> {
   const folders: string[] = [];
   for (const answer of options.folders) {
     if (answer !== ALL_FOLDERS) {
@@ -241,7 +308,8 @@ async function resolveFolders(options: ScaffoldOptions, repos: Map<string, Repos
     repos.set(repo.root, repo);
     folders.push(...scaffoldedFolders(repo, answersOf));
   }
-  if (folders.length === 0) throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
+  if (folders.length === 0)
+    throw new UserError(`no scaffolded namespace folder found for "${ALL_FOLDERS}" below ${options.cwd}`);
   return [...new Set(folders)];
 }
 
@@ -259,10 +327,15 @@ async function buildAll(
     const saved = answersOf(folder);
     // The platform's package (its Application deploys it too) keeps answers of another shape.
     if (saved && "argocdNamespace" in saved.answers) {
-      throw new UserError(`${toPosix(path.relative(repo.root, folder))} is the tilt-lib package, not a namespace folder: update it with \`${generatorCommand()} tilt-lib ${toPosix(path.relative(repo.root, folder))}\``);
+      throw new UserError(
+        `${toPosix(path.relative(repo.root, folder))} is the tilt-lib package, not a namespace folder: update it with \`${generatorCommand()} tilt-lib ${toPosix(path.relative(repo.root, folder))}\``,
+      );
     }
     const namedApplication = options.argocdApp ?? saved?.answers.argocdApp;
-    const named = namedApplication === undefined ? undefined : namedArgoApplication(namedApplication, toPosix(path.relative(repo.root, folder)));
+    const named =
+      namedApplication === undefined
+        ? undefined
+        : namedArgoApplication(namedApplication, toPosix(path.relative(repo.root, folder)));
     located.push({ ...locateNamespace(folder, repo, named), repo, namedApplication });
   }
   const targets = located.flatMap((l) =>
@@ -283,13 +356,20 @@ async function buildAll(
   await Promise.all(
     roots.map(async (root) => {
       const indexes = [...targets.keys()].filter((index) => targets[index]!.root === root);
-      const built = await kustomizeBuildMany(indexes.map((index) => targets[index]!), buildCacheContext(root, await treeOf(root), options.env));
+      const built = await kustomizeBuildMany(
+        indexes.map((index) => targets[index]!),
+        buildCacheContext(root, await treeOf(root), options.env),
+      );
       indexes.forEach((index, k) => (outputs[index] = built[k]!));
     }),
   );
   // An app folder's unit is what of its path's build comes from the folder.
   const units = located.flatMap((l) => l.units);
-  const origins = await Promise.all(targets.map((target, index) => (units[index]!.only !== undefined && typeof outputs[index] === "string" ? kustomizeOrigins(target) : undefined)));
+  const origins = await Promise.all(
+    targets.map((target, index) =>
+      units[index]!.only !== undefined && typeof outputs[index] === "string" ? kustomizeOrigins(target) : undefined,
+    ),
+  );
   let next = 0;
   return located.map((l) => {
     const first = next;
@@ -302,7 +382,12 @@ async function buildAll(
 
 function scaffoldedNamespace(repo: Repository, folder: string, answersOf: AnswersOf): ScaffoldedNamespace {
   const saved = answersOf(folder);
-  return { name: saved?.name ?? saved?.namespace ?? path.basename(folder), folder, ports: saved?.ports ?? {}, clusters: clustersOf(repo, folder) };
+  return {
+    name: saved?.name ?? saved?.namespace ?? path.basename(folder),
+    folder,
+    ports: saved?.ports ?? {},
+    clusters: clustersOf(repo, folder),
+  };
 }
 
 /** The clusters whose Flux applies a folder, as the repository says now. */

@@ -5,6 +5,14 @@ export default function plopfile(plop: NodePlopAPI): void {
   plop.setGenerator("trivial", {
     description: "writes one file",
     prompts: [],
-    actions: [{ type: "add", path: `${process.cwd()}/Tiltfile.trivial`, template: "# {{cwd}}\nk8s_yaml('x.yaml')\n", force: true, data: { cwd: process.cwd() } }],
+    actions: [
+      {
+        type: "add",
+        path: `${process.cwd()}/Tiltfile.trivial`,
+        template: "# {{cwd}}\nk8s_yaml('x.yaml')\n",
+        force: true,
+        data: { cwd: process.cwd() },
+      },
+    ],
   });
 }

@@ -16,14 +16,27 @@ export interface DevBuildCheck {
 }
 
 /** Throws a one-line UserError for the first overlay that fails to build or to agree. */
-export async function checkDevBuilds(root: string, files: PlannedFile[], checks: DevBuildCheck[], cache?: TreeCache): Promise<void> {
+export async function checkDevBuilds(
+  root: string,
+  files: PlannedFile[],
+  checks: DevBuildCheck[],
+  cache?: TreeCache,
+): Promise<void> {
   // One namespace's builds hold the same objects: its folder is their group, which no kustomize
   // run holds twice.
   const targets = (["live", "localPath", "devClaims"] as const).flatMap((kind) =>
     checks.flatMap(({ model, fluxObjects }) =>
       model.builds.map((unit) => {
         const build = unit[kind];
-        return { model, unit, fluxObjects, build, dir: path.join(model.folder, build.dir), label: path.posix.join(model.folderInRepo, build.dir), group: model.folder };
+        return {
+          model,
+          unit,
+          fluxObjects,
+          build,
+          dir: path.join(model.folder, build.dir),
+          label: path.posix.join(model.folderInRepo, build.dir),
+          group: model.folder,
+        };
       }),
     ),
   );
@@ -34,7 +47,10 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
   const parsed = targets.map(({ model, unit, build, label }, index) => {
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
-    const objects = parseManifests(substituteKnown(output, unit.substitutes, unit.variables), `kustomize build of ${label}`);
+    const objects = parseManifests(
+      substituteKnown(output, unit.substitutes, unit.variables),
+      `kustomize build of ${label}`,
+    );
     const key = `${model.folder}\0${build.keepOnDown}\0${build.ownClaims}`;
     const built = builtByKind.get(key) ?? new Set<string>();
     for (const object of objects) built.add(tiltObjectRef(object));
@@ -46,14 +62,29 @@ export async function checkDevBuilds(root: string, files: PlannedFile[], checks:
     const { objects, key } = parsed[index]!;
     const built = new Set(objects.map(tiltObjectRef));
     const missing = tiltfileRefs(model, build).filter((ref) => !builtByKind.get(key)!.has(ref));
-    if (missing.length > 0) throw new UserError(`${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`);
+    if (missing.length > 0)
+      throw new UserError(
+        `${label} does not build ${missing.join(", ")}, which the Tiltfile names: was it edited by hand?`,
+      );
     // Tilt loads the Tiltfile over all of a namespace's builds for one storage at once.
-    const problem = model.observe || !objectsByKind.has(key) ? undefined : tiltObjectsProblem(model.resources, storageOf(build), objectsByKind.get(key)!);
+    const problem =
+      model.observe || !objectsByKind.has(key)
+        ? undefined
+        : tiltObjectsProblem(model.resources, storageOf(build), objectsByKind.get(key)!);
     objectsByKind.delete(key);
-    if (problem) throw new UserError(`${path.posix.join(model.folderInRepo, "Tiltfile")} with --storage=${storageOf(build)}: Tilt would refuse it: ${problem}`);
-    const leftOut = new Set([...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []), ...model.sopsSecrets.map((name) => tiltObjectRef({ kind: "Secret", metadata: { name } }))]);
+    if (problem)
+      throw new UserError(
+        `${path.posix.join(model.folderInRepo, "Tiltfile")} with --storage=${storageOf(build)}: Tilt would refuse it: ${problem}`,
+      );
+    const leftOut = new Set([
+      ...(build.keepOnDown ? model.liveExclusions.map((e) => e.ref) : []),
+      ...model.sopsSecrets.map((name) => tiltObjectRef({ kind: "Secret", metadata: { name } })),
+    ]);
     const stillIn = [...built].filter((ref) => leftOut.has(ref));
-    if (stillIn.length > 0) throw new UserError(`${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`);
+    if (stillIn.length > 0)
+      throw new UserError(
+        `${label} still builds ${stillIn.join(", ")}, which Tilt must leave to Flux: was it edited by hand?`,
+      );
     if (!build.keepOnDown) continue;
     const [violation] = inPlaceViolations(fluxObjects, objects, build.namespace);
     if (violation) {

@@ -106,9 +106,17 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
     }
   }
   const liveOut = new Set(excluded.map((e) => e.ref));
-  const neverApplied = new Set([...sops.map(tiltObjectRef), ...objects.filter((o) => o.kind === "PersistentVolume").map(tiltObjectRef)]);
+  const neverApplied = new Set([
+    ...sops.map(tiltObjectRef),
+    ...objects.filter((o) => o.kind === "PersistentVolume").map(tiltObjectRef),
+  ]);
   const rawName = input.rawName ?? ((object: KubeObject) => object.metadata.name);
-  const deleteTarget = (object: KubeObject, name = object.metadata.name) => ({ apiVersion: object.apiVersion, kind: object.kind, name, target: exactTarget(name) });
+  const deleteTarget = (object: KubeObject, name = object.metadata.name) => ({
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name,
+    target: exactTarget(name),
+  });
   const target = (ref: string) => deleteTarget(byRef.get(ref)!, rawName(byRef.get(ref)!));
 
   interface OverlayOptions {
@@ -121,12 +129,21 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
     /** For a build with claims of its own: the claims it renames to them. */
     devClaims?: KubeObject[];
   }
-  const overlay = ({ unit, dir, components, deletes: allDeletes, keepOnDown, devClaims: allDevClaims }: OverlayOptions): DevBuild => {
+  const overlay = ({
+    unit,
+    dir,
+    components,
+    deletes: allDeletes,
+    keepOnDown,
+    devClaims: allDevClaims,
+  }: OverlayOptions): DevBuild => {
     const fromOverlay = (repoPath: string) => path.posix.relative(path.posix.join(input.folderInRepo, dir), repoPath);
     const deletes = allDeletes.filter((ref) => unit.refs.has(ref));
     const devClaims = allDevClaims?.filter((claim) => unit.refs.has(tiltObjectRef(claim)));
     const left = new Set(deletes);
-    const releasePatches = [...(input.releasePatches ?? new Map<string, ReleasePatch>())].filter(([ref]) => unit.refs.has(ref) && !left.has(ref)).map(([, patch]) => patch);
+    const releasePatches = [...(input.releasePatches ?? new Map<string, ReleasePatch>())]
+      .filter(([ref]) => unit.refs.has(ref) && !left.has(ref))
+      .map(([, patch]) => patch);
     const patches = input.patches.filter((p) => unit.refs.has(patchRef(p)) && !left.has(patchRef(p)));
     return {
       dir,
@@ -135,8 +152,18 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       resources: (unit.fluxResources ?? [unit.fluxPath]).map(fromOverlay),
       generated: unit.fluxResources !== undefined,
       components: components.map(fromOverlay),
-      deletes: [...deletes.map(target), ...(unit.leftOut ?? []).map(({ object, patchName }) => ({ ...deleteTarget(object), target: exactTarget(patchName) }))],
-      fluxPatches: unit.fluxPatches.map((p) => ({ lines: p.patch.replace(/\n+$/, "").split("\n"), from: p.from ?? "spec.patches", ...(p.target ? { target: JSON.stringify(p.target) } : {}) })),
+      deletes: [
+        ...deletes.map(target),
+        ...(unit.leftOut ?? []).map(({ object, patchName }) => ({
+          ...deleteTarget(object),
+          target: exactTarget(patchName),
+        })),
+      ],
+      fluxPatches: unit.fluxPatches.map((p) => ({
+        lines: p.patch.replace(/\n+$/, "").split("\n"),
+        from: p.from ?? "spec.patches",
+        ...(p.target ? { target: JSON.stringify(p.target) } : {}),
+      })),
       images: unit.fluxImages,
       keepOnDown,
       patches,
@@ -147,7 +174,13 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
         rawDevName: `${rawName(claim)}${DEV_CLAIM_SUFFIX}`,
         bound: typeof (claim.spec as { volumeName?: unknown } | undefined)?.volumeName === "string",
       })),
-      hasPatches: keepOnDown || deletes.length > 0 || (unit.leftOut ?? []).length > 0 || patches.length > 0 || releasePatches.length > 0 || unit.fluxPatches.length > 0,
+      hasPatches:
+        keepOnDown ||
+        deletes.length > 0 ||
+        (unit.leftOut ?? []).length > 0 ||
+        patches.length > 0 ||
+        releasePatches.length > 0 ||
+        unit.fluxPatches.length > 0,
     };
   };
   const sopsRefs = sops.map(tiltObjectRef);
@@ -156,10 +189,29 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
   const renamed = new Set(devClaims.map(tiltObjectRef));
   return {
     units: input.units.map((unit) => ({
-      live: overlay({ unit, dir: unit.devDir, components: unit.fluxComponents, deletes: liveDeletes, keepOnDown: true }),
-      localPath: overlay({ unit, dir: `${unit.devDir}/local-path`, components: [...unit.fluxComponents, input.localPathComponent], deletes: sopsRefs, keepOnDown: false }),
+      live: overlay({
+        unit,
+        dir: unit.devDir,
+        components: unit.fluxComponents,
+        deletes: liveDeletes,
+        keepOnDown: true,
+      }),
+      localPath: overlay({
+        unit,
+        dir: `${unit.devDir}/local-path`,
+        components: [...unit.fluxComponents, input.localPathComponent],
+        deletes: sopsRefs,
+        keepOnDown: false,
+      }),
       // Local-path storage on the Flux cluster: live storage, but with claims of its own.
-      devClaims: overlay({ unit, dir: `${unit.devDir}/dev-claims`, components: unit.fluxComponents, deletes: liveDeletes.filter((ref) => !renamed.has(ref)), keepOnDown: true, devClaims }),
+      devClaims: overlay({
+        unit,
+        dir: `${unit.devDir}/dev-claims`,
+        components: unit.fluxComponents,
+        deletes: liveDeletes.filter((ref) => !renamed.has(ref)),
+        keepOnDown: true,
+        devClaims,
+      }),
     })),
     liveExclusions: excluded,
     sopsSecrets: sops.map((s) => s.metadata.name),
@@ -168,12 +220,16 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
       const workload = workloads.find((w) => w.resource === resource.workload);
       if (!workload && applied.length === 0) return undefined;
       const others = applied.filter((ref) => !isClaimRef(ref));
-      const onlyLocalPath = workload ? liveOut.has(tiltObjectRef(workload.object)) : others.length > 0 && others.every((ref) => liveOut.has(ref));
+      const onlyLocalPath = workload
+        ? liveOut.has(tiltObjectRef(workload.object))
+        : others.length > 0 && others.every((ref) => liveOut.has(ref));
       if (onlyLocalPath) return { ...resource, objects: applied, claims: [], localPathOnly: true };
       return {
         ...resource,
         objects: others,
-        claims: applied.filter(isClaimRef).map((ref) => ({ name: byRef.get(ref)!.metadata.name, devName: devClaimName(byRef.get(ref)!) })),
+        claims: applied
+          .filter(isClaimRef)
+          .map((ref) => ({ name: byRef.get(ref)!.metadata.name, devName: devClaimName(byRef.get(ref)!) })),
         localPathOnly: false,
       };
     },

@@ -40,7 +40,11 @@ export function liveExclusions(objects: KubeObject[]): Exclusion[] {
 }
 
 /** Objects that only excluded workloads use go with them: `refs` are a workload resource's objects. */
-export function excludeWithWorkload(workload: Exclusion, refs: string[], byRef: ReadonlyMap<string, KubeObject>): Exclusion[] {
+export function excludeWithWorkload(
+  workload: Exclusion,
+  refs: string[],
+  byRef: ReadonlyMap<string, KubeObject>,
+): Exclusion[] {
   return refs
     .map((ref) => byRef.get(ref))
     .filter((object): object is KubeObject => object !== undefined && !STORAGE_KINDS.has(object.kind))

@@ -47,11 +47,17 @@ export async function resolveFluxContext({ named, remembered, contexts, ask }: F
   }
   if (remembered) {
     const { context, contextFrom } = remembered;
-    return context ? { context, from: contextFrom, why: "remembered in .tilt-scaffold.yaml" } : { why: "none, as remembered in .tilt-scaffold.yaml" };
+    return context
+      ? { context, from: contextFrom, why: "remembered in .tilt-scaffold.yaml" }
+      : { why: "none, as remembered in .tilt-scaffold.yaml" };
   }
   if (ask && contexts.names.length > 0) {
     const answer = await ask(contexts);
-    return answer === NO_CONTEXT ? { why: "none, chosen on a terminal" } : { context: answer, from: "terminal", why: "chosen on a terminal" };
+    return answer === NO_CONTEXT
+      ? { why: "none, chosen on a terminal" }
+      : { context: answer, from: "terminal", why: "chosen on a terminal" };
   }
-  return { why: "none: no --context, no earlier answer and no terminal to ask (the current context is never taken on its own)" };
+  return {
+    why: "none: no --context, no earlier answer and no terminal to ask (the current context is never taken on its own)",
+  };
 }

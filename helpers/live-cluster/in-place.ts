@@ -16,7 +16,14 @@ const MUTABLE_SPEC_FIELDS: Record<string, readonly string[] | undefined> = {
   Pod: [],
   // "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template',
   // 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden".
-  StatefulSet: ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"],
+  StatefulSet: [
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+  ],
   // A Job's pod template and selector are fixed; its pacing is not.
   Job: ["parallelism", "activeDeadlineSeconds", "suspend", "ttlSecondsAfterFinished"],
 };
@@ -56,9 +63,12 @@ export function inPlaceViolationsOf(before: KubeObject, after: KubeObject): stri
   const mutable = MUTABLE_SPEC_FIELDS[after.kind];
   const immutable = IMMUTABLE_SPEC_FIELDS[after.kind] ?? [];
   const changed = [...fields].filter((field) => !isDeepStrictEqual(was[field], now[field]));
-  const violations = changed.filter((field) => (mutable ? !mutable.includes(field) : immutable.includes(field))).map((f) => `spec.${f}`);
+  const violations = changed
+    .filter((field) => (mutable ? !mutable.includes(field) : immutable.includes(field)))
+    .map((f) => `spec.${f}`);
   if ((before.kind === "Secret" || before.kind === "ConfigMap") && before.immutable === true) {
-    for (const field of ["data", "stringData", "binaryData", "immutable"]) if (!isDeepStrictEqual(before[field], after[field])) violations.push(field);
+    for (const field of ["data", "stringData", "binaryData", "immutable"])
+      if (!isDeepStrictEqual(before[field], after[field])) violations.push(field);
   }
   return violations;
 }
@@ -73,7 +83,8 @@ export function inPlaceViolations(flux: KubeObject[], dev: KubeObject[], targetN
     const key = objectKey(object, targetNamespace);
     const before = live.get(key);
     if (!before) return [];
-    if (IMMUTABLE_TEMPLATE_KINDS.has(object.kind)) return [{ object: key, field: "spec.template (Tilt labels every pod template it applies)" }];
+    if (IMMUTABLE_TEMPLATE_KINDS.has(object.kind))
+      return [{ object: key, field: "spec.template (Tilt labels every pod template it applies)" }];
     return inPlaceViolationsOf(before, object).map((field) => ({ object: key, field }));
   });
 }

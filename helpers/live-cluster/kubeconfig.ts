@@ -11,7 +11,9 @@ export interface KubeContexts {
 
 /** Kubeconfig files kubectl would read: $KUBECONFIG, else ~/.kube/config. */
 export function kubeconfigFiles(env: NodeJS.ProcessEnv = process.env): string[] {
-  const list = env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter).filter(Boolean) : [path.join(os.homedir(), ".kube", "config")];
+  const list = env.KUBECONFIG
+    ? env.KUBECONFIG.split(path.delimiter).filter(Boolean)
+    : [path.join(os.homedir(), ".kube", "config")];
   return list.filter((file) => existsSync(file));
 }
 

@@ -27,9 +27,23 @@ export async function kustomizationsMissingInCluster(
   const namespaces = [...new Set(refs.map((ref) => ref.split("/")[0]!))];
   const lookup = Promise.all(
     namespaces.map((namespace) =>
-      api.listNamespacedCustomObject({ group: "kustomize.toolkit.fluxcd.io", version: "v1", namespace, plural: "kustomizations" }),
+      api.listNamespacedCustomObject({
+        group: "kustomize.toolkit.fluxcd.io",
+        version: "v1",
+        namespace,
+        plural: "kustomizations",
+      }),
     ),
-  ).then((lists) => new Set(lists.flatMap((list, i) => ((list as { items: { metadata: { name: string } }[] }).items ?? []).map((k) => `${namespaces[i]}/${k.metadata.name}`))));
+  ).then(
+    (lists) =>
+      new Set(
+        lists.flatMap((list, i) =>
+          ((list as { items: { metadata: { name: string } }[] }).items ?? []).map(
+            (k) => `${namespaces[i]}/${k.metadata.name}`,
+          ),
+        ),
+      ),
+  );
   const timeout = sleep(CHECK_TIMEOUT_MS, undefined, { ref: false });
   const found = await Promise.race([lookup.catch(() => undefined), timeout]);
   return found && refs.filter((ref) => !found.has(ref));

@@ -21,18 +21,28 @@ export interface ChartPods {
 }
 
 export function chartPods(resource: string, release: RenderedRelease): ChartPods {
-  if (release.manifests === undefined) return { candidates: [], skipped: [], selectors: [{ "app.kubernetes.io/instance": release.releaseName }], devPatches: [], serviceSelectors: {} };
+  if (release.manifests === undefined)
+    return {
+      candidates: [],
+      skipped: [],
+      selectors: [{ "app.kubernetes.io/instance": release.releaseName }],
+      devPatches: [],
+      serviceSelectors: {},
+    };
   const objects = parseManifests(release.manifests, `helm template of ${resource}`);
   const dev = devPatches(findWorkloads(objects));
   const workloads = findWorkloads(objects).filter((w) => w.kind !== "Job" && w.kind !== "CronJob" && w.kind !== "Pod");
   const services = findServices(objects);
   const { candidates, skipped } = resolveServicePorts(services, workloads);
   const selectors = workloads.map((w) => {
-    const matchLabels = (w.object.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
+    const matchLabels = (w.object.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector
+      ?.matchLabels;
     return matchLabels ?? w.template.metadata?.labels ?? {};
   });
   const operatorPorts: Candidate[] = [];
-  for (const service of services.filter((s) => Object.keys(s.selector).length > 0 && workloadsSelectedBy(s, workloads).length === 0)) {
+  for (const service of services.filter(
+    (s) => Object.keys(s.selector).length > 0 && workloadsSelectedBy(s, workloads).length === 0,
+  )) {
     // Reported as selecting no workload of this namespace, which it does not.
     const elsewhere = service.object.metadata.namespace;
     if (release.namespace !== undefined && elsewhere !== undefined && elsewhere !== release.namespace) continue;
@@ -42,20 +52,35 @@ export function chartPods(resource: string, release: RenderedRelease): ChartPods
       const target = port.targetPort ?? port.port;
       const label = port.name ?? String(port.port);
       if (typeof target !== "number") {
-        skipped.push({ service: service.name, port: label, reason: `targetPort ${target} is named, and the chart does not make the pods that name it` });
+        skipped.push({
+          service: service.name,
+          port: label,
+          reason: `targetPort ${target} is named, and the chart does not make the pods that name it`,
+        });
         continue;
       }
-      operatorPorts.push({ resource, containerPort: target, container: "", service: service.name, name: tcp.length > 1 ? `${service.name}:${label}` : service.name, hostNetwork: false });
+      operatorPorts.push({
+        resource,
+        containerPort: target,
+        container: "",
+        service: service.name,
+        name: tcp.length > 1 ? `${service.name}:${label}` : service.name,
+        hostNetwork: false,
+      });
     }
   }
   const operatorServices = new Set(operatorPorts.map((c) => c.service));
   const forwarded = new Set([...candidates, ...operatorPorts].map((c) => c.service));
   return {
     candidates: [...candidates.map((c) => ({ ...c, resource })), ...operatorPorts],
-    skipped: skipped.filter((s) => !operatorServices.has(s.service) || !s.reason.startsWith("the Service selects no workload")),
+    skipped: skipped.filter(
+      (s) => !operatorServices.has(s.service) || !s.reason.startsWith("the Service selects no workload"),
+    ),
     selectors: unique(selectors.filter((s) => Object.keys(s).length > 0)),
     devPatches: dev,
-    serviceSelectors: Object.fromEntries(services.filter((s) => forwarded.has(s.name)).map((s) => [s.name, s.selector])),
+    serviceSelectors: Object.fromEntries(
+      services.filter((s) => forwarded.has(s.name)).map((s) => [s.name, s.selector]),
+    ),
   };
 }
 

@@ -45,7 +45,10 @@ function magnitude(quantity: string): number {
 }
 
 /** JSON 6902 patches that turn a production workload into a dev one; workloads already small get none. */
-export function devPatches(workloads: Workload[], rawName: (object: KubeObject) => string = (o) => o.metadata.name): WorkloadPatch[] {
+export function devPatches(
+  workloads: Workload[],
+  rawName: (object: KubeObject) => string = (o) => o.metadata.name,
+): WorkloadPatch[] {
   const patches: WorkloadPatch[] = [];
   for (const workload of workloads) {
     const ops: PatchOp[] = [];
@@ -53,17 +56,25 @@ export function devPatches(workloads: Workload[], rawName: (object: KubeObject) 
       ops.push({ op: "replace", path: "/spec/replicas", value: 1 });
     }
     workload.containers.forEach((container, index) => {
-      for (const [field, caps] of [["limits", DEV_LIMITS], ["requests", DEV_REQUESTS]] as const) {
+      for (const [field, caps] of [
+        ["limits", DEV_LIMITS],
+        ["requests", DEV_REQUESTS],
+      ] as const) {
         const values = container.resources?.[field] ?? {};
         for (const resource of ["cpu", "memory"] as const) {
           const value = values[resource];
           if (value !== undefined && exceeds(value, caps[resource])) {
-            ops.push({ op: "replace", path: `${containersPath(workload.kind)}/${index}/resources/${field}/${resource}`, value: caps[resource] });
+            ops.push({
+              op: "replace",
+              path: `${containersPath(workload.kind)}/${index}/resources/${field}/${resource}`,
+              value: caps[resource],
+            });
           }
         }
       }
     });
-    if (ops.length > 0) patches.push({ kind: workload.kind, name: workload.name, target: exactTarget(rawName(workload.object)), ops });
+    if (ops.length > 0)
+      patches.push({ kind: workload.kind, name: workload.name, target: exactTarget(rawName(workload.object)), ops });
   }
   return patches;
 }

@@ -1,6 +1,6 @@
 // Every object of the dev build lands in a Tilt resource, so nothing is "uncategorized":
 // with the workload that uses it when one does, else in a named group, named after the folder (`media-storage`).
-import { tiltObjectRef, type KubeObject, type PodSpec } from "../repository/manifests.ts";
+import { specOf, tiltObjectRef, type KubeObject, type PodSpec } from "../repository/manifests.ts";
 import { workloadsSelectedBy, type Service, type Workload } from "./workloads.ts";
 import { IMMUTABLE_TEMPLATE_KINDS } from "../live-cluster/in-place.ts";
 
@@ -69,13 +69,15 @@ function podReferences(spec: PodSpec | undefined): Set<string> {
 
 /** Backend Service names of an Ingress, Traefik IngressRoute or Gateway API HTTPRoute. */
 export function routedServices(object: KubeObject): string[] {
-  const spec = (object.spec ?? {}) as Record<string, any>;
+  const spec = specOf(object);
   const names: string[] = [];
   if (object.kind === "Ingress") {
     if (spec.defaultBackend?.service?.name) names.push(spec.defaultBackend.service.name);
-    for (const rule of spec.rules ?? []) for (const p of rule.http?.paths ?? []) if (p.backend?.service?.name) names.push(p.backend.service.name);
+    for (const rule of spec.rules ?? [])
+      for (const p of rule.http?.paths ?? []) if (p.backend?.service?.name) names.push(p.backend.service.name);
   } else if (object.kind.startsWith("IngressRoute")) {
-    for (const route of spec.routes ?? []) for (const service of route.services ?? []) if (service.name) names.push(service.name);
+    for (const route of spec.routes ?? [])
+      for (const service of route.services ?? []) if (service.name) names.push(service.name);
   } else if (object.kind === "HTTPRoute") {
     for (const rule of spec.rules ?? []) for (const ref of rule.backendRefs ?? []) if (ref.name) names.push(ref.name);
   }
@@ -85,21 +87,39 @@ export function routedServices(object: KubeObject): string[] {
 /** What may be shared, beside a chart source: it goes into its kind's group, which each user depends on. */
 const SHAREABLE_KINDS = new Set(["ConfigMap", "Secret"]);
 
-export function groupObjects(objects: KubeObject[], workloads: Workload[], services: Service[], prefix: string): ObjectGroups {
+export function groupObjects(
+  objects: KubeObject[],
+  workloads: Workload[],
+  services: Service[],
+  prefix: string,
+): ObjectGroups {
   const byWorkload = new Map<string, string[]>(workloads.map((w) => [w.resource, []]));
   const groups = new Map<string, string[]>();
   const dependsOn = new Map<string, Set<string>>();
   const releases = objects.filter((o) => o.kind === "HelmRelease");
-  const helmReleases: ObjectGroups["helmReleases"] = releases.map((release) => ({ name: release.metadata.name, objects: [tiltObjectRef(release)] }));
+  const helmReleases: ObjectGroups["helmReleases"] = releases.map((release) => ({
+    name: release.metadata.name,
+    objects: [tiltObjectRef(release)],
+  }));
   const workloadObjects = new Set(workloads.map((w) => w.object));
   // A release uses its chart source and its values. An object shared with a Job or a bare Pod
   // goes with the long-running workload: on the Flux cluster Tilt leaves Jobs and Pods to Flux
   // (see live-cluster/exclusions.ts).
   const users = [
-    ...releases.map((release, index) => ({ name: release.metadata.name, refs: releaseReferences(release), objects: helmReleases[index]!.objects, release: true })),
+    ...releases.map((release, index) => ({
+      name: release.metadata.name,
+      refs: releaseReferences(release),
+      objects: helmReleases[index]!.objects,
+      release: true,
+    })),
     ...[...workloads]
       .sort((a, b) => Number(IMMUTABLE_TEMPLATE_KINDS.has(a.kind)) - Number(IMMUTABLE_TEMPLATE_KINDS.has(b.kind)))
-      .map((w) => ({ name: w.resource, refs: podReferences(w.template.spec), objects: byWorkload.get(w.resource)!, release: false })),
+      .map((w) => ({
+        name: w.resource,
+        refs: podReferences(w.template.spec),
+        objects: byWorkload.get(w.resource)!,
+        release: false,
+      })),
   ];
   const serviceOwner = new Map(services.map((s) => [s.name, workloadsSelectedBy(s, workloads)[0]]));
 
@@ -117,7 +137,9 @@ export function groupObjects(objects: KubeObject[], workloads: Workload[], servi
       groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
       continue;
     }
-    const routedTo = routedServices(object).map((name) => serviceOwner.get(name)).find((w) => w !== undefined);
+    const routedTo = routedServices(object)
+      .map((name) => serviceOwner.get(name))
+      .find((w) => w !== undefined);
     const owner = objectUsers[0]?.objects ?? (routedTo && byWorkload.get(routedTo.resource));
     if (owner) owner.push(tiltObjectRef(object));
     else groups.set(group, [...(groups.get(group) ?? []), tiltObjectRef(object)]);
@@ -132,7 +154,7 @@ export function groupObjects(objects: KubeObject[], workloads: Workload[], servi
 
 /** `Kind/name` of a HelmRelease's chart source and of its values. */
 function releaseReferences(release: KubeObject): Set<string> {
-  const spec = (release.spec ?? {}) as Record<string, any>;
+  const spec = specOf(release);
   const source = spec.chart?.spec?.sourceRef ?? spec.chartRef;
   const values = ((spec.valuesFrom ?? []) as { kind: string; name: string }[]).map((v) => `${v.kind}/${v.name}`);
   return new Set([...(source ? [`${source.kind}/${source.name}`] : []), ...values]);

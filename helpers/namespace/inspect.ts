@@ -1,11 +1,28 @@
 // Turns a namespace folder into its NamespaceModel: the straight line from files to facts.
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { type FluxKustomization, type FluxVariable, kustomizationsSweeping, substituteKnown, missingVariables, takesInFilesOf, resolveVariables, fluxPathExists } from "../repository/flux.ts";
+import {
+  type FluxKustomization,
+  type FluxVariable,
+  kustomizationsSweeping,
+  substituteKnown,
+  missingVariables,
+  takesInFilesOf,
+  resolveVariables,
+  fluxPathExists,
+} from "../repository/flux.ts";
 import { DEV_LIMITS, DEV_REQUESTS, devPatches, type WorkloadPatch } from "./dev-patches.ts";
 import { groupObjects } from "./grouping.ts";
 import { describeSource, type ContextSource } from "../live-cluster/flux-context.ts";
-import { exactTarget, isFluxObject, objectKey, parseManifests, rawNames, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import {
+  exactTarget,
+  isFluxObject,
+  objectKey,
+  parseManifests,
+  rawNames,
+  tiltObjectRef,
+  type KubeObject,
+} from "../repository/manifests.ts";
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
@@ -22,7 +39,14 @@ import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageO
 import { findServices, findWorkloads } from "./workloads.ts";
 import { FLUX_STORAGES, resourceSelectors, STORAGES, type Storage } from "./tilt-objects.ts";
 import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
-import { applyingKustomizations, deployerOf, locateApplicationUnits, locateUnits, suggest, type LocatedUnit } from "./units.ts";
+import {
+  applyingKustomizations,
+  deployerOf,
+  locateApplicationUnits,
+  locateUnits,
+  suggest,
+  type LocatedUnit,
+} from "./units.ts";
 import type { ArgoApplication } from "../repository/argocd.ts";
 import { ANSWERS_FILE, MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB } from "../templates.ts";
 import { GENERATOR_VERSION, TILT_LIB_VERSION } from "../version.ts";
@@ -78,29 +102,42 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
   const folderInRepo = toPosix(path.relative(repo.root, folder));
   const { own, ancestors } = applyingKustomizations(folder, folderInRepo, repo.kustomizations);
   for (const k of own) {
-    if (!fluxPathExists(repo.root, k)) throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
+    if (!fluxPathExists(repo.root, k))
+      throw new UserError(`Flux Kustomization ${k.name} (${k.file}) has path ./${k.path}, which does not exist`);
     // Suspended on one cluster, applied to another: a Tiltfile on one kube context would apply
     // the dev build to the cluster that holds the Kustomization, not to the one Flux applies to.
     if (k.kubeConfig !== undefined) {
-      throw new UserError(`Flux Kustomization ${k.name} (${k.file}) applies ${folderInRepo} to another cluster (spec.kubeConfig, ${k.kubeConfig}): the tooling runs on one kube context and would apply it to the wrong cluster`);
+      throw new UserError(
+        `Flux Kustomization ${k.name} (${k.file}) applies ${folderInRepo} to another cluster (spec.kubeConfig, ${k.kubeConfig}): the tooling runs on one kube context and would apply it to the wrong cluster`,
+      );
     }
   }
   const applications = named ? [named] : argoApplications(folderInRepo, repo.applications);
   // Both engines on one folder: pausing one leaves the other reverting Tilt's changes.
   if (applications[0] && own[0]) {
-    throw new UserError(`${folderInRepo} is deployed both by Flux Kustomization ${own[0].name} (${own[0].file}) and by Argo CD Application ${applications[0].name} (${applications[0].file}): each would revert what the other applies; keep one`);
+    throw new UserError(
+      `${folderInRepo} is deployed both by Flux Kustomization ${own[0].name} (${own[0].file}) and by Argo CD Application ${applications[0].name} (${applications[0].file}): each would revert what the other applies; keep one`,
+    );
   }
-  const located = applications.length > 0 ? locateApplicationUnits(folderInRepo, applications) : locateUnits(folder, folderInRepo, own, { ancestors, offered: repo.namespaceFolders });
+  const located =
+    applications.length > 0
+      ? locateApplicationUnits(folderInRepo, applications)
+      : locateUnits(folder, folderInRepo, own, { ancestors, offered: repo.namespaceFolders });
   const units = located.map((unit) => {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
     if (hasKustomization(path.join(repo.root, fluxPath))) return unit;
     // Argo CD's directory source takes in every YAML file there, the answers file too, which it cannot parse.
     if (unit.applications.length > 0) {
       const { name, file } = deployerOf(unit);
-      throw new UserError(`Argo CD Application ${name} (${file}) deploys ./${fluxPath} as a plain directory of manifests, where it would also take in the tool's own YAML files: add a kustomization.yaml listing the manifests (Argo CD then builds it with kustomize, as Tilt does)`);
+      throw new UserError(
+        `Argo CD Application ${name} (${file}) deploys ./${fluxPath} as a plain directory of manifests, where it would also take in the tool's own YAML files: add a kustomization.yaml listing the manifests (Argo CD then builds it with kustomize, as Tilt does)`,
+      );
     }
     const generated = generatedResources(repo.root, fluxPath, unit.kustomizations[0]?.sourceIgnore);
-    if (generated.length === 0) throw new UserError(`./${fluxPath}, the path of Flux Kustomization ${unit.name}, holds no manifests: Flux applies nothing from it`);
+    if (generated.length === 0)
+      throw new UserError(
+        `./${fluxPath}, the path of Flux Kustomization ${unit.name}, holds no manifests: Flux applies nothing from it`,
+      );
     return { ...unit, generated };
   });
   for (const unit of units) {
@@ -121,7 +158,10 @@ export function locateNamespace(folder: string, repo: Repository, named?: ArgoAp
 function argoApplications(folderInRepo: string, all: ArgoApplication[]): ArgoApplication[] {
   const applications = all.filter((a) => isWithin(a.path, folderInRepo));
   for (const a of applications) {
-    if (a.unsupported) throw new UserError(`Argo CD Application ${a.namespace}/${a.name} (${a.file}) deploys ./${a.path}, but ${a.unsupported}: Tilt would apply something else than Argo CD does`);
+    if (a.unsupported)
+      throw new UserError(
+        `Argo CD Application ${a.namespace}/${a.name} (${a.file}) deploys ./${a.path}, but ${a.unsupported}: Tilt would apply something else than Argo CD does`,
+      );
   }
   return applications;
 }
@@ -142,33 +182,45 @@ export interface ParsedNamespace extends BuiltNamespace {
 
 export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedNamespace {
   const { folder, folderInRepo, units } = built;
-  const parsed = units.map((unit, index) => parseUnit(unit, built.built[index]!, repo, folderInRepo, built.origins?.[index]));
+  const parsed = units.map((unit, index) =>
+    parseUnit(unit, built.built[index]!, repo, folderInRepo, built.origins?.[index]),
+  );
   const names = new Map<KubeObject, string>();
   const builtBy = new Map<string, string>();
   for (const [index, { objects, rawName }] of parsed.entries()) {
     for (const object of objects) {
       const ref = tiltObjectRef(object);
       const other = builtBy.get(ref);
-      if (other !== undefined) throw new UserError(`${object.kind} ${object.metadata.name} is built by both ${other} and ${units[index]!.name}: Flux would apply it twice`);
+      if (other !== undefined)
+        throw new UserError(
+          `${object.kind} ${object.metadata.name} is built by both ${other} and ${units[index]!.name}: Flux would apply it twice`,
+        );
       builtBy.set(ref, units[index]!.name);
       names.set(object, rawName(object));
     }
   }
   const rawName = (object: KubeObject) => names.get(object) ?? object.metadata.name;
   // In a canonical order, so the output does not depend on how kustomize was run.
-  const objects = parsed.flatMap((p) => p.objects).sort(
-    (a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name),
-  );
+  const objects = parsed
+    .flatMap((p) => p.objects)
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
   for (const [index, unit] of units.entries()) {
     // Argo CD fills in only a missing namespace; the dev overlay's namespace replaces every one.
-    const elsewhere = unit.applications.length > 0 && parsed[index]!.objects.find((o) => o.metadata.namespace && o.metadata.namespace !== unit.targetNamespace);
+    const elsewhere =
+      unit.applications.length > 0 &&
+      parsed[index]!.objects.find((o) => o.metadata.namespace && o.metadata.namespace !== unit.targetNamespace);
     if (elsewhere && unit.targetNamespace) {
       const { name, file } = deployerOf(unit);
-      throw new UserError(`${elsewhere.kind} ${elsewhere.metadata.name} in ${path.posix.join(folderInRepo, unit.path)} names namespace ${elsewhere.metadata.namespace}, not ${unit.targetNamespace}, the destination of Argo CD Application ${name} (${file}): the dev overlay would move it there`);
+      throw new UserError(
+        `${elsewhere.kind} ${elsewhere.metadata.name} in ${path.posix.join(folderInRepo, unit.path)} names namespace ${elsewhere.metadata.namespace}, not ${unit.targetNamespace}, the destination of Argo CD Application ${name} (${file}): the dev overlay would move it there`,
+      );
     }
   }
   const targetNamespaces = [...new Set(units.map((u) => u.targetNamespace).filter((ns) => ns !== undefined))];
-  if (targetNamespaces.length > 1) throw new UserError(`${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace)${suggest(folderInRepo, repo.namespaceFolders) || ": scaffold each app folder on its own"}`);
+  if (targetNamespaces.length > 1)
+    throw new UserError(
+      `${folderInRepo} deploys into ${targetNamespaces.join(" and ")} (targetNamespace)${suggest(folderInRepo, repo.namespaceFolders) || ": scaffold each app folder on its own"}`,
+    );
   const namespace = targetNamespaces[0] ?? namespaceOf(objects) ?? path.basename(folder);
   if (!DNS_1123_LABEL.test(namespace)) throw new UserError(`namespace "${namespace}" is not a valid DNS-1123 label`);
   return { ...built, parsed, objects, rawName, namespace };
@@ -185,12 +237,16 @@ export function inspectNamespace(
   charts: Map<string, RenderedRelease> = new Map(),
 ): InspectedNamespace {
   const name = folderName(folderInRepo, namespace, options, repo.namespaceFolders);
-  for (const k of own) if (!DNS_1123_LABEL.test(k.name)) throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
+  for (const k of own)
+    if (!DNS_1123_LABEL.test(k.name))
+      throw new UserError(`Flux Kustomization name "${k.name}" (${k.file}) is not a valid DNS-1123 label`);
 
   const storageOverlays = findStorageOverlays(folder);
   const existingLocalPath = storageOverlays.find((o) => o.dir === LOCAL_PATH_DIR);
   if (existingLocalPath && !existingLocalPath.isComponent && !options.ownsLocalPath) {
-    throw new UserError(`${folderInRepo}/${LOCAL_PATH_DIR} exists but is not a kustomize Component (kind: Component); convert it so dev can include it`);
+    throw new UserError(
+      `${folderInRepo}/${LOCAL_PATH_DIR} exists but is not a kustomize Component (kind: Component); convert it so dev can include it`,
+    );
   }
   const storageObjects = inspectStorageObjects(objects);
   const localPath = !existingLocalPath || options.ownsLocalPath ? storageObjects : undefined;
@@ -200,12 +256,26 @@ export function inspectNamespace(
   const { candidates, skipped } = resolveServicePorts(services, workloads);
   // Groups are named after the folder: two folders of one namespace run side by side.
   const groups = groupObjects(objects, workloads, services, name);
-  const answered = answeredForwards(options.forwards ?? [], [...workloads.map((w) => w.resource), ...groups.helmReleases.map((r) => r.name)]);
-  const releasePods = new Map(groups.helmReleases.map((r) => [r.name, chartPods(r.name, charts.get(r.name) ?? { releaseName: r.name, reason: "it was not rendered", notes: [] })]));
+  const answered = answeredForwards(options.forwards ?? [], [
+    ...workloads.map((w) => w.resource),
+    ...groups.helmReleases.map((r) => r.name),
+  ]);
+  const releasePods = new Map(
+    groups.helmReleases.map((r) => [
+      r.name,
+      chartPods(r.name, charts.get(r.name) ?? { releaseName: r.name, reason: "it was not rendered", notes: [] }),
+    ]),
+  );
   // --forward overrides what the chart says for the same container port.
   const overridden = new Set(answered.map(forwardKey));
-  const fromCharts = [...releasePods.values()].flatMap((p) => p.candidates).filter((c) => !overridden.has(forwardKey(c)));
-  const forwards = assignLocalPorts(uniqueForwards([...candidates, ...fromCharts, ...answered]), options.previousPorts, options.takenPorts);
+  const fromCharts = [...releasePods.values()]
+    .flatMap((p) => p.candidates)
+    .filter((c) => !overridden.has(forwardKey(c)));
+  const forwards = assignLocalPorts(
+    uniqueForwards([...candidates, ...fromCharts, ...answered]),
+    options.previousPorts,
+    options.takenPorts,
+  );
   const releasePatches = new Map<string, ReleasePatch>();
   const devReleases: string[] = [];
   for (const release of objects.filter((o) => o.kind === "HelmRelease")) {
@@ -213,7 +283,8 @@ export function inspectNamespace(
     if (patches.length === 0) continue;
     const patch = postRendererPatch(release, patches, rawName);
     releasePatches.set(tiltObjectRef(release), patch);
-    if (patch.path === "/spec/postRenderers") devReleases.push(`${release.metadata.namespace ?? namespace}/${release.metadata.name}`);
+    if (patch.path === "/spec/postRenderers")
+      devReleases.push(`${release.metadata.namespace ?? namespace}/${release.metadata.name}`);
   }
   const dev = deriveDevBuilds({
     releasePatches,
@@ -264,20 +335,41 @@ export function inspectNamespace(
       resourceDeps: [],
       notes: releaseNotes(charts.get(release.name)),
     })),
-    ...groups.groups.map((group) => ({ name: group.name, attach: [], objects: group.objects, portForwards: [], extraPodSelectors: [], resourceDeps: [], notes: [] })),
+    ...groups.groups.map((group) => ({
+      name: group.name,
+      attach: [],
+      objects: group.objects,
+      portForwards: [],
+      extraPodSelectors: [],
+      resourceDeps: [],
+      notes: [],
+    })),
   ]
     .map(dev.split)
     .filter((r): r is TiltResource => r !== undefined)
-    .map((r) => ({ ...r, objects: r.objects.filter((o) => !fluxRefs.has(o)), fluxObjects: r.objects.filter((o) => fluxRefs.has(o)) }));
+    .map((r) => ({
+      ...r,
+      objects: r.objects.filter((o) => !fluxRefs.has(o)),
+      fluxObjects: r.objects.filter((o) => fluxRefs.has(o)),
+    }));
   // Tilt applies resources side by side: everything waits for the one that creates the namespace,
   // and the users of a shared object for the group holding it, wherever the Tiltfile makes that one.
   const namespaceResource = resources.find((r) => r.objects.some((ref) => ref.endsWith(":namespace")));
   for (const resource of resources) {
-    const deps = [...(namespaceResource ? [namespaceResource.name] : []), ...(groups.dependsOn.get(resource.name) ?? [])];
+    const deps = [
+      ...(namespaceResource ? [namespaceResource.name] : []),
+      ...(groups.dependsOn.get(resource.name) ?? []),
+    ];
     // A wait holds wherever both resources exist; one for a group of Flux's objects only where Flux runs.
     const waitsIn = (dep: string, storages: readonly Storage[]) => {
       const target = resources.find((r) => r.name === dep);
-      return target !== undefined && target !== resource && storages.every((s) => resourceSelectors(resource, s) === undefined || resourceSelectors(target, s) !== undefined);
+      return (
+        target !== undefined &&
+        target !== resource &&
+        storages.every(
+          (s) => resourceSelectors(resource, s) === undefined || resourceSelectors(target, s) !== undefined,
+        )
+      );
     };
     const unique = [...new Set(deps)];
     resource.resourceDeps = unique.filter((dep) => waitsIn(dep, STORAGES));
@@ -287,7 +379,10 @@ export function inspectNamespace(
   const observe = options.tilt === "observe";
 
   const branch = own
-    .map((k) => repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch)
+    .map(
+      (k) =>
+        repo.gitRepositories.find((g) => g.name === k.sourceRef.name && g.namespace === k.sourceRef.namespace)?.branch,
+    )
     .find((b) => b !== undefined);
 
   const facts: ModelWithoutScripts = {
@@ -307,7 +402,10 @@ export function inspectNamespace(
       branch,
       devReleases,
     },
-    engine: applications.length > 0 ? { name: "Argo CD", deployer: "Argo CD Application" } : { name: "Flux", deployer: "Flux Kustomization" },
+    engine:
+      applications.length > 0
+        ? { name: "Argo CD", deployer: "Argo CD Application" }
+        : { name: "Flux", deployer: "Flux Kustomization" },
     argocd: {
       applications,
       toPause: [...new Set(applications.map((a) => `${a.namespace}/${a.name}`))],
@@ -323,12 +421,28 @@ export function inspectNamespace(
     storage: {
       classes: storageObjects.classes,
       overlays: storageOverlays,
-      usedByFlux: [...new Set(units.flatMap((unit) => storageOverlaysUsedBy(folder, path.join(folder, unit.path), storageOverlays)))],
+      usedByFlux: [
+        ...new Set(
+          units.flatMap((unit) => storageOverlaysUsedBy(folder, path.join(folder, unit.path), storageOverlays)),
+        ),
+      ],
       localPath,
     },
     observe,
     // Observe mode applies nothing: it attaches to what runs pods, and names no object to apply.
-    resources: observe ? tiltResources.filter((r) => r.attach.length > 0).map((r) => ({ ...r, objects: [], fluxObjects: [], claims: [], localPathOnly: false, resourceDeps: [], fluxResourceDeps: [] })) : tiltResources,
+    resources: observe
+      ? tiltResources
+          .filter((r) => r.attach.length > 0)
+          .map((r) => ({
+            ...r,
+            objects: [],
+            fluxObjects: [],
+            claims: [],
+            localPathOnly: false,
+            resourceDeps: [],
+            fluxResourceDeps: [],
+          }))
+      : tiltResources,
     name,
     suspendResource: `${name}-flux-suspend`,
     fluxResource: `${name}-flux`,
@@ -337,14 +451,19 @@ export function inspectNamespace(
       : groups.helmReleases.map((release) => {
           const chart = charts.get(release.name);
           const args = chart?.request ? templateArgs(chart.request, folder) : (chart?.reason ?? "it was not rendered");
-          return typeof args === "string" ? { name: release.name, args: [], reason: args } : { name: release.name, args };
+          return typeof args === "string"
+            ? { name: release.name, args: [], reason: args }
+            : { name: release.name, args };
         }),
     skippedPorts: [...skipped, ...[...releasePods.values()].flatMap((p) => p.skipped)],
     tiltLibPaths: ["tilt_lib.star", path.posix.relative(folderInRepo, REPO_TILT_LIB)],
     tiltLibMount: MOUNTED_TILT_LIB_DIR,
     tiltLibVersion: TILT_LIB_VERSION,
     sourceIgnore: takesInFilesOf(repo.root, folderInRepo, [...own, ...ancestors])
-      ? sourceIgnorePatterns(repo.root, folderInRepo, [{ rel: ANSWERS_FILE, dir: false }, ...(localPath ? [{ rel: LOCAL_PATH_DIR, dir: true }] : [])])
+      ? sourceIgnorePatterns(repo.root, folderInRepo, [
+          { rel: ANSWERS_FILE, dir: false },
+          ...(localPath ? [{ rel: LOCAL_PATH_DIR, dir: true }] : []),
+        ])
       : [],
   };
   const model: NamespaceModel = { ...facts, scripts: scriptFacts(facts) };
@@ -359,11 +478,23 @@ function applicationNotes(applications: ArgoApplication[], repo: Repository): st
   return applications.flatMap((a) => {
     const ref = `${a.namespace}/${a.name}`;
     const parent =
-      repo.kustomizations.filter((k) => isWithin(a.file, k.path)).map((k) => `Flux Kustomization ${k.namespace}/${k.name}`)[0] ??
-      repo.applications.filter((p) => p !== a && isWithin(a.file, p.path)).map((p) => `Argo CD Application ${p.namespace}/${p.name}`)[0];
+      repo.kustomizations
+        .filter((k) => isWithin(a.file, k.path))
+        .map((k) => `Flux Kustomization ${k.namespace}/${k.name}`)[0] ??
+      repo.applications
+        .filter((p) => p !== a && isWithin(a.file, p.path))
+        .map((p) => `Argo CD Application ${p.namespace}/${p.name}`)[0];
     return [
-      ...(parent ? [`Argo CD Application ${ref} is itself applied by ${parent}: the pause holds as long as ${a.file} sets no syncPolicy.automated.enabled`] : []),
-      ...(a.automated ? [] : [`Argo CD Application ${ref} has no automated sync in git: Argo CD syncs it only when asked, so there is nothing to pause`]),
+      ...(parent
+        ? [
+            `Argo CD Application ${ref} is itself applied by ${parent}: the pause holds as long as ${a.file} sets no syncPolicy.automated.enabled`,
+          ]
+        : []),
+      ...(a.automated
+        ? []
+        : [
+            `Argo CD Application ${ref} has no automated sync in git: Argo CD syncs it only when asked, so there is nothing to pause`,
+          ]),
     ];
   });
 }
@@ -373,12 +504,19 @@ function applicationNotes(applications: ArgoApplication[], repo: Repository): st
  * one wins). An app folder's unit keeps the objects that come from the folder; the others of the
  * path's build are left out of its dev overlays.
  */
-function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInRepo: string, origins?: Map<string, Origin>) {
+function parseUnit(
+  unit: LocatedUnit,
+  built: string,
+  repo: Repository,
+  folderInRepo: string,
+  origins?: Map<string, Origin>,
+) {
   const variables = new Map<string, FluxVariable>();
   const unresolvedSources: string[] = [];
   for (const k of unit.kustomizations) {
     const resolved = resolveVariables(k, repo.objects);
-    for (const variable of resolved.variables) if (!variables.has(variable.name)) variables.set(variable.name, variable);
+    for (const variable of resolved.variables)
+      if (!variables.has(variable.name)) variables.set(variable.name, variable);
     unresolvedSources.push(...resolved.unresolved);
   }
   const substitutes = unit.kustomizations.some((k) => k.postBuild !== undefined);
@@ -388,12 +526,20 @@ function parseUnit(unit: LocatedUnit, built: string, repo: Repository, folderInR
   // kustomize patches the build before Flux substitutes it: its targets need the raw names.
   const raw = substitutes ? parseManifests(built, source) : all;
   const rawName = rawNames(raw, all);
-  const inFolder = all.map((object, index) => unit.only === undefined || fromFolder(raw.length === all.length ? raw[index]! : object, origins, path.join(repo.root, unit.only)));
+  const inFolder = all.map(
+    (object, index) =>
+      unit.only === undefined ||
+      fromFolder(raw.length === all.length ? raw[index]! : object, origins, path.join(repo.root, unit.only)),
+  );
   const objects = all.filter((_, index) => inFolder[index]);
-  const leftOut = raw.filter((_, index) => raw.length === all.length && !inFolder[index]).map((object) => ({ object, patchName: asPatchesSee(object, origins) }));
+  const leftOut = raw
+    .filter((_, index) => raw.length === all.length && !inFolder[index])
+    .map((object) => ({ object, patchName: asPatchesSee(object, origins) }));
   if (unit.only !== undefined && objects.length === 0) {
     const fluxPath = path.posix.join(folderInRepo, unit.path);
-    throw new UserError(`Flux Kustomization ${unit.name} builds ./${fluxPath}, and nothing it applies comes from ${unit.only}: scaffold ${fluxPath}`);
+    throw new UserError(
+      `Flux Kustomization ${unit.name} builds ./${fluxPath}, and nothing it applies comes from ${unit.only}: scaffold ${fluxPath}`,
+    );
   }
   const facts = {
     name: unit.name,
@@ -425,7 +571,12 @@ function asPatchesSee(object: KubeObject, origins: Map<string, Origin> | undefin
  * Folders of one name side by side (deploy/staging/apps, deploy/production/apps) all take their
  * parent's, whichever is scaffolded first.
  */
-function folderName(folderInRepo: string, namespace: string, { previousName, takenNames = [] }: InspectOptions, offered: string[]): string {
+function folderName(
+  folderInRepo: string,
+  namespace: string,
+  { previousName, takenNames = [] }: InspectOptions,
+  offered: string[],
+): string {
   const base = path.posix.basename(folderInRepo);
   const nested = (other: string) => isWithin(other, folderInRepo) || isWithin(folderInRepo, other);
   const sideBySide = offered.some((other) => path.posix.basename(other) === base && !nested(other));
@@ -439,8 +590,16 @@ function folderName(folderInRepo: string, namespace: string, { previousName, tak
  * Adds the chart's dev caps to a HelmRelease as a kustomize post-renderer, after the ones it has:
  * helm-controller applies it to what the chart renders, whatever the chart calls its values.
  */
-function postRendererPatch(release: KubeObject, patches: WorkloadPatch[], rawName: (object: KubeObject) => string): ReleasePatch {
-  const renderer = { kustomize: { patches: patches.map((p) => ({ target: { kind: p.kind, name: p.target }, patch: JSON.stringify(p.ops) })) } };
+function postRendererPatch(
+  release: KubeObject,
+  patches: WorkloadPatch[],
+  rawName: (object: KubeObject) => string,
+): ReleasePatch {
+  const renderer = {
+    kustomize: {
+      patches: patches.map((p) => ({ target: { kind: p.kind, name: p.target }, patch: JSON.stringify(p.ops) })),
+    },
+  };
   const existing = Array.isArray((release.spec as { postRenderers?: unknown } | undefined)?.postRenderers);
   return existing
     ? { target: exactTarget(rawName(release)), path: "/spec/postRenderers/-", value: JSON.stringify(renderer) }
@@ -456,7 +615,11 @@ function uniqueForwards(candidates: Candidate[]): Candidate[] {
 
 function releaseNotes(release: RenderedRelease | undefined): string[] {
   if (!release) return [];
-  const why = release.reason ? [`Its chart was not rendered (${release.reason}): its Services are not forwarded; re-run where helm reaches it, or name them with --forward.`] : [];
+  const why = release.reason
+    ? [
+        `Its chart was not rendered (${release.reason}): its Services are not forwarded; re-run where helm reaches it, or name them with --forward.`,
+      ]
+    : [];
   return [...why, ...release.notes];
 }
 

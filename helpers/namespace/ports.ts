@@ -36,7 +36,7 @@ export function forwardKey(forward: { resource: string; containerPort: number })
   return `${forward.resource}/${forward.containerPort}`;
 }
 
-export interface Candidate extends Omit<PortForward, "localPort"> {}
+export type Candidate = Omit<PortForward, "localPort">;
 
 /**
  * Forwards given as answers, `RESOURCE:CONTAINER_PORT[:NAME]`, for pods this folder does not
@@ -47,10 +47,13 @@ export function answeredForwards(answers: string[], resources: string[]): Candid
     const match = /^([a-z0-9][-a-z0-9.]*):(\d{1,5})(?::([-\w.]+))?$/.exec(answer);
     const containerPort = Number(match?.[2]);
     if (!match || containerPort < 1 || containerPort > 65535) {
-      throw new UserError(`--forward ${answer}: expected RESOURCE:CONTAINER_PORT[:NAME], e.g. kube-prometheus-stack:3000:grafana`);
+      throw new UserError(
+        `--forward ${answer}: expected RESOURCE:CONTAINER_PORT[:NAME], e.g. kube-prometheus-stack:3000:grafana`,
+      );
     }
     const resource = match[1]!;
-    if (!resources.includes(resource)) throw new UserError(`--forward ${answer}: no Tilt resource ${resource} (there are: ${resources.join(", ")})`);
+    if (!resources.includes(resource))
+      throw new UserError(`--forward ${answer}: no Tilt resource ${resource} (there are: ${resources.join(", ")})`);
     const name = match[3] ?? `${resource}:${containerPort}`;
     return { resource, containerPort, container: "", service: "--forward", name, hostNetwork: false };
   });
@@ -109,7 +112,10 @@ export function resolveServicePorts(services: Service[], workloads: Workload[]) 
   return { candidates: dedupe(candidates), skipped };
 }
 
-function resolveTargetPort(port: ServicePort, workload: Workload): { containerPort: number; container: string } | undefined {
+function resolveTargetPort(
+  port: ServicePort,
+  workload: Workload,
+): { containerPort: number; container: string } | undefined {
   const target = port.targetPort ?? port.port;
   for (const container of workload.containers) {
     for (const declared of container.ports ?? []) {
@@ -130,9 +136,7 @@ function dedupe(candidates: Candidate[]): Candidate[] {
     const key = forwardKey(candidate);
     if (!seen.has(key)) seen.set(key, candidate);
   }
-  return [...seen.values()].sort(
-    (a, b) => a.resource.localeCompare(b.resource) || a.containerPort - b.containerPort,
-  );
+  return [...seen.values()].sort((a, b) => a.resource.localeCompare(b.resource) || a.containerPort - b.containerPort);
 }
 
 /**

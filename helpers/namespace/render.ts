@@ -6,7 +6,15 @@ import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { NamespaceModel } from "./model.ts";
 import type { RootTiltfileModel } from "./root-tiltfile.ts";
-import { REPO_SCRIPT_LIBRARIES, REPO_TILT_LIB, scriptLibrarySource, TEMPLATES_DIR, TILT_LIB_PARTS, tiltLibSource, type RenderedFile } from "../templates.ts";
+import {
+  REPO_SCRIPT_LIBRARIES,
+  REPO_TILT_LIB,
+  scriptLibrarySource,
+  TEMPLATES_DIR,
+  TILT_LIB_PARTS,
+  tiltLibSource,
+  type RenderedFile,
+} from "../templates.ts";
 import { LOCAL_PATH_DIR } from "./inspect.ts";
 import { SOURCE_IGNORE } from "../repository/flux-generator.ts";
 import { SOURCE_IGNORE_HEADER } from "./source-ignore.ts";
@@ -45,7 +53,9 @@ export function templateHash(source: string): string {
 // Compiling costs more than a run renders: the built package ships them compiled (dist/ only).
 // One is used only while its source is the one it was compiled from.
 const PRECOMPILED = new URL("./templates.precompiled.js", import.meta.url);
-const precompiled: Record<string, PrecompiledTemplate> = existsSync(fileURLToPath(PRECOMPILED)) ? (await import(PRECOMPILED.href)).default : {};
+const precompiled: Record<string, PrecompiledTemplate> = existsSync(fileURLToPath(PRECOMPILED))
+  ? (await import(PRECOMPILED.href)).default
+  : {};
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(name: string): Handlebars.TemplateDelegate {
@@ -53,7 +63,10 @@ function template(name: string): Handlebars.TemplateDelegate {
   if (!render) {
     const source = readFileSync(path.join(TEMPLATES_DIR, name), "utf8");
     const built = precompiled[name];
-    render = built?.sha256 === templateHash(source) ? handlebars.template(built.spec) : handlebars.compile(source, COMPILE_OPTIONS);
+    render =
+      built?.sha256 === templateHash(source)
+        ? handlebars.template(built.spec)
+        : handlebars.compile(source, COMPILE_OPTIONS);
     compiled.set(name, render);
   }
   return render;
@@ -63,21 +76,39 @@ function template(name: string): Handlebars.TemplateDelegate {
 export function renderNamespace(model: NamespaceModel): RenderedFile[] {
   const inFolder = (rel: string) => path.join(model.folder, rel);
   const files: RenderedFile[] = [
-    { path: inFolder("Tiltfile"), content: template("namespace/Tiltfile.hbs")({ ...model, view: tiltfileView(model) }) },
-    ...model.builds.flatMap((unit) => [unit.live, unit.localPath, unit.devClaims]).map((build) => ({
-      path: inFolder(`${build.dir}/kustomization.yaml`),
-      content: template("namespace/dev-kustomization.yaml.hbs")({ ...model, build, header: devOverlayHeader(model, build) }),
-    })),
+    {
+      path: inFolder("Tiltfile"),
+      content: template("namespace/Tiltfile.hbs")({ ...model, view: tiltfileView(model) }),
+    },
+    ...model.builds
+      .flatMap((unit) => [unit.live, unit.localPath, unit.devClaims])
+      .map((build) => ({
+        path: inFolder(`${build.dir}/kustomization.yaml`),
+        content: template("namespace/dev-kustomization.yaml.hbs")({
+          ...model,
+          build,
+          header: devOverlayHeader(model, build),
+        }),
+      })),
   ];
   files.push(
     { path: inFolder("dashboard.sh"), content: template("namespace/dashboard.sh.hbs")(model), executable: true },
     { path: inFolder("deploy.sh"), content: template("namespace/deploy.sh.hbs")(model), executable: true },
   );
   if (model.sourceIgnore.length > 0) {
-    files.push({ path: inFolder(SOURCE_IGNORE), content: [SOURCE_IGNORE_HEADER, ...model.sourceIgnore, ""].join("\n") });
+    files.push({
+      path: inFolder(SOURCE_IGNORE),
+      content: [SOURCE_IGNORE_HEADER, ...model.sourceIgnore, ""].join("\n"),
+    });
   }
   if (model.storage.localPath) {
-    files.push({ path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`), content: template("namespace/local-path-component.yaml.hbs")({ ...model, productionStorage: productionStorage(model) }) });
+    files.push({
+      path: inFolder(`${LOCAL_PATH_DIR}/kustomization.yaml`),
+      content: template("namespace/local-path-component.yaml.hbs")({
+        ...model,
+        productionStorage: productionStorage(model),
+      }),
+    });
   }
   return files;
 }
@@ -93,7 +124,10 @@ export function renderRootTiltfile(repoRoot: string, model: RootTiltfileModel): 
  */
 export function renderRepoLibraries(repoRoot: string): RenderedFile[] {
   return [
-    ...TILT_LIB_PARTS.map((file) => ({ path: path.join(repoRoot, path.dirname(REPO_TILT_LIB), file), content: tiltLibSource(file) })),
+    ...TILT_LIB_PARTS.map((file) => ({
+      path: path.join(repoRoot, path.dirname(REPO_TILT_LIB), file),
+      content: tiltLibSource(file),
+    })),
     ...REPO_SCRIPT_LIBRARIES.map((file) => ({ path: path.join(repoRoot, file), content: scriptLibrarySource(file) })),
   ];
 }

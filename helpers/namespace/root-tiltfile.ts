@@ -35,25 +35,44 @@ function isInside(folder: string, parent: string): boolean {
 }
 
 /** Sorted namespaces with their Tiltfiles; two namespaces that forward the same local port cannot run together. */
-export function rootTiltfileModel(repoRoot: string, namespaces: ScaffoldedNamespace[], generatorVersion: string): RootTiltfileModel {
+export function rootTiltfileModel(
+  repoRoot: string,
+  namespaces: ScaffoldedNamespace[],
+  generatorVersion: string,
+): RootTiltfileModel {
   const owner = new Map<number, string>();
   const sorted = [...namespaces].sort((a, b) => a.name.localeCompare(b.name));
   for (const ns of sorted) {
     const names = sorted.filter((other) => other.name === ns.name);
-    if (names.length > 1) throw new UserError(`${ns.name} names two scaffolded folders (${names.map((n) => path.relative(repoRoot, n.folder)).join(", ")}): each needs a Flux Kustomization of its own`);
+    if (names.length > 1)
+      throw new UserError(
+        `${ns.name} names two scaffolded folders (${names.map((n) => path.relative(repoRoot, n.folder)).join(", ")}): each needs a Flux Kustomization of its own`,
+      );
     for (const port of new Set(Object.values(ns.ports))) {
       const other = owner.get(port);
       if (other) {
-        throw new UserError(`namespaces ${other} and ${ns.name} both forward local port ${port}: re-run \`${generatorCommand()} namespace -- --folder all\` to renumber them`);
+        throw new UserError(
+          `namespaces ${other} and ${ns.name} both forward local port ${port}: re-run \`${generatorCommand()} namespace -- --folder all\` to renumber them`,
+        );
       }
       owner.set(port, ns.name);
     }
   }
   const listed = sorted.map((ns) => {
-      const holder = sorted.filter((other) => other !== ns && isInside(ns.folder, other.folder)).sort((a, b) => b.folder.length - a.folder.length)[0];
-      const nested = (other: ScaffoldedNamespace) => isInside(ns.folder, other.folder) || isInside(other.folder, ns.folder);
-      const apart = sorted.filter((other) => other !== ns && !nested(other) && isApart(ns, other)).map((other) => other.name);
-      return { name: ns.name, tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"), ...(holder && { within: holder.name }), ...(apart.length > 0 && { apart }) };
+    const holder = sorted
+      .filter((other) => other !== ns && isInside(ns.folder, other.folder))
+      .sort((a, b) => b.folder.length - a.folder.length)[0];
+    const nested = (other: ScaffoldedNamespace) =>
+      isInside(ns.folder, other.folder) || isInside(other.folder, ns.folder);
+    const apart = sorted
+      .filter((other) => other !== ns && !nested(other) && isApart(ns, other))
+      .map((other) => other.name);
+    return {
+      name: ns.name,
+      tiltfile: path.posix.join(toPosix(path.relative(repoRoot, ns.folder)), "Tiltfile"),
+      ...(holder && { within: holder.name }),
+      ...(apart.length > 0 && { apart }),
+    };
   });
   return {
     generatorVersion,

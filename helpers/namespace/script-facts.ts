@@ -4,7 +4,13 @@
 import path from "node:path";
 import type { FluxKustomization } from "../repository/flux.ts";
 import type { NamespaceModel } from "./model.ts";
-import type { DashboardFacts, DeployFacts, DeployKustomization, ScriptBuild, ScriptFacts } from "./script-facts-model.ts";
+import type {
+  DashboardFacts,
+  DeployFacts,
+  DeployKustomization,
+  ScriptBuild,
+  ScriptFacts,
+} from "./script-facts-model.ts";
 import { UserError } from "../errors.ts";
 import { SCRIPT_FACTS_VERSION } from "../version.ts";
 
@@ -27,7 +33,8 @@ export function scriptJson(facts: object): string {
 }
 
 function assertShellSafe(value: string, what: string): string {
-  if (!SHELL_SAFE_PATH.test(value)) throw new UserError(`${what} "${value}" has characters the generated scripts cannot carry unquoted`);
+  if (!SHELL_SAFE_PATH.test(value))
+    throw new UserError(`${what} "${value}" has characters the generated scripts cannot carry unquoted`);
   return value;
 }
 
@@ -60,7 +67,9 @@ export function deployBuilds(model: ModelWithoutScripts): ScriptBuild[] {
     .filter(({ kustomizations }) => kustomizations.length > 0)
     .map(({ unit, kustomizations }): ScriptBuild => {
       const valid = unit.variables.filter((v) => FLUX_VARIABLE_NAME.test(v.name));
-      const values = valid.filter((v) => !v.secret).map((v) => [v.name, v.source === "substitute" ? v.value!.replace(/\n/g, "") : v.value!] as const);
+      const values = valid
+        .filter((v) => !v.secret)
+        .map((v) => [v.name, v.source === "substitute" ? v.value!.replace(/\n/g, "") : v.value!] as const);
       return {
         dir: assertShellSafe(unit.path, "Flux path"),
         components: unit.components.map((c) => assertShellSafe(c, "component")),
@@ -73,7 +82,17 @@ export function deployBuilds(model: ModelWithoutScripts): ScriptBuild[] {
     });
   if (builds.length > 0) return builds;
   const [first] = model.builds;
-  return [{ dir: assertShellSafe(first!.path, "production path"), components: [], kustomizations: [], substitutes: false, variables: {}, secrets: [], undefined: [] }];
+  return [
+    {
+      dir: assertShellSafe(first!.path, "production path"),
+      components: [],
+      kustomizations: [],
+      substitutes: false,
+      variables: {},
+      secrets: [],
+      undefined: [],
+    },
+  ];
 }
 
 /** Route kinds of the namespace's manifests → the resource dashboard.sh lists for their URLs. */
@@ -94,12 +113,18 @@ export const ARGOCD_APPLICATIONS_RESOURCE = "applications.argoproj.io";
  * Asking the API server which kinds exist would cost a call before this one.
  */
 export function dashboardKinds(model: ModelWithoutScripts): string[] {
-  const kinds = new Set(model.resources.flatMap((r) => [...r.objects, ...(r.fluxObjects ?? [])]).map((ref) => ref.split(/(?<!\\):/)[1] ?? ""));
+  const kinds = new Set(
+    model.resources
+      .flatMap((r) => [...r.objects, ...(r.fluxObjects ?? [])])
+      .map((ref) => ref.split(/(?<!\\):/)[1] ?? ""),
+  );
   return [
     ...(model.flux.kustomizations.length > 0 ? [KUSTOMIZATIONS_RESOURCE] : []),
     ...(model.argocd.applications.length > 0 ? [ARGOCD_APPLICATIONS_RESOURCE] : []),
     ...(kinds.has("helmrelease") ? [HELM_RELEASES_RESOURCE] : []),
-    ...Object.entries(ROUTE_RESOURCES).filter(([kind]) => kinds.has(kind)).map(([, resource]) => resource),
+    ...Object.entries(ROUTE_RESOURCES)
+      .filter(([kind]) => kinds.has(kind))
+      .map(([, resource]) => resource),
   ];
 }
 
@@ -108,7 +133,9 @@ export function scriptFacts(model: ModelWithoutScripts): ScriptFacts {
   const updateCommand = `${model.generatorCommand} namespace ${folder}`;
   const context = model.context ?? "";
   // Any legal git branch name (rel@2024, feat/x+y): carried as a JSON string, never refused.
-  const trackedByArgoCD = model.argocd.applications.map((a) => a.targetRevision).find((r) => r !== undefined && r !== "HEAD");
+  const trackedByArgoCD = model.argocd.applications
+    .map((a) => a.targetRevision)
+    .find((r) => r !== undefined && r !== "HEAD");
   const tracked = model.flux.kustomizations.find((k) => !k.suspend) ?? model.flux.kustomizations[0];
   const applications = model.argocd.toPause.map((ref) => assertShellSafe(ref, "Argo CD Application"));
   const deploy: DeployFacts = {
@@ -121,14 +148,26 @@ export function scriptFacts(model: ModelWithoutScripts): ScriptFacts {
     reconciled: model.flux.kustomizations.filter((k) => !k.suspend).map(deployKustomization),
     applications,
     builds: deployBuilds(model),
-    invalidVariables: [...new Set(model.builds.flatMap((b) => b.variables).filter((v) => !FLUX_VARIABLE_NAME.test(v.name)).map((v) => `${v.name} (${v.source})`))],
+    invalidVariables: [
+      ...new Set(
+        model.builds
+          .flatMap((b) => b.variables)
+          .filter((v) => !FLUX_VARIABLE_NAME.test(v.name))
+          .map((v) => `${v.name} (${v.source})`),
+      ),
+    ],
   };
   const dashboard: DashboardFacts = {
     namespace: model.namespace,
     folder,
     context,
     updateCommand,
-    kustomizations: model.flux.kustomizations.map((k) => ({ namespace: k.namespace, name: k.name, file: k.file, suspendedInGit: k.suspend })),
+    kustomizations: model.flux.kustomizations.map((k) => ({
+      namespace: k.namespace,
+      name: k.name,
+      file: k.file,
+      suspendedInGit: k.suspend,
+    })),
     ancestors: model.flux.ancestors.map((k) => `${k.namespace}/${k.name}`),
     forwards: model.resources
       .flatMap((r) => r.portForwards)

@@ -37,7 +37,10 @@ export function splitReleaseForwards(resources: TiltResource[], charts: Map<stri
       fluxResourceDeps: [],
       notes: [],
     }));
-    const unplaced = kept.map((f) => `${f.name} (${f.containerPort}) goes to whichever of ${resource.name}'s pods is newest: its chart runs several kinds of pods and no Service of it has that port`);
+    const unplaced = kept.map(
+      (f) =>
+        `${f.name} (${f.containerPort}) goes to whichever of ${resource.name}'s pods is newest: its chart runs several kinds of pods and no Service of it has that port`,
+    );
     return [{ ...resource, portForwards: kept, notes: [...resource.notes, ...unplaced] }, ...split];
   });
 }
@@ -45,5 +48,6 @@ export function splitReleaseForwards(resources: TiltResource[], charts: Map<stri
 /** The Service whose pods a forward reaches: its own, or for a `--forward`, the chart's Service of that port. */
 function serviceOf(forward: PortForward, chart: ChartPods): string | undefined {
   if (forward.service in chart.serviceSelectors) return forward.service;
-  return chart.candidates.find((c) => c.containerPort === forward.containerPort && c.service in chart.serviceSelectors)?.service;
+  return chart.candidates.find((c) => c.containerPort === forward.containerPort && c.service in chart.serviceSelectors)
+    ?.service;
 }

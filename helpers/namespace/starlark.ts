@@ -15,9 +15,14 @@ export interface StarlarkArg {
 }
 
 export const positional = (value: string): StarlarkArg => ({ value, comments: [] });
-export const keyword = (name: string, value: string, comments: string[] = []): StarlarkArg => ({ name, value, comments });
+export const keyword = (name: string, value: string, comments: string[] = []): StarlarkArg => ({
+  name,
+  value,
+  comments,
+});
 
-export const renderArg = (arg: StarlarkArg): string => (arg.name === undefined ? arg.value : `${arg.name} = ${arg.value}`);
+export const renderArg = (arg: StarlarkArg): string =>
+  arg.name === undefined ? arg.value : `${arg.name} = ${arg.value}`;
 
 /** A call's arguments on one line: `a, b, name = c`. */
 export const renderArgs = (args: StarlarkArg[]): string => args.map(renderArg).join(", ");

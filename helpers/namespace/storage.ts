@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { load } from "js-yaml";
 import { UserError } from "../errors.ts";
-import type { KubeObject, PersistentVolumeClaimSpec } from "../repository/manifests.ts";
+import { specOf, type KubeObject, type PersistentVolumeClaimSpec } from "../repository/manifests.ts";
 import { hasKustomization, KUSTOMIZATION_FILES } from "../repository/files.ts";
 
 export const DEV_STORAGE_CLASS = "local-path";
@@ -66,8 +66,12 @@ export function findStorageOverlays(folder: string): StorageOverlay[] {
 export function storageOverlaysUsedBy(folder: string, fluxDir: string, overlays: StorageOverlay[]): string[] {
   const kustomization = readKustomizationFile(fluxDir);
   if (!kustomization) return [];
-  const entries = [kustomization.components, kustomization.resources].flatMap((list) => (Array.isArray(list) ? list : []));
-  const referenced = new Set(entries.filter((e): e is string => typeof e === "string").map((e) => path.resolve(fluxDir, e)));
+  const entries = [kustomization.components, kustomization.resources].flatMap((list) =>
+    Array.isArray(list) ? list : [],
+  );
+  const referenced = new Set(
+    entries.filter((e): e is string => typeof e === "string").map((e) => path.resolve(fluxDir, e)),
+  );
   return overlays.filter((overlay) => referenced.has(path.resolve(folder, overlay.dir))).map((overlay) => overlay.name);
 }
 
@@ -78,7 +82,7 @@ export function inspectStorageObjects(objects: KubeObject[]) {
   const boundClaims: string[] = [];
   const staticVolumes: string[] = [];
   for (const object of objects) {
-    const spec = (object.spec ?? {}) as Record<string, any>;
+    const spec = specOf(object);
     if (object.kind === "PersistentVolumeClaim") {
       const claim = spec as PersistentVolumeClaimSpec;
       if (claim.storageClassName) classes.add(claim.storageClassName);
@@ -87,12 +91,24 @@ export function inspectStorageObjects(objects: KubeObject[]) {
       if (spec.storageClassName) classes.add(spec.storageClassName);
       staticVolumes.push(object.metadata.name);
     } else if (object.kind === "StatefulSet") {
-      const templates = (spec.volumeClaimTemplates ?? []) as { metadata?: { name?: string }; spec?: PersistentVolumeClaimSpec }[];
+      const templates = (spec.volumeClaimTemplates ?? []) as {
+        metadata?: { name?: string };
+        spec?: PersistentVolumeClaimSpec;
+      }[];
       templates.forEach((template, index) => {
         if (template.spec?.storageClassName) classes.add(template.spec.storageClassName);
-        statefulSetTemplates.push({ name: object.metadata.name, index, template: template.metadata?.name ?? String(index) });
+        statefulSetTemplates.push({
+          name: object.metadata.name,
+          index,
+          template: template.metadata?.name ?? String(index),
+        });
       });
     }
   }
-  return { classes: [...classes].sort(), statefulSetTemplates, boundClaims: boundClaims.sort(), staticVolumes: staticVolumes.sort() };
+  return {
+    classes: [...classes].sort(),
+    statefulSetTemplates,
+    boundClaims: boundClaims.sort(),
+    staticVolumes: staticVolumes.sort(),
+  };
 }

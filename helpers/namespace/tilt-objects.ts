@@ -22,10 +22,20 @@ export const FLUX_STORAGES: readonly Storage[] = ["live", "dev-claims"];
  */
 export function resourceSelectors(resource: TiltResource, storage: Storage): string[] | undefined {
   if (resource.localPathOnly && storage !== "local-path") return undefined;
-  const claims = storage === "live" ? [] : resource.claims.map((c) => tiltObjectRef({ kind: "PersistentVolumeClaim", metadata: { name: storage === "dev-claims" ? c.devName : c.name } }));
+  const claims =
+    storage === "live"
+      ? []
+      : resource.claims.map((c) =>
+          tiltObjectRef({
+            kind: "PersistentVolumeClaim",
+            metadata: { name: storage === "dev-claims" ? c.devName : c.name },
+          }),
+        );
   const selectors = [...resource.objects, ...(storage === "local-path" ? [] : (resource.fluxObjects ?? [])), ...claims];
   const rendered = resource.release === true && storage === "local-path";
-  return resource.workload !== undefined || resource.servicePods !== undefined || rendered || selectors.length > 0 ? selectors : undefined;
+  return resource.workload !== undefined || resource.servicePods !== undefined || rendered || selectors.length > 0
+    ? selectors
+    : undefined;
 }
 
 /** The fragments Tilt knows an object by (its `potentialNames`), lower-case: `name`, `name:kind`, … */
@@ -38,10 +48,16 @@ function fragments(object: KubeObject): string[] {
  * Why Tilt would refuse to load the Tiltfile's resources over `objects` (what its dev overlay
  * builds for `storage`), or leave one of them uncategorized; undefined when it loads them.
  */
-export function tiltObjectsProblem(resources: TiltResource[], storage: Storage, built: KubeObject[]): string | undefined {
+export function tiltObjectsProblem(
+  resources: TiltResource[],
+  storage: Storage,
+  built: KubeObject[],
+): string | undefined {
   // A local cluster has no Flux: `lib.apply_build` applies none of Flux's objects there.
   const objects = storage === "local-path" ? built.filter((o) => !isFluxObject(o)) : built;
-  const present = resources.map((resource) => ({ resource, selectors: resourceSelectors(resource, storage) })).filter((r) => r.selectors !== undefined);
+  const present = resources
+    .map((resource) => ({ resource, selectors: resourceSelectors(resource, storage) }))
+    .filter((r) => r.selectors !== undefined);
   const names = new Set(present.map(({ resource }) => resource.name));
   const holder = new Map<KubeObject, string>();
   const workloads = findWorkloads(objects);
@@ -51,16 +67,22 @@ export function tiltObjectsProblem(resources: TiltResource[], storage: Storage, 
     if (selected) holder.set(service.object, selected.resource);
   }
   const byFragment = new Map<string, KubeObject[]>();
-  for (const object of objects) for (const fragment of fragments(object)) byFragment.set(fragment, [...(byFragment.get(fragment) ?? []), object]);
+  for (const object of objects)
+    for (const fragment of fragments(object)) byFragment.set(fragment, [...(byFragment.get(fragment) ?? []), object]);
 
   for (const { resource, selectors } of present) {
-    if (resource.workload !== undefined && !workloads.some((w) => w.resource === resource.workload)) return `resource ${resource.name} is no workload of the build`;
-    const deps = [...resource.resourceDeps, ...(FLUX_STORAGES.includes(storage) ? (resource.fluxResourceDeps ?? []) : [])];
+    if (resource.workload !== undefined && !workloads.some((w) => w.resource === resource.workload))
+      return `resource ${resource.name} is no workload of the build`;
+    const deps = [
+      ...resource.resourceDeps,
+      ...(FLUX_STORAGES.includes(storage) ? (resource.fluxResourceDeps ?? []) : []),
+    ];
     for (const dep of deps) if (!names.has(dep)) return `resource ${resource.name} waits for ${dep}, which it has not`;
     for (const selector of selectors!) {
       const matches = byFragment.get(selector.toLowerCase()) ?? [];
       if (matches.length === 0) return `resource ${resource.name} names ${selector}, which is not in the build`;
-      if (matches.length > 1) return `resource ${resource.name} names ${selector}, which ${matches.length} objects of the build match`;
+      if (matches.length > 1)
+        return `resource ${resource.name} names ${selector}, which ${matches.length} objects of the build match`;
       const other = holder.get(matches[0]!);
       if (other !== undefined) return `${selector} is named by both ${other} and ${resource.name}`;
       holder.set(matches[0]!, resource.name);

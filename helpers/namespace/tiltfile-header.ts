@@ -2,7 +2,8 @@
 // on whether a Flux cluster is named: chosen here, so the template only writes the lines out.
 import type { NamespaceModel } from "./model.ts";
 
-const dirs = (model: NamespaceModel, overlay: "live" | "localPath" | "devClaims") => model.builds.map((build) => build[overlay].dir).join(", ");
+const dirs = (model: NamespaceModel, overlay: "live" | "localPath" | "devClaims") =>
+  model.builds.map((build) => build[overlay].dir).join(", ");
 
 /** How to use the Tiltfile: the comment lines after its first three, with the blank line that ends them. */
 export function tiltfileUsage(model: NamespaceModel): string[] {
@@ -50,16 +51,23 @@ export function deployerNotes(model: NamespaceModel): string[] {
   if (model.flux.kustomizations.length > 0) {
     lines.push("# Flux Kustomizations that apply this folder:");
     for (const k of model.flux.kustomizations) {
-      lines.push(`#   ${k.namespace}/${k.name}  path ./${k.path}  (${k.file})${k.dependsOn.length > 0 ? `  dependsOn ${k.dependsOn.join(", ")}` : ""}`);
+      lines.push(
+        `#   ${k.namespace}/${k.name}  path ./${k.path}  (${k.file})${k.dependsOn.length > 0 ? `  dependsOn ${k.dependsOn.join(", ")}` : ""}`,
+      );
     }
   }
   if (model.argocd.applications.length > 0) {
     lines.push(`# Argo CD Applications that deploy this folder (the cluster "Flux manages" above is Argo CD's):`);
-    for (const app of model.argocd.applications) lines.push(`#   ${app.namespace}/${app.name}  path ./${app.path}  (${app.file})`);
+    for (const app of model.argocd.applications)
+      lines.push(`#   ${app.namespace}/${app.name}  path ./${app.path}  (${app.file})`);
     for (const note of model.argocd.notes) lines.push(`# ${note}`);
   }
-  for (const k of model.flux.ancestors) lines.push(`# Not suspended: ${k.namespace}/${k.name} (path ./${k.path}) applies other folders too; suspending it would freeze them.`);
-  for (const k of model.flux.alreadySuspended) lines.push(`# Not touched: ${k.namespace}/${k.name} is suspended in git (spec.suspend: true).`);
+  for (const k of model.flux.ancestors)
+    lines.push(
+      `# Not suspended: ${k.namespace}/${k.name} (path ./${k.path}) applies other folders too; suspending it would freeze them.`,
+    );
+  for (const k of model.flux.alreadySuspended)
+    lines.push(`# Not touched: ${k.namespace}/${k.name} is suspended in git (spec.suspend: true).`);
   return lines;
 }
 
@@ -70,15 +78,23 @@ export function liveNotes(model: NamespaceModel): string[] {
     lines.push("", `# With storage live, Tilt leaves these to Flux (they are not in ${dirs(model, "live")}):`);
     for (const e of model.liveExclusions) lines.push(`#   ${e.kind} ${e.name}: ${e.reason}`);
   }
-  for (const name of model.liveClaimTemplates) lines.push(`# With storage live, StatefulSet ${name} keeps the volumeClaimTemplates Flux gave it (they are immutable).`);
-  for (const name of model.sopsSecrets) lines.push(`# Never applied: Secret ${name} is SOPS-encrypted; the live Secret, decrypted by Flux, stays.`);
+  for (const name of model.liveClaimTemplates)
+    lines.push(
+      `# With storage live, StatefulSet ${name} keeps the volumeClaimTemplates Flux gave it (they are immutable).`,
+    );
+  for (const name of model.sopsSecrets)
+    lines.push(`# Never applied: Secret ${name} is SOPS-encrypted; the live Secret, decrypted by Flux, stays.`);
   return lines;
 }
 
 /** Service ports not forwarded, after the resources: a blank line and comment lines, or nothing. */
 export function skippedPortNotes(model: NamespaceModel): string[] {
   if (model.skippedPorts.length === 0) return [];
-  return ["", "# Service ports not forwarded:", ...model.skippedPorts.map((p) => `#   ${p.service}:${p.port}: ${p.reason}`)];
+  return [
+    "",
+    "# Service ports not forwarded:",
+    ...model.skippedPorts.map((p) => `#   ${p.service}:${p.port}: ${p.reason}`),
+  ];
 }
 
 /** Above Flux's (or Argo CD's) state and buttons: what they do, and in develop mode what never to do. */

@@ -53,7 +53,10 @@ export function tiltfileView(model: NamespaceModel): TiltfileView {
     ],
     deployerNotes: deployerNotes(model),
     suspend: suspendCall(model),
-    charts: model.charts.map((chart) => ({ name: chart.name, value: chart.reason ? starlark(chart.reason) : starlarkList(chart.args) })),
+    charts: model.charts.map((chart) => ({
+      name: chart.name,
+      value: chart.reason ? starlark(chart.reason) : starlarkList(chart.args),
+    })),
     builds: model.builds.map(buildView),
     chartArgs: model.charts.length > 0 ? ", CHARTS, RELEASES" : "",
     liveNotes: liveNotes(model),
@@ -66,33 +69,31 @@ export function tiltfileView(model: NamespaceModel): TiltfileView {
 const contextArg = (model: NamespaceModel) => (model.context ? [keyword("context", starlark(model.context))] : []);
 
 function suspendCall(model: NamespaceModel): StarlarkCall | null {
-  if (model.argocd.toPause.length > 0) {
-    return {
-      function: `lib["pause_argocd"]`,
-      args: [positional(starlarkList(model.argocd.toPause)), ...contextArg(model), keyword("enabled", "suspend"), keyword("name", starlark(model.argocd.pauseResource))],
-    };
-  }
-  if (model.flux.toSuspend.length === 0) return null;
-  return {
-    function: `lib["suspend_flux"]`,
-    args: [
-      positional(starlarkList(model.flux.toSuspend)),
-      ...contextArg(model),
-      keyword("enabled", "suspend"),
-      keyword("name", starlark(model.suspendResource)),
-      ...(model.flux.devReleases.length > 0 ? [keyword("dev_releases", starlarkList(model.flux.devReleases))] : []),
-    ],
-  };
+  const { argocd, flux } = model;
+  if (argocd.toPause.length > 0) return holdCall("pause_argocd", argocd.toPause, argocd.pauseResource, model);
+  if (flux.toSuspend.length === 0) return null;
+  const devReleases = flux.devReleases.length > 0 ? [keyword("dev_releases", starlarkList(flux.devReleases))] : [];
+  return holdCall("suspend_flux", flux.toSuspend, model.suspendResource, model, devReleases);
+}
+
+/** The call that holds Flux (or Argo CD) off `objects` while Tilt runs, in the resource `name`. */
+function holdCall(fn: string, objects: string[], name: string, model: NamespaceModel, extra: StarlarkArg[] = []) {
+  const args = [positional(starlarkList(objects)), ...contextArg(model), keyword("enabled", "suspend")];
+  return { function: `lib[${starlark(fn)}]`, args: [...args, keyword("name", starlark(name)), ...extra] };
 }
 
 function buildView(build: FluxBuild): BuildView {
   const comments = [
     ...(build.kustomizations.length > 0 ? [`# ${build.path}, built by ${build.kustomizations.join(", ")}`] : []),
-    ...build.missingVariables.map((name) => `# Defined nowhere in the repository, so Flux substitutes it as empty: ${name}`),
+    ...build.missingVariables.map(
+      (name) => `# Defined nowhere in the repository, so Flux substitutes it as empty: ${name}`,
+    ),
     ...build.unresolvedSources.map((source) => `# substituteFrom ${source} was not found in the repository.`),
   ];
   const variableEntries = build.variables.map(({ name, value, secret, source }) =>
-    secret ? `${starlark(name)}: os.getenv(${starlark(name)}),  # from ${source}: export it to set it` : `${starlark(name)}: ${starlark(value)},`,
+    secret
+      ? `${starlark(name)}: os.getenv(${starlark(name)}),  # from ${source}: export it to set it`
+      : `${starlark(name)}: ${starlark(value)},`,
   );
   return { ...build, comments, variableEntries };
 }
@@ -109,26 +110,43 @@ function resourceOpening(model: NamespaceModel, resource: TiltResource): { comme
     };
   }
   if (resource.release) return { comments: [], opening: `lib["release_resource"](STORAGE, RELEASES,` };
-  if (resource.localPathOnly) return { comments: ["# On a local cluster only: on the Flux cluster, Flux keeps what this resource holds."], opening: `lib["local_path_only"](STORAGE,` };
+  if (resource.localPathOnly)
+    return {
+      comments: ["# On a local cluster only: on the Flux cluster, Flux keeps what this resource holds."],
+      opening: `lib["local_path_only"](STORAGE,`,
+    };
   if (resource.workload || resource.objects.length > 0) return { comments: [], opening: "k8s_resource(" };
-  return { comments: ["# Only claims: with live storage Flux's stay and this resource holds nothing."], opening: `lib["group"](` };
+  return {
+    comments: ["# Only claims: with live storage Flux's stay and this resource holds nothing."],
+    opening: `lib["group"](`,
+  };
 }
 
 /** What names the resource: attach's name and objects, the workload, or new_name. */
 function resourceName(model: NamespaceModel, resource: TiltResource): StarlarkArg[] {
   if (model.observe) {
-    return [positional(starlark(resource.name)), positional(starlarkList(resource.attach)), keyword("namespace", starlark(model.namespace)), keyword("context", "KUBE_CONTEXT")];
+    return [
+      positional(starlark(resource.name)),
+      positional(starlarkList(resource.attach)),
+      keyword("namespace", starlark(model.namespace)),
+      keyword("context", "KUBE_CONTEXT"),
+    ];
   }
   if (resource.workload) return [positional(starlark(resource.workload))];
-  if (resource.servicePods) return [keyword("namespace", starlark(model.namespace)), keyword("context", "KUBE_CONTEXT")];
+  if (resource.servicePods)
+    return [keyword("namespace", starlark(model.namespace)), keyword("context", "KUBE_CONTEXT")];
   return [keyword("new_name", starlark(resource.name))];
 }
 
 function objectsValue(resource: TiltResource): string | undefined {
   const parts: string[] = [];
-  if (resource.objects.length > 0) parts.push(`[\n${resource.objects.map((o) => `        ${starlark(o)},\n`).join("")}    ]`);
+  if (resource.objects.length > 0)
+    parts.push(`[\n${resource.objects.map((o) => `        ${starlark(o)},\n`).join("")}    ]`);
   if (resource.fluxObjects?.length) parts.push(`lib["with_flux"](STORAGE, ${starlarkList(resource.fluxObjects)})`);
-  if (resource.claims.length > 0) parts.push(`lib["claims"](STORAGE, [${resource.claims.map((c) => `(${starlark(c.name)}, ${starlark(c.devName)})`).join(", ")}])`);
+  if (resource.claims.length > 0)
+    parts.push(
+      `lib["claims"](STORAGE, [${resource.claims.map((c) => `(${starlark(c.name)}, ${starlark(c.devName)})`).join(", ")}])`,
+    );
   return parts.length > 0 ? parts.join(" + ") : undefined;
 }
 
@@ -136,7 +154,8 @@ function resourceView(model: NamespaceModel, resource: TiltResource): ResourceVi
   const args = resourceName(model, resource);
   if (resource.portForwards.length > 0) {
     const forwards = resource.portForwards.map(
-      (f) => `        (${f.localPort}, ${f.containerPort}, ${starlark(f.name)}),  # ${f.container ? `${f.service} → ${f.container}:${f.containerPort}` : "given with --forward"}\n`,
+      (f) =>
+        `        (${f.localPort}, ${f.containerPort}, ${starlark(f.name)}),  # ${f.container ? `${f.service} → ${f.container}:${f.containerPort}` : "given with --forward"}\n`,
     );
     args.push(keyword("port_forwards", `lib["forwards"]([\n${forwards.join("")}    ])`));
   }
@@ -145,14 +164,31 @@ function resourceView(model: NamespaceModel, resource: TiltResource): ResourceVi
   // A chart's pods with no Service to forward: say how to forward one, below the selectors.
   const forwardHint =
     resource.extraPodSelectors.length > 0 && resource.portForwards.length === 0
-      ? ["No Service of its chart to forward: forward a pod port with", `\`${model.generatorCommand} namespace ${model.folderInRepo} -- --forward ${resource.name}:CONTAINER_PORT:NAME\`.`]
+      ? [
+          "No Service of its chart to forward: forward a pod port with",
+          `\`${model.generatorCommand} namespace ${model.folderInRepo} -- --forward ${resource.name}:CONTAINER_PORT:NAME\`.`,
+        ]
       : [];
-  if (resource.extraPodSelectors.length > 0) args.push(keyword("extra_pod_selectors", starlarkList(resource.extraPodSelectors)));
+  if (resource.extraPodSelectors.length > 0)
+    args.push(keyword("extra_pod_selectors", starlarkList(resource.extraPodSelectors)));
   const deps = [
-    ...(resource.fluxResourceDeps?.length ? [keyword("resource_deps", `${starlarkList(resource.resourceDeps)} + lib["with_flux"](STORAGE, ${starlarkList(resource.fluxResourceDeps)})`)] : []),
-    ...(!resource.fluxResourceDeps?.length && resource.resourceDeps.length > 0 ? [keyword("resource_deps", starlarkList(resource.resourceDeps))] : []),
+    ...(resource.fluxResourceDeps?.length
+      ? [
+          keyword(
+            "resource_deps",
+            `${starlarkList(resource.resourceDeps)} + lib["with_flux"](STORAGE, ${starlarkList(resource.fluxResourceDeps)})`,
+          ),
+        ]
+      : []),
+    ...(!resource.fluxResourceDeps?.length && resource.resourceDeps.length > 0
+      ? [keyword("resource_deps", starlarkList(resource.resourceDeps))]
+      : []),
   ];
-  const rest = [...deps, ...(resource.podReadiness ? [keyword("pod_readiness", starlark(resource.podReadiness))] : []), keyword("labels", "LABELS")];
+  const rest = [
+    ...deps,
+    ...(resource.podReadiness ? [keyword("pod_readiness", starlark(resource.podReadiness))] : []),
+    keyword("labels", "LABELS"),
+  ];
   rest[0]!.comments = forwardHint;
   return { notes: resource.notes, ...resourceOpening(model, resource), args: [...args, ...rest] };
 }
@@ -172,10 +208,20 @@ function statusView(model: NamespaceModel, argocd: boolean): TiltfileView["statu
     comments: statusComments(model, argocd),
     variable,
     names: starlarkList(names),
-    call: { function: `lib["${engine}_status"]`, args: [positional(starlark(resource)), positional(variable), keyword("context", "KUBE_CONTEXT"), ...onCluster] },
+    call: {
+      function: `lib["${engine}_status"]`,
+      args: [positional(starlark(resource)), positional(variable), keyword("context", "KUBE_CONTEXT"), ...onCluster],
+    },
     buttons: {
       function: `lib["${engine}_buttons"]`,
-      args: [positional(starlark(resource)), positional(variable), keyword("context", "KUBE_CONTEXT"), keyword("dir", "os.getcwd()"), ...onCluster, ...(develop ? stopResource : [])],
+      args: [
+        positional(starlark(resource)),
+        positional(variable),
+        keyword("context", "KUBE_CONTEXT"),
+        keyword("dir", "os.getcwd()"),
+        ...onCluster,
+        ...(develop ? stopResource : []),
+      ],
     },
   };
 }

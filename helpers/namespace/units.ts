@@ -5,7 +5,12 @@
 import path from "node:path";
 import { stringify } from "yaml";
 import { UserError } from "../errors.ts";
-import { matchNamespaceKustomizations, type FluxImage, type FluxKustomization, type FluxPatch } from "../repository/flux.ts";
+import {
+  matchNamespaceKustomizations,
+  type FluxImage,
+  type FluxKustomization,
+  type FluxPatch,
+} from "../repository/flux.ts";
 import { hasKustomization, isWithin } from "../repository/files.ts";
 import type { ArgoApplication } from "../repository/argocd.ts";
 
@@ -48,11 +53,17 @@ export interface LocatedUnit {
  * path's Kustomization applies theirs, as any parent does, and keeps running. A folder no Kustomization's
  * path reaches, inside a Flux path (an app folder), is part of the deepest such path's build.
  */
-export function applyingKustomizations(folder: string, folderInRepo: string, all: FluxKustomization[]): { own: FluxKustomization[]; ancestors: FluxKustomization[] } {
+export function applyingKustomizations(
+  folder: string,
+  folderInRepo: string,
+  all: FluxKustomization[],
+): { own: FluxKustomization[]; ancestors: FluxKustomization[] } {
   const { own, ancestors } = matchNamespaceKustomizations(folderInRepo, all);
   const parents = own.filter((k) => own.some((other) => other.path !== k.path && isWithin(other.path, k.path)));
-  if (parents.length > 0) return { own: own.filter((k) => !parents.includes(k)), ancestors: [...parents, ...ancestors] };
-  if (own.length > 0 || ancestors.length === 0 || hasKustomization(path.join(folder, "base"))) return { own, ancestors };
+  if (parents.length > 0)
+    return { own: own.filter((k) => !parents.includes(k)), ancestors: [...parents, ...ancestors] };
+  if (own.length > 0 || ancestors.length === 0 || hasKustomization(path.join(folder, "base")))
+    return { own, ancestors };
   const deepest = ancestors.reduce((a, b) => (b.path.length > a.path.length ? b : a)).path;
   return { own: ancestors.filter((k) => k.path === deepest), ancestors: ancestors.filter((k) => k.path !== deepest) };
 }
@@ -63,10 +74,17 @@ export function applyingKustomizations(folder: string, folderInRepo: string, all
  * an overlay inside the folder it builds on ("cycle detected"), and Flux takes in every folder of
  * a path without kustomization.yaml.
  */
-export function locateUnits(folder: string, folderInRepo: string, own: FluxKustomization[], { ancestors = [], offered = [] }: { ancestors?: FluxKustomization[]; offered?: string[] } = {}): LocatedUnit[] {
+export function locateUnits(
+  folder: string,
+  folderInRepo: string,
+  own: FluxKustomization[],
+  { ancestors = [], offered = [] }: { ancestors?: FluxKustomization[]; offered?: string[] } = {},
+): LocatedUnit[] {
   const renaming = own.find((k) => k.namePrefix !== undefined || k.nameSuffix !== undefined);
   if (renaming) {
-    throw new UserError(`Flux Kustomization ${renaming.name} (${renaming.file}) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names`);
+    throw new UserError(
+      `Flux Kustomization ${renaming.name} (${renaming.file}) renames what it applies (spec.namePrefix/nameSuffix), which the dev overlays do not reproduce: Tilt would apply copies under the old names`,
+    );
   }
   // One name in one namespace is one Kustomization, defined once per cluster (clusters/staging,
   // clusters/production): the first definition is the build, whatever the others patch.
@@ -75,7 +93,14 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
   const groups = new Map<string, FluxKustomization[]>();
   for (const same of byName.values()) {
     const k = same[0]!;
-    const key = JSON.stringify([k.path, k.components ?? [], k.patches ?? [], k.images ?? [], k.commonMetadata ?? {}, k.targetNamespace ?? ""]);
+    const key = JSON.stringify([
+      k.path,
+      k.components ?? [],
+      k.patches ?? [],
+      k.images ?? [],
+      k.commonMetadata ?? {},
+      k.targetNamespace ?? "",
+    ]);
     groups.set(key, [...(groups.get(key) ?? []), ...same]);
   }
   const units = [...groups.values()].map((kustomizations) => {
@@ -95,18 +120,36 @@ export function locateUnits(folder: string, folderInRepo: string, own: FluxKusto
   // A parent's path (or the repository root) holds no dev overlays: kustomize cannot build an
   // overlay inside the folder it builds on, and Flux may take in every folder below it.
   const parent = ancestors.find((k) => k.path === folderInRepo);
-  if ((flat || parent) && folderInRepo === "") throw rootFolder((flat ?? units[0])?.kustomizations[0] ?? parent!, offered);
+  if ((flat || parent) && folderInRepo === "")
+    throw rootFolder((flat ?? units[0])?.kustomizations[0] ?? parent!, offered);
   if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
   const inside = units.find((u) => u.path.startsWith(".."));
   if (inside) return [appFolderUnit(folderInRepo, inside, units)];
   const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
-  if (inDev) throw new UserError(`Flux Kustomization ${inDev.kustomizations[0]!.name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
+  if (inDev)
+    throw new UserError(
+      `Flux Kustomization ${inDev.kustomizations[0]!.name} applies ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`,
+    );
   const devRoot = parent ? `../${path.posix.basename(folderInRepo)}-dev` : DEV_OVERLAY_DIR;
   if (units.length === 1) return [{ ...units[0]!, devDir: parent ? `${devRoot}/${units[0]!.name}` : devRoot }];
   if (units.length === 0) {
     // No Kustomization applies the folder: dev builds on base/.
-    if (!hasKustomization(path.join(folder, "base"))) throw new UserError(`${folderInRepo || folder} has no base/kustomization.yaml and lies in no Flux Kustomization's path${suggest(folderInRepo, offered)}`);
-    return [{ name: "base", path: "base", kustomizations: [], applications: [], components: [], patches: [], images: [], devDir: DEV_OVERLAY_DIR }];
+    if (!hasKustomization(path.join(folder, "base")))
+      throw new UserError(
+        `${folderInRepo || folder} has no base/kustomization.yaml and lies in no Flux Kustomization's path${suggest(folderInRepo, offered)}`,
+      );
+    return [
+      {
+        name: "base",
+        path: "base",
+        kustomizations: [],
+        applications: [],
+        components: [],
+        patches: [],
+        images: [],
+        devDir: DEV_OVERLAY_DIR,
+      },
+    ];
   }
   const names = new Set<string>();
   return units.map((unit) => {
@@ -138,11 +181,16 @@ export function locateApplicationUnits(folderInRepo: string, applications: ArgoA
   }));
   const flat = units.find((u) => u.path === ".");
   if (flat && (units.length > 1 || folderInRepo === "")) {
-    throw new UserError(`${folderInRepo || "the repository root"} is itself the path Argo CD Application ${flat.name} deploys, and holds the paths of others: scaffold each of their folders on its own`);
+    throw new UserError(
+      `${folderInRepo || "the repository root"} is itself the path Argo CD Application ${flat.name} deploys, and holds the paths of others: scaffold each of their folders on its own`,
+    );
   }
   if (flat) return [{ ...flat, devDir: `../${path.posix.basename(folderInRepo)}-dev` }];
   const inDev = units.find((u) => u.path === DEV_OVERLAY_DIR || u.path.startsWith(`${DEV_OVERLAY_DIR}/`));
-  if (inDev) throw new UserError(`Argo CD Application ${inDev.name} deploys ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`);
+  if (inDev)
+    throw new UserError(
+      `Argo CD Application ${inDev.name} deploys ${folderInRepo}/${inDev.path}, where the dev overlays go: point it elsewhere`,
+    );
   if (units.length === 1) return [{ ...units[0]!, devDir: DEV_OVERLAY_DIR }];
   const names = new Set<string>();
   return units.map((unit) => {
@@ -153,9 +201,19 @@ export function locateApplicationUnits(folderInRepo: string, applications: ArgoA
 }
 
 /** `Flux Kustomization x (file)` or `Argo CD Application x (file)`: what deploys a unit, for messages. */
-export function deployerOf(unit: Pick<LocatedUnit, "kustomizations" | "applications">): { kind: string; namespace: string; name: string; file: string } {
+export function deployerOf(unit: Pick<LocatedUnit, "kustomizations" | "applications">): {
+  kind: string;
+  namespace: string;
+  name: string;
+  file: string;
+} {
   const first = unit.kustomizations[0] ?? unit.applications[0]!;
-  return { kind: unit.kustomizations.length > 0 ? "Flux Kustomization" : "Argo CD Application", namespace: first.namespace, name: first.name, file: first.file };
+  return {
+    kind: unit.kustomizations.length > 0 ? "Flux Kustomization" : "Argo CD Application",
+    namespace: first.namespace,
+    name: first.name,
+    file: first.file,
+  };
 }
 
 /**
@@ -164,7 +222,11 @@ export function deployerOf(unit: Pick<LocatedUnit, "kustomizations" | "applicati
  * Its dev overlays sit beside the path, under `<path>-dev/`: kustomize cannot build an overlay
  * inside the folder it builds on.
  */
-function appFolderUnit(folderInRepo: string, first: Omit<LocatedUnit, "devDir">, units: Omit<LocatedUnit, "devDir">[]): LocatedUnit {
+function appFolderUnit(
+  folderInRepo: string,
+  first: Omit<LocatedUnit, "devDir">,
+  units: Omit<LocatedUnit, "devDir">[],
+): LocatedUnit {
   const fluxPath = path.posix.join(folderInRepo, first.path);
   const devDir = path.posix.relative(folderInRepo, `${fluxPath}-dev/${path.posix.relative(fluxPath, folderInRepo)}`);
   return { ...first, kustomizations: units.flatMap((u) => u.kustomizations), only: folderInRepo, devDir };
@@ -178,11 +240,19 @@ function commonMetadataPatches(k: FluxKustomization): FluxPatch[] {
   const { labels, annotations } = k.commonMetadata ?? {};
   if (!labels && !annotations) return [];
   const metadata = { name: "any", ...(labels && { labels }), ...(annotations && { annotations }) };
-  return [{ patch: stringify({ apiVersion: "v1", kind: "Any", metadata }), target: { name: ".*" }, from: "spec.commonMetadata" }];
+  return [
+    {
+      patch: stringify({ apiVersion: "v1", kind: "Any", metadata }),
+      target: { name: ".*" },
+      from: "spec.commonMetadata",
+    },
+  ];
 }
 
 function rootFolder(k: FluxKustomization, offered: string[]): UserError {
-  return new UserError(`the repository root is the path Flux Kustomization ${k.name} applies, where no dev overlay can go beside it${suggest("", offered)}`);
+  return new UserError(
+    `the repository root is the path Flux Kustomization ${k.name} applies, where no dev overlay can go beside it${suggest("", offered)}`,
+  );
 }
 
 /**

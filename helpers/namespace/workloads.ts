@@ -1,5 +1,12 @@
 // Workloads and Services of a built namespace, and which Services reach which workloads.
-import { podTemplateOf, tiltObjectRef, type Container, type KubeObject, type PodTemplate } from "../repository/manifests.ts";
+import {
+  podTemplateOf,
+  specOf,
+  tiltObjectRef,
+  type Container,
+  type KubeObject,
+  type PodTemplate,
+} from "../repository/manifests.ts";
 
 export interface Workload {
   name: string;
@@ -58,7 +65,7 @@ export function findServices(objects: KubeObject[]): Service[] {
   return objects
     .filter((object) => object.kind === "Service" && object.apiVersion === "v1")
     .map((object) => {
-      const spec = (object.spec ?? {}) as Record<string, any>;
+      const spec = specOf(object);
       return {
         name: object.metadata.name,
         selector: (spec.selector ?? {}) as Record<string, string>,

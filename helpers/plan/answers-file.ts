@@ -39,7 +39,9 @@ export function readAnswers(folder: string): SavedAnswers | undefined {
     data = load(readFileSync(file, "utf8"));
   } catch (error) {
     const { reason, mark } = error as YAMLException;
-    throw new UserError(`${file}: invalid YAML${mark ? ` at line ${mark.line + 1}` : ""}: ${reason ?? (error as Error).message}; fix it or restore it from git`);
+    throw new UserError(
+      `${file}: invalid YAML${mark ? ` at line ${mark.line + 1}` : ""}: ${reason ?? (error as Error).message}; fix it or restore it from git`,
+    );
   }
   const damaged = shapeError(data);
   // Rewriting it would drop the hashes that tell hand edits apart: refuse, and say where.
@@ -47,12 +49,22 @@ export function readAnswers(folder: string): SavedAnswers | undefined {
   const saved = data as Partial<SavedAnswers>;
   const generator = String(saved.generator ?? "0.0.0");
   if (newer(generator, GENERATOR_VERSION)) {
-    throw new UserError(`${file} was written by tilt-flux-scaffold ${generator}, newer than this one (${GENERATOR_VERSION}): update the generator`);
+    throw new UserError(
+      `${file} was written by tilt-flux-scaffold ${generator}, newer than this one (${GENERATOR_VERSION}): update the generator`,
+    );
   }
-  return { generator, namespace: saved.namespace, name: saved.name, answers: saved.answers ?? {}, ports: saved.ports ?? {}, files: saved.files ?? {} };
+  return {
+    generator,
+    namespace: saved.namespace,
+    name: saved.name,
+    answers: saved.answers ?? {},
+    ports: saved.ports ?? {},
+    files: saved.files ?? {},
+  };
 }
 
-const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const shown = (value: unknown) => (Array.isArray(value) ? "a list" : JSON.stringify(value));
 
 /** What is wrong with the file's structure, field by field, or nothing. */
@@ -60,14 +72,19 @@ function shapeError(data: unknown): string | undefined {
   if (data === undefined || data === null) return "empty, where a mapping of answers, ports and file hashes belongs";
   if (!isMapping(data)) return `${shown(data)}, where a mapping of answers, ports and file hashes belongs`;
   for (const field of ["generator", "namespace", "name"] as const) {
-    if (data[field] !== undefined && typeof data[field] !== "string") return `${field} is ${shown(data[field])}, not a string`;
+    if (data[field] !== undefined && typeof data[field] !== "string")
+      return `${field} is ${shown(data[field])}, not a string`;
   }
   for (const field of ["answers", "ports", "files"] as const) {
     if (data[field] !== undefined && !isMapping(data[field])) return `${field} is ${shown(data[field])}, not a mapping`;
   }
-  const port = Object.entries((data.ports ?? {}) as Record<string, unknown>).find(([, value]) => !Number.isInteger(value));
+  const port = Object.entries((data.ports ?? {}) as Record<string, unknown>).find(
+    ([, value]) => !Number.isInteger(value),
+  );
   if (port) return `ports.${port[0]} is ${shown(port[1])}, not a port number`;
-  const hash = Object.entries((data.files ?? {}) as Record<string, unknown>).find(([, value]) => typeof value !== "string");
+  const hash = Object.entries((data.files ?? {}) as Record<string, unknown>).find(
+    ([, value]) => typeof value !== "string",
+  );
   if (hash) return `files.${hash[0]} is ${shown(hash[1])}, not a hash`;
   return undefined;
 }

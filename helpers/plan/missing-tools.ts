@@ -15,16 +15,26 @@ export type MissingTools = Map<MissingTool, Set<string>>;
  * (committed by someone who had the tool) is refused without --force: it would silently drop
  * what the charts give. New files, and new versions written beside edited ones, lose nothing.
  */
-export function missingToolLines(missing: MissingTools, plan: PlannedWrite[], root: string, mode: Mode, force: boolean): string[] {
+export function missingToolLines(
+  missing: MissingTools,
+  plan: PlannedWrite[],
+  root: string,
+  mode: Mode,
+  force: boolean,
+): string[] {
   const changes = planChanges(plan).filter((write) => path.basename(write.path) !== ANSWERS_FILE);
   const lines: string[] = [];
   for (const [tool, folders] of missing) {
-    const inFolders = changes.filter((write) => [...folders].some((folder) => write.path.startsWith(folder + path.sep)));
+    const inFolders = changes.filter((write) =>
+      [...folders].some((folder) => write.path.startsWith(folder + path.sep)),
+    );
     const names = inFolders.map((write) => path.relative(root, write.path)).join(", ");
     const folderNames = [...folders].map((folder) => path.relative(root, folder) || ".").join(", ");
     const why = `${tool} is not installed, so the HelmReleases' charts of ${folderNames} are not rendered (their forwards and pods are left out)`;
     if (mode === "write" && !force && inFolders.some((write) => write.outcome === "update")) {
-      throw new UserError(`${why}: writing would change ${names}; install ${tool}, or add --force to write them anyway`);
+      throw new UserError(
+        `${why}: writing would change ${names}; install ${tool}, or add --force to write them anyway`,
+      );
     }
     const verb = mode === "write" ? "written" : "to be written";
     lines.push(`${why}${inFolders.length > 0 ? `; files ${verb} so: ${names}` : ""}; install ${tool} and run again`);

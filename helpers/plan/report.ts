@@ -32,11 +32,21 @@ export interface ReportInput {
 }
 
 /** `quiet`: unchanged files are counted, not listed. */
-export function formatReport({ plan, obsolete, root, title }: ReportInput, mode: string, millis: number, { quiet = false } = {}): string {
+export function formatReport(
+  { plan, obsolete, root, title }: ReportInput,
+  mode: string,
+  millis: number,
+  { quiet = false } = {},
+): string {
   const rel = (file: string) => path.relative(root, file);
   const labels = mode === "write" ? LABEL : WOULD_LABEL;
   const width = Math.max(...Object.values(labels).map((label) => label.length));
-  const lines = plan.filter((write) => !quiet || write.outcome !== "unchanged").map((write) => `${labels[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`);
+  const lines = plan
+    .filter((write) => !quiet || write.outcome !== "unchanged")
+    .map(
+      (write) =>
+        `${labels[write.outcome]!.padEnd(width)}  ${rel(write.path)}${write.beside ? ` → ${rel(write.beside)}` : ""}`,
+    );
   for (const file of obsolete) lines.push(`${"no longer generated".padEnd(width)}  ${rel(file)} (left in place)`);
   const counts = new Map<string, number>();
   for (const write of plan) counts.set(labels[write.outcome]!, (counts.get(labels[write.outcome]!) ?? 0) + 1);
@@ -73,7 +83,11 @@ export interface JsonReport {
 }
 
 /** `--json`: every file of the run and its state, for a machine to read. `changes`: as planned, before the writes. */
-export function jsonReport({ plan, obsolete, root, title, changes }: ReportInput & { changes: PlannedWrite[] }, mode: Mode, millis: number): JsonReport {
+export function jsonReport(
+  { plan, obsolete, root, title, changes }: ReportInput & { changes: PlannedWrite[] },
+  mode: Mode,
+  millis: number,
+): JsonReport {
   const rel = (file: string) => path.relative(root, file).split(path.sep).join("/");
   const changing = new Set(changes);
   const files: FileState[] = plan.map((write) => ({

@@ -41,13 +41,20 @@ export function planWrites(files: RenderedFile[], generated: Map<string, string>
     const last = generated.get(file.path);
     if (last !== undefined && sha256(current) === last) return { ...file, current, outcome: "update" };
     if (force) return { ...file, current, outcome: "forced" };
-    return { ...file, current, outcome: last === undefined ? "kept-foreign" : "kept-edited", beside: `${file.path}.new` };
+    return {
+      ...file,
+      current,
+      outcome: last === undefined ? "kept-foreign" : "kept-edited",
+      beside: `${file.path}.new`,
+    };
   });
 }
 
 /** Whether applying the plan would change anything on disk. */
 export function planChanges(plan: PlannedWrite[]): PlannedWrite[] {
-  return plan.filter((write) => write.outcome !== "unchanged" && !(write.beside && readIfExists(write.beside) === write.content));
+  return plan.filter(
+    (write) => write.outcome !== "unchanged" && !(write.beside && readIfExists(write.beside) === write.content),
+  );
 }
 
 function readIfExists(file: string): string | undefined {
@@ -74,7 +81,9 @@ export function applyPlan(plan: PlannedWrite[]): void {
   } catch (error) {
     for (const { temp } of temps) rmSync(temp, { force: true });
     for (const dir of createdDirs.reverse()) rmdirSync(dir);
-    throw new UserError(`cannot write ${(error as NodeJS.ErrnoException).path ?? "files"}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was changed`);
+    throw new UserError(
+      `cannot write ${(error as NodeJS.ErrnoException).path ?? "files"}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; nothing was changed`,
+    );
   }
   const renamed: typeof temps = [];
   try {

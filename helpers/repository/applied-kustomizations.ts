@@ -28,7 +28,9 @@ export async function asAppliedByParents(root: string, objects: RepoObject[]): P
   // Outermost parents first: a parent that another takes in is built as that one applies it.
   for (;;) {
     const kustomizations = findFluxKustomizations(current);
-    const parents = kustomizations.filter((k) => !done.has(key(k)) && kustomizations.some((child) => takesInFile(k, child.file)));
+    const parents = kustomizations.filter(
+      (k) => !done.has(key(k)) && kustomizations.some((child) => takesInFile(k, child.file)),
+    );
     const outermost = parents.filter((p) => !parents.some((other) => other !== p && takesInFile(other, p.file)));
     if (outermost.length === 0) return current;
     for (const parent of outermost) done.add(key(parent));
@@ -54,7 +56,8 @@ function childBuilds(root: string, parent: FluxKustomization, all: FluxKustomiza
   const dirs = new Set<string>();
   for (const child of all.filter((k) => takesInFile(parent, k.file))) {
     const dir = path.posix.dirname(child.file) === "." ? "" : path.posix.dirname(child.file);
-    const takenInBy = kustomizationAbove(root, parent.path, dir) ?? (hasKustomization(path.join(root, dir)) ? dir : undefined);
+    const takenInBy =
+      kustomizationAbove(root, parent.path, dir) ?? (hasKustomization(path.join(root, dir)) ? dir : undefined);
     if (takenInBy !== undefined) dirs.add(takenInBy);
   }
   return [...dirs].map((dir) => ({
@@ -83,8 +86,17 @@ function replaceChildren(objects: RepoObject[], builds: ChildBuild[], outputs: (
     const built = outputs[index];
     if (typeof built !== "string") return;
     for (const object of parseManifests(built, target.label).filter(isFluxKustomization)) {
-      const named = objects.filter(({ object: raw, file }) => isFluxKustomization(raw) && raw.metadata.name === object.metadata.name && takesInFile(parent, file) && isWithin(file, dir));
-      const candidates = named.length > 1 ? named.filter(({ object: raw }) => raw.metadata.namespace === object.metadata.namespace) : named;
+      const named = objects.filter(
+        ({ object: raw, file }) =>
+          isFluxKustomization(raw) &&
+          raw.metadata.name === object.metadata.name &&
+          takesInFile(parent, file) &&
+          isWithin(file, dir),
+      );
+      const candidates =
+        named.length > 1
+          ? named.filter(({ object: raw }) => raw.metadata.namespace === object.metadata.namespace)
+          : named;
       if (candidates.length === 1) replaced.set(candidates[0]!, object);
     }
   });

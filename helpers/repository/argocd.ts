@@ -55,11 +55,24 @@ export function findApplications(objects: RepoObject[], remotes: string[]): Argo
   return objects
     .filter(({ object }) => object.kind === "Application" && object.apiVersion.startsWith("argoproj.io/"))
     .flatMap(({ object, file }) => {
-      const spec = (object.spec ?? {}) as { source?: ApplicationSource; sources?: ApplicationSource[]; destination?: { namespace?: string }; syncPolicy?: { automated?: { enabled?: boolean } } };
+      const spec = (object.spec ?? {}) as {
+        source?: ApplicationSource;
+        sources?: ApplicationSource[];
+        destination?: { namespace?: string };
+        syncPolicy?: { automated?: { enabled?: boolean } };
+      };
       const sources = spec.sources ?? (spec.source ? [spec.source] : []);
-      const automated = spec.syncPolicy?.automated !== undefined && spec.syncPolicy.automated !== null && spec.syncPolicy.automated.enabled !== false;
+      const automated =
+        spec.syncPolicy?.automated !== undefined &&
+        spec.syncPolicy.automated !== null &&
+        spec.syncPolicy.automated.enabled !== false;
       return sources
-        .filter((source) => source.path !== undefined && source.repoURL !== undefined && remotes.some((remote) => sameRepository(remote, source.repoURL!)))
+        .filter(
+          (source) =>
+            source.path !== undefined &&
+            source.repoURL !== undefined &&
+            remotes.some((remote) => sameRepository(remote, source.repoURL!)),
+        )
         .map((source) => ({
           name: object.metadata.name,
           namespace: object.metadata.namespace ?? "argocd",
@@ -79,16 +92,24 @@ export function findApplications(objects: RepoObject[], remotes: string[]): Argo
  */
 export function namedArgoApplication(answer: string, folderInRepo: string): ArgoApplication {
   const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(answer);
-  if (!match) throw new UserError(`--argocd-app ${answer}: name the Application as NAMESPACE/NAME, e.g. argocd/catalyst-ui`);
+  if (!match)
+    throw new UserError(`--argocd-app ${answer}: name the Application as NAMESPACE/NAME, e.g. argocd/catalyst-ui`);
   return { name: match[3]!, namespace: match[1]!, file: `--argocd-app ${answer}`, path: folderInRepo, automated: true };
 }
 
 /** What of a source Tilt would not build as Argo CD does: the tooling refuses it rather than apply something else. */
 function unsupported(source: ApplicationSource, count: number): string | undefined {
   if (count > 1) return "it has several sources, which Argo CD renders together";
-  if (source.chart !== undefined || source.helm !== undefined) return "its source is a Helm chart with Argo CD's helm values";
+  if (source.chart !== undefined || source.helm !== undefined)
+    return "its source is a Helm chart with Argo CD's helm values";
   if (source.plugin !== undefined) return "its source is rendered by a config management plugin";
-  if (source.directory?.jsonnet !== undefined || source.directory?.include !== undefined || source.directory?.exclude !== undefined) return "its source is a directory with jsonnet or include/exclude patterns";
-  if (source.kustomize !== undefined && Object.keys(source.kustomize).length > 0) return `its source sets kustomize options (${Object.keys(source.kustomize).sort().join(", ")}) that Argo CD adds to the build`;
+  if (
+    source.directory?.jsonnet !== undefined ||
+    source.directory?.include !== undefined ||
+    source.directory?.exclude !== undefined
+  )
+    return "its source is a directory with jsonnet or include/exclude patterns";
+  if (source.kustomize !== undefined && Object.keys(source.kustomize).length > 0)
+    return `its source sets kustomize options (${Object.keys(source.kustomize).sort().join(", ")}) that Argo CD adds to the build`;
   return undefined;
 }

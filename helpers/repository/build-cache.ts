@@ -57,7 +57,9 @@ export function resultCache(kind: "builds" | "renders", env?: NodeJS.ProcessEnv)
 
 /** What identifies a tool binary found on PATH (or named by path): where it is, its size and time. */
 export function toolIdentity(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const dirs = name.includes(path.sep) ? [""] : (env.PATH ?? process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  const dirs = name.includes(path.sep)
+    ? [""]
+    : (env.PATH ?? process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
   for (const dir of dirs) {
     const file = dir ? path.join(dir, name) : name;
     if (!existsSync(file)) continue;
@@ -102,7 +104,12 @@ export async function fileHashes(root: string): Promise<Map<string, string>> {
 
 /** One hash for a whole tree: every path with its content's hash, in order. */
 export function treeDigest(hashes: Map<string, string>): string {
-  return sha256([...hashes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([file, hash]) => `${file}\0${hash}`).join("\n"));
+  return sha256(
+    [...hashes]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([file, hash]) => `${file}\0${hash}`)
+      .join("\n"),
+  );
 }
 
 /** The key of a tool run: the generator, the tool, what it was asked and the files it can read. */
@@ -119,6 +126,15 @@ export interface BuildCacheContext {
 }
 
 /** The cache of builds of the tree at `root` whose files hash to `hashes`. */
-export function buildCacheContext(root: string, hashes: Map<string, string>, env?: NodeJS.ProcessEnv): BuildCacheContext {
-  return { results: resultCache("builds", env), root, tree: treeDigest(hashes), tool: toolIdentity(process.env.KUSTOMIZE_BIN || "kubectl") };
+export function buildCacheContext(
+  root: string,
+  hashes: Map<string, string>,
+  env?: NodeJS.ProcessEnv,
+): BuildCacheContext {
+  return {
+    results: resultCache("builds", env),
+    root,
+    tree: treeDigest(hashes),
+    tool: toolIdentity(process.env.KUSTOMIZE_BIN || "kubectl"),
+  };
 }

@@ -57,7 +57,9 @@ export async function readRepoObjects(root: string, files: string[], needles: st
       for (const doc of docs) if (isKubeObject(doc)) found.push({ object: doc, file });
     }),
   );
-  return found.sort((a, b) => a.file.localeCompare(b.file) || a.object.metadata.name.localeCompare(b.object.metadata.name));
+  return found.sort(
+    (a, b) => a.file.localeCompare(b.file) || a.object.metadata.name.localeCompare(b.object.metadata.name),
+  );
 }
 
 export function toPosix(p: string): string {

@@ -16,9 +16,26 @@ import { isKubeObject } from "./manifests.ts";
 const VCS_EXCLUSIONS = [".git/", ".gitignore", ".gitmodules", ".gitattributes"];
 const DEFAULT_EXCLUSIONS = [
   ...VCS_EXCLUSIONS,
-  "*.jpg", "*.jpeg", "*.gif", "*.png", "*.wmv", "*.flv", "*.tar.gz", "*.zip",
-  ".github/", ".circleci/", ".travis.yml", ".gitlab-ci.yml", "appveyor.yml", ".drone.yml", "cloudbuild.yaml", "codeship-services.yml", "codeship-steps.yml",
-  "**/.goreleaser.yml", "**/.sops.yaml", "**/.flux.yaml",
+  "*.jpg",
+  "*.jpeg",
+  "*.gif",
+  "*.png",
+  "*.wmv",
+  "*.flv",
+  "*.tar.gz",
+  "*.zip",
+  ".github/",
+  ".circleci/",
+  ".travis.yml",
+  ".gitlab-ci.yml",
+  "appveyor.yml",
+  ".drone.yml",
+  "cloudbuild.yaml",
+  "codeship-services.yml",
+  "codeship-steps.yml",
+  "**/.goreleaser.yml",
+  "**/.sops.yaml",
+  "**/.flux.yaml",
 ];
 
 export const SOURCE_IGNORE = ".sourceignore";
@@ -38,7 +55,8 @@ export function isSourceIgnored(root: string, rel: string, dir = false, specIgno
     else if (no) ignored = false;
   };
   for (let depth = 0; depth < parts.length; depth++) {
-    const rules = depth === 0 ? rootRules(root, specIgnore) : sourceIgnore(path.join(root, parts.slice(0, depth).join("/")));
+    const rules =
+      depth === 0 ? rootRules(root, specIgnore) : sourceIgnore(path.join(root, parts.slice(0, depth).join("/")));
     if (rules) test(rules, parts.slice(depth).join("/"));
   }
   if (specIgnore !== undefined) test(ignore().add(specIgnore), rel);
@@ -47,7 +65,9 @@ export function isSourceIgnored(root: string, rel: string, dir = false, specIgno
 
 /** With spec.ignore, source-controller keeps only the version-control exclusions of its defaults. */
 function rootRules(root: string, specIgnore?: string): Ignore {
-  return ignore().add(specIgnore === undefined ? DEFAULT_EXCLUSIONS : VCS_EXCLUSIONS).add(sourceIgnore(root) ?? []);
+  return ignore()
+    .add(specIgnore === undefined ? DEFAULT_EXCLUSIONS : VCS_EXCLUSIONS)
+    .add(sourceIgnore(root) ?? []);
 }
 
 function sourceIgnore(dir: string): Ignore | undefined {
@@ -89,6 +109,8 @@ function checkKubernetesYaml(file: string, rel: string, fluxPath: string): void 
   const docs = parseAllDocuments(readFileSync(file, "utf8"));
   const bad = docs.find((doc) => doc.errors.length > 0 || (doc.contents !== null && !isKubeObject(doc.toJS())));
   if (bad) {
-    throw new UserError(`${rel} is not Kubernetes YAML, and Flux takes in every YAML file below ./${fluxPath || "."}, which has no kustomization.yaml: list its manifests in one, or name the file in a ${SOURCE_IGNORE}`);
+    throw new UserError(
+      `${rel} is not Kubernetes YAML, and Flux takes in every YAML file below ./${fluxPath || "."}, which has no kustomization.yaml: list its manifests in one, or name the file in a ${SOURCE_IGNORE}`,
+    );
   }
 }

@@ -2,7 +2,7 @@
 // with which variables, and from which Git branch.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { KubeObject } from "./manifests.ts";
+import { specOf, type KubeObject, type UncheckedSpec } from "./manifests.ts";
 import { hasKustomization, isWithin, normaliseRepoPath, type RepoObject } from "./files.ts";
 import { isSourceIgnored } from "./flux-generator.ts";
 
@@ -71,13 +71,17 @@ function isFluxKind(object: KubeObject, group: string, kind: string): boolean {
 
 export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization[] {
   const artifacts = findArtifactCopies(objects);
-  const ignores = new Map(findGitRepositories(objects).filter((g) => g.ignore !== undefined).map((g) => [`${g.namespace}/${g.name}`, g.ignore!]));
+  const ignores = new Map(
+    findGitRepositories(objects)
+      .filter((g) => g.ignore !== undefined)
+      .map((g) => [`${g.namespace}/${g.name}`, g.ignore!]),
+  );
   return objects
     .filter(({ object }) => isFluxKind(object, FLUX_KUSTOMIZE_GROUP, "Kustomization"))
     .map(({ object, file }) => {
-      const spec = (object.spec ?? {}) as Record<string, any>;
+      const spec = specOf(object);
       const namespace = object.metadata.namespace ?? "flux-system";
-      const postBuild = spec.postBuild as Record<string, any> | undefined;
+      const postBuild = spec.postBuild as UncheckedSpec | undefined;
       return {
         name: object.metadata.name,
         namespace,
@@ -87,7 +91,12 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         dependsOn: ((spec.dependsOn ?? []) as { name: string }[]).map((dep) => dep.name),
         targetNamespace: typeof spec.targetNamespace === "string" ? spec.targetNamespace : undefined,
         components: Array.isArray(spec.components) ? spec.components.map(String) : undefined,
-        patches: Array.isArray(spec.patches) ? (spec.patches as Record<string, unknown>[]).map((p) => ({ patch: String(p.patch ?? ""), ...(p.target ? { target: p.target as Record<string, unknown> } : {}) })) : undefined,
+        patches: Array.isArray(spec.patches)
+          ? (spec.patches as Record<string, unknown>[]).map((p) => ({
+              patch: String(p.patch ?? ""),
+              ...(p.target ? { target: p.target as Record<string, unknown> } : {}),
+            }))
+          : undefined,
         images: Array.isArray(spec.images) ? (spec.images as Record<string, unknown>[]).map(imageOf) : undefined,
         commonMetadata: spec.commonMetadata && {
           ...(spec.commonMetadata.labels && { labels: stringValues(spec.commonMetadata.labels) }),
@@ -95,8 +104,15 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
         },
         namePrefix: typeof spec.namePrefix === "string" && spec.namePrefix !== "" ? spec.namePrefix : undefined,
         nameSuffix: typeof spec.nameSuffix === "string" && spec.nameSuffix !== "" ? spec.nameSuffix : undefined,
-        ...(spec.sourceRef?.kind === "GitRepository" && ignores.has(`${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`) && { sourceIgnore: ignores.get(`${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`) }),
-        kubeConfig: spec.kubeConfig && (spec.kubeConfig.secretRef ? `Secret ${spec.kubeConfig.secretRef.name}` : `ConfigMap ${spec.kubeConfig.configMapRef?.name}`),
+        ...(spec.sourceRef?.kind === "GitRepository" &&
+          ignores.has(`${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`) && {
+            sourceIgnore: ignores.get(`${spec.sourceRef.namespace ?? namespace}/${spec.sourceRef.name}`),
+          }),
+        kubeConfig:
+          spec.kubeConfig &&
+          (spec.kubeConfig.secretRef
+            ? `Secret ${spec.kubeConfig.secretRef.name}`
+            : `ConfigMap ${spec.kubeConfig.configMapRef?.name}`),
         sourceRef: {
           kind: String(spec.sourceRef?.kind ?? "GitRepository"),
           name: String(spec.sourceRef?.name ?? ""),
@@ -116,7 +132,8 @@ export function findFluxKustomizations(objects: RepoObject[]): FluxKustomization
 
 function imageOf(image: Record<string, unknown>): FluxImage {
   // An unquoted tag (`newTag: 1.27`) is a YAML number.
-  const field = (key: string) => (["string", "number"].includes(typeof image[key]) && image[key] !== "" ? { [key]: String(image[key]) } : {});
+  const field = (key: string) =>
+    ["string", "number"].includes(typeof image[key]) && image[key] !== "" ? { [key]: String(image[key]) } : {};
   return { name: String(image.name ?? ""), ...field("newName"), ...field("newTag"), ...field("digest") };
 }
 
@@ -130,14 +147,22 @@ type ArtifactCopies = Map<string, { file: string; rules: { to: string; from: str
  */
 function findArtifactCopies(objects: RepoObject[]): ArtifactCopies {
   const copies: ArtifactCopies = new Map();
-  for (const { object, file } of objects.filter(({ object }) => isFluxKind(object, "source.extensions.fluxcd.io", "ArtifactGenerator"))) {
-    const spec = (object.spec ?? {}) as Record<string, any>;
-    const git = new Set(((spec.sources ?? []) as Record<string, unknown>[]).filter((s) => s.kind === "GitRepository").map((s) => String(s.alias)));
-    for (const artifact of (spec.artifacts ?? []) as Record<string, any>[]) {
+  for (const { object, file } of objects.filter(({ object }) =>
+    isFluxKind(object, "source.extensions.fluxcd.io", "ArtifactGenerator"),
+  )) {
+    const spec = specOf(object);
+    const git = new Set(
+      ((spec.sources ?? []) as Record<string, unknown>[])
+        .filter((s) => s.kind === "GitRepository")
+        .map((s) => String(s.alias)),
+    );
+    for (const artifact of (spec.artifacts ?? []) as UncheckedSpec[]) {
       const rules = ((artifact.copy ?? []) as Record<string, unknown>[]).flatMap((rule) => {
         const from = /^@([^/]+)\/(.*?)\/?\*\*$/.exec(String(rule.from ?? ""));
         const to = /^@artifact\/?(.*)$/.exec(String(rule.to ?? ""));
-        return from && to && git.has(from[1]!) ? [{ from: normaliseRepoPath(from[2]!), to: normaliseRepoPath(to[1]!) }] : [];
+        return from && to && git.has(from[1]!)
+          ? [{ from: normaliseRepoPath(from[2]!), to: normaliseRepoPath(to[1]!) }]
+          : [];
       });
       const key = `${object.metadata.namespace ?? "flux-system"}/${artifact.name}`;
       copies.set(key, [...(copies.get(key) ?? []), { file, rules }]);
@@ -147,10 +172,18 @@ function findArtifactCopies(objects: RepoObject[]): ArtifactCopies {
 }
 
 /** Each cluster folder defines its own generators: the one defined nearest the Kustomization counts. */
-function repositoryPath(artifactPath: string, sourceRef: Record<string, unknown> | undefined, namespace: string, file: string, copies: ArtifactCopies): string {
+function repositoryPath(
+  artifactPath: string,
+  sourceRef: Record<string, unknown> | undefined,
+  namespace: string,
+  file: string,
+  copies: ArtifactCopies,
+): string {
   if (sourceRef?.kind !== "ExternalArtifact") return artifactPath;
   const shared = (other: string) => commonDirDepth(other, file);
-  const generators = [...(copies.get(`${sourceRef.namespace ?? namespace}/${sourceRef.name}`) ?? [])].sort((a, b) => shared(b.file) - shared(a.file));
+  const generators = [...(copies.get(`${sourceRef.namespace ?? namespace}/${sourceRef.name}`) ?? [])].sort(
+    (a, b) => shared(b.file) - shared(a.file),
+  );
   const rules = generators[0]?.rules ?? [];
   const rule = rules.filter((r) => isWithin(artifactPath, r.to)).sort((a, b) => b.to.length - a.to.length)[0];
   if (!rule) return artifactPath;
@@ -168,7 +201,7 @@ export function findGitRepositories(objects: RepoObject[]): FluxGitRepository[] 
   return objects
     .filter(({ object }) => isFluxKind(object, "source.toolkit.fluxcd.io", "GitRepository"))
     .map(({ object }) => {
-      const spec = (object.spec ?? {}) as Record<string, any>;
+      const spec = specOf(object);
       return {
         name: object.metadata.name,
         namespace: object.metadata.namespace ?? "flux-system",
@@ -202,7 +235,9 @@ export function clusterOf(kustomization: FluxKustomization, all: FluxKustomizati
   for (;;) {
     seen.add(top);
     const file = top.file;
-    const parent = all.filter((k) => !seen.has(k) && k.file !== file && isWithin(file, k.path)).sort((a, b) => b.path.length - a.path.length)[0];
+    const parent = all
+      .filter((k) => !seen.has(k) && k.file !== file && isWithin(file, k.path))
+      .sort((a, b) => b.path.length - a.path.length)[0];
     if (!parent) return path.posix.dirname(top.file);
     top = parent;
   }
@@ -216,7 +251,11 @@ export function clusterOf(kustomization: FluxKustomization, all: FluxKustomizati
  */
 export function kustomizationsSweeping(root: string, target: string, all: FluxKustomization[]): FluxKustomization[] {
   return all.filter(
-    (k) => isWithin(target, k.path) && (k.path === target || (kustomizationAbove(root, k.path, target) === undefined && !isSourceIgnored(root, target, true, k.sourceIgnore))),
+    (k) =>
+      isWithin(target, k.path) &&
+      (k.path === target ||
+        (kustomizationAbove(root, k.path, target) === undefined &&
+          !isSourceIgnored(root, target, true, k.sourceIgnore))),
   );
 }
 
@@ -227,7 +266,10 @@ export function kustomizationsSweeping(root: string, target: string, all: FluxKu
  * GitRepository the repository defines with another URL or ref than its own (a tenant's). A file naming no
  * source is a patch of a Kustomization, not one. With no GitRepository read at all, every one counts.
  */
-export function readingThisRepository(all: FluxKustomization[], gitRepositories: FluxGitRepository[]): FluxKustomization[] {
+export function readingThisRepository(
+  all: FluxKustomization[],
+  gitRepositories: FluxGitRepository[],
+): FluxKustomization[] {
   const key = (ref: FluxKustomization["sourceRef"]) => `${ref.namespace}/${ref.name}`;
   const git = all.filter((k) => k.sourceRef.kind === "GitRepository" && k.sourceRef.name !== "");
   const counts = new Map<string, number>();
@@ -253,7 +295,12 @@ export function readingThisRepository(all: FluxKustomization[], gitRepositories:
  */
 export function takesInFilesOf(root: string, folderInRepo: string, kustomizations: FluxKustomization[]): boolean {
   if (hasKustomization(path.join(root, folderInRepo))) return false;
-  return kustomizations.some((k) => isWithin(folderInRepo, k.path) && kustomizationAbove(root, k.path, folderInRepo) === undefined && !isSourceIgnored(root, folderInRepo, true, k.sourceIgnore));
+  return kustomizations.some(
+    (k) =>
+      isWithin(folderInRepo, k.path) &&
+      kustomizationAbove(root, k.path, folderInRepo) === undefined &&
+      !isSourceIgnored(root, folderInRepo, true, k.sourceIgnore),
+  );
 }
 
 /**
@@ -301,9 +348,12 @@ export function resolveVariables(
       continue;
     }
     const object = found.object;
-    const keys = ref.kind === "Secret" ? Object.keys({ ...stringValues(object.data), ...stringValues(object.stringData) }) : [];
+    const keys =
+      ref.kind === "Secret" ? Object.keys({ ...stringValues(object.data), ...stringValues(object.stringData) }) : [];
     if (ref.kind === "Secret") for (const name of keys) byName.set(name, { name, secret: true, source });
-    else for (const [name, value] of Object.entries(stringValues(object.data))) byName.set(name, { name, value, secret: false, source });
+    else
+      for (const [name, value] of Object.entries(stringValues(object.data)))
+        byName.set(name, { name, value, secret: false, source });
   }
   for (const [name, value] of Object.entries(kustomization.postBuild?.substitute ?? {})) {
     byName.set(name, { name, value, secret: false, source: "substitute" });

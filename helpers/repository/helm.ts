@@ -50,12 +50,24 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-helm-"));
   try {
     const { source } = request;
-    const chart = source.kind === "directory" ? source.dir : source.kind === "git" ? await clonedChart(source, env) : await pulledChart(source, work, env);
+    const chart =
+      source.kind === "directory"
+        ? source.dir
+        : source.kind === "git"
+          ? await clonedChart(source, env)
+          : await pulledChart(source, work, env);
     if (typeof chart !== "string") return chart;
     // A render is kept by the chart's bytes, the values, the release and the helm binary.
     const cache = resultCache("renders", env);
-    const bytes = source.kind === "directory" || source.kind === "git" ? treeDigest(await fileHashes(chart)) : sha256(await readFile(chart));
-    const key = resultKey({ tool: toolIdentity("helm", env), tree: bytes, request: { releaseName: request.releaseName, namespace: request.namespace, values: request.values } });
+    const bytes =
+      source.kind === "directory" || source.kind === "git"
+        ? treeDigest(await fileHashes(chart))
+        : sha256(await readFile(chart));
+    const key = resultKey({
+      tool: toolIdentity("helm", env),
+      tree: bytes,
+      request: { releaseName: request.releaseName, namespace: request.namespace, values: request.values },
+    });
     const kept = cache.get(key);
     if (kept !== undefined) return { manifests: kept };
     const files: string[] = [];
@@ -65,7 +77,15 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
       files.push("--values", file);
     }
     // Flux validates values against the chart's schema; offline, a schema that points at URLs cannot load.
-    const args = ["template", request.releaseName, chart, "--namespace", request.namespace, "--skip-schema-validation", ...files];
+    const args = [
+      "template",
+      request.releaseName,
+      chart,
+      "--namespace",
+      request.namespace,
+      "--skip-schema-validation",
+      ...files,
+    ];
     const result = await helm(args, env);
     if ("reason" in result) return result;
     cache.put(key, result.stdout);
@@ -93,7 +113,16 @@ export function templateArgs(request: ChartRequest, cwd: string): string[] | str
           ? [path.relative(cwd, source.dir) || "."]
           : undefined;
   if (!chart) return "its chart is in another Git repository, which helm does not fetch";
-  return ["template", request.releaseName, ...chart, "--namespace", request.namespace, "--include-crds", "--skip-tests", "--skip-schema-validation"];
+  return [
+    "template",
+    request.releaseName,
+    ...chart,
+    "--namespace",
+    request.namespace,
+    "--include-crds",
+    "--skip-tests",
+    "--skip-schema-validation",
+  ];
 }
 
 /** One chart version (`4.1.1`, `v1.2.3-rc.1`), not a range (`>=1.0.0`, `4.x`): what it pulls never changes. */
@@ -102,7 +131,10 @@ const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?
 type PulledSource = Extract<ChartSource, { kind: "repository" | "oci" }>;
 
 function pinned(source: PulledSource): boolean {
-  return (source.kind === "oci" && source.ref.includes("@")) || (source.version !== undefined && EXACT_VERSION.test(source.version));
+  return (
+    (source.kind === "oci" && source.ref.includes("@")) ||
+    (source.version !== undefined && EXACT_VERSION.test(source.version))
+  );
 }
 
 /**
@@ -114,17 +146,31 @@ async function pulledChart(source: PulledSource, work: string, env: NodeJS.Proce
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
   if (existsSync(cached) && pinned(source)) return cached;
   // Releases of one chart render side by side: they share one pull.
-  if (!pulling.has(cached)) pulling.set(cached, pullChart(source, cached, work, env).finally(() => pulling.delete(cached)));
+  if (!pulling.has(cached))
+    pulling.set(
+      cached,
+      pullChart(source, cached, work, env).finally(() => pulling.delete(cached)),
+    );
   return pulling.get(cached)!;
 }
 
 const pulling = new Map<string, Promise<string | NotRendered>>();
 
-async function pullChart(source: PulledSource, cached: string, work: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
+async function pullChart(
+  source: PulledSource,
+  cached: string,
+  work: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | NotRendered> {
   const args =
     source.kind === "repository"
       ? ["pull", source.chart, "--repo", source.url, ...(source.version ? ["--version", source.version] : [])]
-      : ["pull", source.ref, ...(source.version ? ["--version", source.version] : []), ...(source.plainHttp ? ["--plain-http"] : [])];
+      : [
+          "pull",
+          source.ref,
+          ...(source.version ? ["--version", source.version] : []),
+          ...(source.plainHttp ? ["--plain-http"] : []),
+        ];
   const pulled = await helm([...args, "--destination", work], env);
   if ("reason" in pulled) return existsSync(cached) ? cached : { ...pulled, reason: UNREACHABLE };
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
@@ -141,15 +187,25 @@ async function pullChart(source: PulledSource, cached: string, work: string, env
  * (never replaced while helm may read it): a commit or a tag is fetched once; a branch each run,
  * as Flux follows it, the last commit fetched standing in when git cannot reach it.
  */
-async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
-  const key = createHash("sha256").update(JSON.stringify([source.url, source.ref])).digest("hex").slice(0, 16);
+async function clonedChart(
+  source: Extract<ChartSource, { kind: "git" }>,
+  env: NodeJS.ProcessEnv,
+): Promise<string | NotRendered> {
+  const key = createHash("sha256")
+    .update(JSON.stringify([source.url, source.ref]))
+    .digest("hex")
+    .slice(0, 16);
   const base = path.join(chartCacheDir(env), `git-${key}`);
   const checkout = (commit: string) => path.join(`${base}-${commit}`, source.dir);
   const last = existsSync(`${base}.commit`) ? (await readFile(`${base}.commit`, "utf8")).trim() : undefined;
   const lastCheckout = last !== undefined && existsSync(`${base}-${last}`) ? checkout(last) : undefined;
   if (lastCheckout && (source.ref.commit || source.ref.tag)) return lastCheckout;
   // Charts of one repository render side by side: they share one fetch.
-  if (!fetching.has(base)) fetching.set(base, fetchCommit(source, base, env).finally(() => fetching.delete(base)));
+  if (!fetching.has(base))
+    fetching.set(
+      base,
+      fetchCommit(source, base, env).finally(() => fetching.delete(base)),
+    );
   const fetched = await fetching.get(base)!;
   if (typeof fetched === "string") return checkout(fetched);
   return lastCheckout ?? fetched;
@@ -158,11 +214,18 @@ async function clonedChart(source: Extract<ChartSource, { kind: "git" }>, env: N
 const fetching = new Map<string, Promise<string | NotRendered>>();
 
 /** Fetches the ref into `<base>-<commit>` and records the commit in `<base>.commit`; returns the commit. */
-async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
+async function fetchCommit(
+  source: Extract<ChartSource, { kind: "git" }>,
+  base: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | NotRendered> {
   await mkdir(path.dirname(base), { recursive: true });
   const fresh = await mkdtemp(`${base}.new-`);
-  const git = (args: string[]) => execa("git", args, { cwd: fresh, env: { ...env, GIT_TERMINAL_PROMPT: "0" }, reject: false, timeout: 60_000 });
-  const ref = source.ref.commit ?? (source.ref.tag ? `refs/tags/${source.ref.tag}` : source.ref.branch ? `refs/heads/${source.ref.branch}` : "HEAD");
+  const git = (args: string[]) =>
+    execa("git", args, { cwd: fresh, env: { ...env, GIT_TERMINAL_PROMPT: "0" }, reject: false, timeout: 60_000 });
+  const ref =
+    source.ref.commit ??
+    (source.ref.tag ? `refs/tags/${source.ref.tag}` : source.ref.branch ? `refs/heads/${source.ref.branch}` : "HEAD");
   await git(["init", "-q"]);
   const fetch = await git(["fetch", "-q", "--depth", "1", source.url, ref]);
   const done = fetch.exitCode === 0 ? await git(["checkout", "-q", "FETCH_HEAD"]) : fetch;
@@ -170,7 +233,9 @@ async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: 
   if (commit === "") {
     await rm(fresh, { recursive: true, force: true });
     const missing = (done as { code?: string }).code === "ENOENT";
-    return missing ? { reason: UNREACHABLE, detail: "git is not installed", missing: "git" } : { reason: UNREACHABLE, detail: firstLine(done.stderr) || (done.timedOut ? "timed out" : "") };
+    return missing
+      ? { reason: UNREACHABLE, detail: "git is not installed", missing: "git" }
+      : { reason: UNREACHABLE, detail: firstLine(done.stderr) || (done.timedOut ? "timed out" : "") };
   }
   if (existsSync(`${base}-${commit}`)) await rm(fresh, { recursive: true, force: true });
   else await rename(fresh, `${base}-${commit}`);
@@ -181,7 +246,12 @@ async function fetchCommit(source: Extract<ChartSource, { kind: "git" }>, base: 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | NotRendered> {
   // A registry that never answers must not hold the run: helm pull gets 60 s.
   const result = await inToolSlot(() => execa("helm", args, { env, reject: false, timeout: 60_000 }));
-  if ((result as { code?: string }).code === "ENOENT") return { reason: UNREACHABLE, detail: "helm is not installed", missing: "helm" };
-  if (result.exitCode !== 0) return { reason: `helm ${args[0]} failed`, detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : "") };
+  if ((result as { code?: string }).code === "ENOENT")
+    return { reason: UNREACHABLE, detail: "helm is not installed", missing: "helm" };
+  if (result.exitCode !== 0)
+    return {
+      reason: `helm ${args[0]} failed`,
+      detail: firstLine(result.stderr).replace(/^Error: /, "") || (result.timedOut ? "timed out" : ""),
+    };
   return { stdout: result.stdout };
 }

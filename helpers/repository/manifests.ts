@@ -11,6 +11,16 @@ export interface KubeObject {
 }
 
 /**
+ * A spec as a user's YAML holds it, read field by field: each field is checked (typeof) or
+ * coerced (String) where it is used, so its static type says nothing.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one untyped view of user YAML; fields are checked where read
+export type UncheckedSpec = Record<string, any>;
+
+/** The spec of `object`, or an empty one. */
+export const specOf = (object: KubeObject): UncheckedSpec => object.spec ?? {};
+
+/**
  * Parses a multi-document YAML stream (e.g. kustomize output) into objects. js-yaml, not
  * `yaml`: this is a read-only bulk parse on the hot path, and js-yaml is several times faster.
  */
@@ -113,7 +123,7 @@ export interface PersistentVolumeClaimSpec {
 
 /** The pod template of a workload kind, or undefined for anything else. */
 export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
-  const spec = object.spec as Record<string, any> | undefined;
+  const spec = object.spec as UncheckedSpec | undefined;
   switch (object.kind) {
     case "Deployment":
     case "StatefulSet":
@@ -136,7 +146,8 @@ export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
  */
 export function rawNames(raw: KubeObject[], substituted: KubeObject[]): (object: KubeObject) => string {
   const names = new Map<KubeObject, string>();
-  if (raw.length === substituted.length) substituted.forEach((object, index) => names.set(object, raw[index]!.metadata.name));
+  if (raw.length === substituted.length)
+    substituted.forEach((object, index) => names.set(object, raw[index]!.metadata.name));
   return (object) => names.get(object) ?? object.metadata.name;
 }
 

@@ -27,7 +27,12 @@ export interface PlannedFile {
  * Builds the targets in one scratch tree, as few kustomize runs as kustomizeBuildMany can make of
  * them (targets of one group, e.g. one namespace's dev builds, never share a run).
  */
-export async function buildPlanned(root: string, files: PlannedFile[], targets: { dir: string; label: string; group?: string }[], cache?: TreeCache): Promise<(string | UserError)[]> {
+export async function buildPlanned(
+  root: string,
+  files: PlannedFile[],
+  targets: { dir: string; label: string; group?: string }[],
+  cache?: TreeCache,
+): Promise<(string | UserError)[]> {
   // Builds are kept by paths relative to the tree's root: the repository's, with the planned
   // files' hashes, finds what a scratch tree of the same files built before, and needs none.
   const inRoot = cache && buildCacheContext(root, plannedHashes(root, files, cache.hashes), cache.env);
@@ -39,7 +44,9 @@ export async function buildPlanned(root: string, files: PlannedFile[], targets: 
   try {
     const inScratch = (file: string) => path.join(scratch, path.relative(root, file));
     const realDirs = new Set<string>([root]);
-    for (const file of files) for (let dir = path.dirname(file.path); dir.startsWith(root) && !realDirs.has(dir); dir = path.dirname(dir)) realDirs.add(dir);
+    for (const file of files)
+      for (let dir = path.dirname(file.path); dir.startsWith(root) && !realDirs.has(dir); dir = path.dirname(dir))
+        realDirs.add(dir);
     const planned = new Set(files.map((f) => f.path));
     for (const dir of [...realDirs].sort()) {
       await mkdir(inScratch(dir), { recursive: true });
@@ -52,9 +59,14 @@ export async function buildPlanned(root: string, files: PlannedFile[], targets: 
     for (const file of files) await writeFile(inScratch(file.path), file.content);
     // The scratch tree is the repository with the plan applied: so are its files' hashes.
     const context = inRoot && { ...inRoot, root: scratch };
-    const outputs = await kustomizeBuildMany(targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })), context);
+    const outputs = await kustomizeBuildMany(
+      targets.map((t) => ({ dir: inScratch(t.dir), label: t.label, group: t.group })),
+      context,
+    );
     // Errors name the repository's paths, not the scratch tree's.
-    return outputs.map((output) => (output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output));
+    return outputs.map((output) =>
+      output instanceof UserError ? new UserError(output.message.replaceAll(scratch, root)) : output,
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

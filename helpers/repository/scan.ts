@@ -2,8 +2,22 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { findFluxKustomizations, findGitRepositories, readingThisRepository, type FluxGitRepository, type FluxKustomization } from "./flux.ts";
-import { hasKustomization, isInsideFolder, isWithin, listYamlFiles, readRepoObjects, toPosix, type RepoObject } from "./files.ts";
+import {
+  findFluxKustomizations,
+  findGitRepositories,
+  readingThisRepository,
+  type FluxGitRepository,
+  type FluxKustomization,
+} from "./flux.ts";
+import {
+  hasKustomization,
+  isInsideFolder,
+  isWithin,
+  listYamlFiles,
+  readRepoObjects,
+  toPosix,
+  type RepoObject,
+} from "./files.ts";
 import { gitRemoteUrls, gitTopLevel, gitYamlFiles } from "./tools.ts";
 import { findApplications, type ArgoApplication } from "./argocd.ts";
 import { asAppliedByParents } from "./applied-kustomizations.ts";
@@ -36,7 +50,8 @@ function goesUp(answer: string): boolean {
 export async function checkStaysInside(answer: string, cwd: string): Promise<void> {
   const top = goesUp(answer) ? await gitTopLevel(cwd) : undefined;
   const folder = path.resolve(cwd, answer);
-  if (top && !isInsideFolder(folder, realpathSync(top))) throw new UserError(`folder ${answer} is ${folder}, outside the repository ${top}: name a folder inside it`);
+  if (top && !isInsideFolder(folder, realpathSync(top)))
+    throw new UserError(`folder ${answer} is ${folder}, outside the repository ${top}: name a folder inside it`);
 }
 
 /** Checks the folder the user named and returns its real path. */
@@ -58,12 +73,18 @@ export function checkFolder(answer: string, cwd: string): string {
  * Without git the search stops at `topWithoutGit`: by default the folder's grandparent
  * (namespaces sit at `<group>/<ns>`).
  */
-export async function scanRepository(folder: string, topWithoutGit = path.dirname(path.dirname(folder))): Promise<Repository> {
+export async function scanRepository(
+  folder: string,
+  topWithoutGit = path.dirname(path.dirname(folder)),
+): Promise<Repository> {
   const gitTop = await gitTopLevel(folder);
   const top = gitTop ?? topWithoutGit;
-  if (path.dirname(top) === top) throw new UserError(`${folder} is not in a git repository, nor below a folder of Flux manifests`);
+  if (path.dirname(top) === top)
+    throw new UserError(`${folder} is not in a git repository, nor below a folder of Flux manifests`);
   // In git, what git ignores (build output, vendored trees) is no part of the repository.
-  const files = gitTop ? (await gitYamlFiles(gitTop)).filter((f) => existsSync(path.join(gitTop, f))) : await listYamlFiles(top);
+  const files = gitTop
+    ? (await gitYamlFiles(gitTop)).filter((f) => existsSync(path.join(gitTop, f)))
+    : await listYamlFiles(top);
   const objects = await readRepoObjects(top, files, SCAN_NEEDLES);
   const roots = new Set<string>();
   for (const k of readingThisRepository(findFluxKustomizations(objects), findGitRepositories(objects))) {
@@ -80,7 +101,9 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
   const root = holding[0] ?? (below.length === 1 ? below[0]! : top);
   const prefix = toPosix(path.relative(top, root));
   const rebase = (file: string) => (prefix === "" ? file : file.slice(prefix.length + 1));
-  const written = objects.filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`)).map((o) => ({ ...o, file: rebase(o.file) }));
+  const written = objects
+    .filter((o) => prefix === "" || o.file.startsWith(`${prefix}/`))
+    .map((o) => ({ ...o, file: rebase(o.file) }));
   const inRoot = await asAppliedByParents(root, written);
   const gitRepositories = findGitRepositories(inRoot);
   const kustomizations = readingThisRepository(findFluxKustomizations(inRoot), gitRepositories);
@@ -95,7 +118,9 @@ export async function scanRepository(folder: string, topWithoutGit = path.dirnam
     gitRepositories,
     applications,
     objects: inRoot,
-    namespaceFolders: [...new Set([...namespaceFolders(root, rootFiles, kustomizations), ...applicationFolders(applications)])].sort(),
+    namespaceFolders: [
+      ...new Set([...namespaceFolders(root, rootFiles, kustomizations), ...applicationFolders(applications)]),
+    ].sort(),
     yamlFiles: rootFiles,
   };
 }
@@ -142,7 +167,8 @@ function namespaceFolders(root: string, files: string[], kustomizations: FluxKus
     folders.add(folder);
     if (folder === k.path) for (const app of appFolders(k.path, files, kustomizations)) folders.add(app);
     const namespace = path.posix.dirname(folder);
-    if (appFolder && namespace !== "." && hasKustomization(path.join(root, namespace)) && !fluxPaths.has(namespace)) folders.add(namespace);
+    if (appFolder && namespace !== "." && hasKustomization(path.join(root, namespace)) && !fluxPaths.has(namespace))
+      folders.add(namespace);
   }
   return [...folders].filter((f) => !f.includes("/overlays/")).sort();
 }

@@ -22,7 +22,8 @@ export async function kustomizeBuild(dir: string, label = dir): Promise<string> 
     ? [bin, ["build", "--load-restrictor", "LoadRestrictionsNone", dir]]
     : ["kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]];
   const result = await inToolSlot(() => execa(file, args, { reject: false, timeout: 60_000 }));
-  if (result.failed) throw new UserError(`kustomize build of ${label} failed: ${kustomizeReason(result.stderr) || result.shortMessage}`);
+  if (result.failed)
+    throw new UserError(`kustomize build of ${label} failed: ${kustomizeReason(result.stderr) || result.shortMessage}`);
   return result.stdout;
 }
 
@@ -58,7 +59,10 @@ export interface BuildTarget {
  * Builds the targets, with a cache of the tree they are in: a target found there is not built, a
  * target built is kept (a failure never is: its message is the build's of this run).
  */
-export async function kustomizeBuildMany(targets: BuildTarget[], cache?: BuildCacheContext): Promise<(string | UserError)[]> {
+export async function kustomizeBuildMany(
+  targets: BuildTarget[],
+  cache?: BuildCacheContext,
+): Promise<(string | UserError)[]> {
   if (!cache) return buildTargets(targets);
   const keys = targets.map((target) => buildKey(target, cache));
   const results: (string | UserError | undefined)[] = keptBuilds(targets, cache, keys);
@@ -73,7 +77,11 @@ export async function kustomizeBuildMany(targets: BuildTarget[], cache?: BuildCa
 }
 
 /** The builds the cache holds for the targets, undefined where it holds none: nothing is built. */
-export function keptBuilds(targets: BuildTarget[], cache: BuildCacheContext, keys = targets.map((target) => buildKey(target, cache))): (string | undefined)[] {
+export function keptBuilds(
+  targets: BuildTarget[],
+  cache: BuildCacheContext,
+  keys = targets.map((target) => buildKey(target, cache)),
+): (string | undefined)[] {
   return keys.map((key) => (key === undefined ? undefined : cache.results.get(key)));
 }
 
@@ -83,7 +91,18 @@ function buildKey(target: BuildTarget, cache: BuildCacheContext): string | undef
   const paths = [target.dir, ...(target.resources ?? []), ...(target.components ?? [])].map(rel);
   if (paths.some((p) => p === ".." || p.startsWith("../") || path.isAbsolute(p))) return undefined;
   const { patches, images, namespace } = target;
-  return resultKey({ tool: cache.tool, tree: cache.tree, request: { dir: rel(target.dir), resources: target.resources?.map(rel), components: target.components?.map(rel), patches, images, namespace } });
+  return resultKey({
+    tool: cache.tool,
+    tree: cache.tree,
+    request: {
+      dir: rel(target.dir),
+      resources: target.resources?.map(rel),
+      components: target.components?.map(rel),
+      patches,
+      images,
+      namespace,
+    },
+  });
 }
 
 async function buildTargets(targets: BuildTarget[]): Promise<(string | UserError)[]> {
@@ -91,7 +110,9 @@ async function buildTargets(targets: BuildTarget[]): Promise<(string | UserError
   // others), so large repositories are built in chunks, side by side (one per core at a time).
   const chunks: { targets: BuildTarget[]; indexes: number[]; groups: Set<string> }[] = [];
   for (const [index, target] of targets.entries()) {
-    let chunk = chunks.find((c) => c.targets.length < BUILD_CHUNK && (target.group === undefined || !c.groups.has(target.group)));
+    let chunk = chunks.find(
+      (c) => c.targets.length < BUILD_CHUNK && (target.group === undefined || !c.groups.has(target.group)),
+    );
     if (!chunk) chunks.push((chunk = { targets: [], indexes: [], groups: new Set() }));
     chunk.targets.push(target);
     chunk.indexes.push(index);
@@ -107,7 +128,14 @@ const BUILD_CHUNK = 64;
 
 async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[]> {
   const one = (dir: string, label: string) => kustomizeBuild(dir, label).catch((error: unknown) => toUserError(error));
-  const wrapped = (target: BuildTarget) => Boolean(target.resources || target.components?.length || target.patches?.length || target.images?.length || target.namespace);
+  const wrapped = (target: BuildTarget) =>
+    Boolean(
+      target.resources ||
+      target.components?.length ||
+      target.patches?.length ||
+      target.images?.length ||
+      target.namespace,
+    );
   const simple = targets.length === 1 && !wrapped(targets[0]!);
   if (simple) return [await one(targets[0]!.dir, targets[0]!.label)];
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-build-"));
@@ -125,7 +153,10 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];
     const resources: string[] = [];
     for (const [index, dir] of dirs.entries()) {
-      await writeFile(path.join(work, `${BOUNDARY}${index}.yaml`), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${BOUNDARY}${index}\n`);
+      await writeFile(
+        path.join(work, `${BOUNDARY}${index}.yaml`),
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${BOUNDARY}${index}\n`,
+      );
       resources.push(`${BOUNDARY}${index}.yaml`, path.relative(work, dir));
     }
     const kustomization = { sortOptions: { order: "fifo" }, resources };
@@ -147,7 +178,11 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
 }
 
 /** A kustomization in `wrapper` that builds the target as Flux does; extra fields (buildMetadata) go in too. */
-async function writeFluxWrapper(wrapper: string, target: BuildTarget, extra: Record<string, unknown> = {}): Promise<string> {
+async function writeFluxWrapper(
+  wrapper: string,
+  target: BuildTarget,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   await mkdir(wrapper);
   const rel = (p: string) => path.relative(wrapper, p);
   const kustomization = {
@@ -180,9 +215,16 @@ export async function kustomizeOrigins(target: BuildTarget): Promise<Map<string,
     const wrapper = await writeFluxWrapper(path.join(work, "flux"), target, { buildMetadata: ["originAnnotations"] });
     const origins = new Map<string, Origin>();
     for (const object of parseManifests(await kustomizeBuild(wrapper, target.label), target.label)) {
-      const origin = (load(object.metadata.annotations?.[ORIGIN_ANNOTATION] ?? "") ?? {}) as { path?: string; configuredIn?: string; repo?: string };
+      const origin = (load(object.metadata.annotations?.[ORIGIN_ANNOTATION] ?? "") ?? {}) as {
+        path?: string;
+        configuredIn?: string;
+        repo?: string;
+      };
       const file = origin.repo === undefined ? (origin.path ?? origin.configuredIn) : undefined;
-      origins.set(objectKey(object), { ...(file !== undefined && { file: path.resolve(wrapper, file) }), generated: origin.configuredIn !== undefined });
+      origins.set(objectKey(object), {
+        ...(file !== undefined && { file: path.resolve(wrapper, file) }),
+        generated: origin.configuredIn !== undefined,
+      });
     }
     return origins;
   } finally {
@@ -201,12 +243,24 @@ function toUserError(error: unknown): UserError {
 export function kustomizeReason(stderr: string): string {
   // kubectl's klog wraps a multi-line error as `"command failed" err=<` … ` >`, one line as `err="…"`.
   const block = /"command failed" err=<\n([\s\S]*?)\n\s*>/.exec(stderr);
-  const line = block ? block[1]!.split("\n").map((l) => l.trim()).join(" ") : firstLine(stderr);
+  const line = block
+    ? block[1]!
+        .split("\n")
+        .map((l) => l.trim())
+        .join(" ")
+    : firstLine(stderr);
   const wrapped = /"command failed" err="(.*)"$/.exec(line);
   const reason = (wrapped ? wrapped[1]!.replace(/\\"/g, '"') : line).replace(/^Error: /, "");
-  const remote = /accumulating resources from '((?:https?|git|ssh):\/\/[^']+|[\w.-]+\.[a-z]{2,}\/[^']+)'/.exec(reason)?.[1];
-  const offline = /no such host|Could not resolve host|network is unreachable|i\/o timeout|connection refused|TLS handshake timeout/.test(reason);
-  return remote && offline ? `it fetches ${remote} and needs the network, which did not answer (${OFFLINE_HINT})` : reason;
+  const remote = /accumulating resources from '((?:https?|git|ssh):\/\/[^']+|[\w.-]+\.[a-z]{2,}\/[^']+)'/.exec(
+    reason,
+  )?.[1];
+  const offline =
+    /no such host|Could not resolve host|network is unreachable|i\/o timeout|connection refused|TLS handshake timeout/.test(
+      reason,
+    );
+  return remote && offline
+    ? `it fetches ${remote} and needs the network, which did not answer (${OFFLINE_HINT})`
+    : reason;
 }
 
 /** What to do about a remote resource while offline. */
@@ -228,7 +282,14 @@ export async function gitOriginUrl(dir: string): Promise<string | undefined> {
 export async function gitRemoteUrls(top: string): Promise<string[]> {
   const result = await execa("git", ["remote", "-v"], { cwd: top, reject: false });
   if (result.exitCode !== 0) return [];
-  return [...new Set(result.stdout.split("\n").filter((line) => line.endsWith("(fetch)")).map((line) => line.split(/\s+/)[1]!))];
+  return [
+    ...new Set(
+      result.stdout
+        .split("\n")
+        .filter((line) => line.endsWith("(fetch)"))
+        .map((line) => line.split(/\s+/)[1]!),
+    ),
+  ];
 }
 
 /**
@@ -243,7 +304,9 @@ export async function unifiedDiff(current: string | undefined, content: string, 
     await writeFile(before, current ?? "");
     await writeFile(after, content);
     const oldLabel = current === undefined ? "/dev/null" : `a/${label}`;
-    const result = await execa("diff", ["-u", "--label", oldLabel, "--label", `b/${label}`, before, after], { reject: false });
+    const result = await execa("diff", ["-u", "--label", oldLabel, "--label", `b/${label}`, before, after], {
+      reject: false,
+    });
     return result.stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -252,6 +315,10 @@ export async function unifiedDiff(current: string | undefined, content: string, 
 
 /** YAML files git tracks or would track (ignored ones left out), relative to `top`. */
 export async function gitYamlFiles(top: string): Promise<string[]> {
-  const { stdout } = await execa("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.yaml", "*.yml"], { cwd: top });
+  const { stdout } = await execa(
+    "git",
+    ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.yaml", "*.yml"],
+    { cwd: top },
+  );
   return [...new Set(stdout.split("\0").filter(Boolean))].sort();
 }

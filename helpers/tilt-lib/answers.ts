@@ -45,7 +45,14 @@ const URL_PROTOCOLS = new Set(["https:", "http:", "ssh:", "git:"]);
 
 /** "a, b,,c" → ["a", "b", "c"], without duplicates. */
 export function parseList(answer: string): string[] {
-  return [...new Set(answer.split(",").map((item) => item.trim()).filter((item) => item !== ""))];
+  return [
+    ...new Set(
+      answer
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== ""),
+    ),
+  ];
 }
 
 export function isDnsLabel(name: string): boolean {
@@ -61,7 +68,13 @@ function isLabel(answer: string): boolean {
   if (value === undefined || rest.length > 0) return false;
   const [prefix, name] = key.includes("/") ? key.split("/", 2) : [undefined, key];
   if (prefix !== undefined && !isDnsSubdomain(prefix)) return false;
-  return name !== undefined && name.length <= 63 && LABEL_NAME.test(name) && value.length <= 63 && (value === "" || LABEL_NAME.test(value));
+  return (
+    name !== undefined &&
+    name.length <= 63 &&
+    LABEL_NAME.test(name) &&
+    value.length <= 63 &&
+    (value === "" || LABEL_NAME.test(value))
+  );
 }
 
 export function isRepoUrl(answer: string): boolean {
@@ -80,7 +93,12 @@ function isRevision(answer: string): boolean {
 }
 
 function isRepoPath(answer: string): boolean {
-  return answer !== "" && !answer.startsWith("/") && !answer.split("/").some((part) => part === ".." || part === "") && !/\s/.test(answer);
+  return (
+    answer !== "" &&
+    !answer.startsWith("/") &&
+    !answer.split("/").some((part) => part === ".." || part === "") &&
+    !/\s/.test(answer)
+  );
 }
 
 function isGroup(answer: string): boolean {
@@ -95,24 +113,41 @@ export function validateAnswers(answers: TiltLibAnswers): TiltLibAnswers {
   };
   if (answers.namespaces.length === 0) bad("namespaces", "", "name at least one workspace namespace");
   for (const ns of answers.namespaces) {
-    if (!isDnsLabel(ns)) bad("namespaces", ns, "not a namespace name (lowercase letters, digits and '-', at most 63, RFC 1123)");
+    if (!isDnsLabel(ns))
+      bad("namespaces", ns, "not a namespace name (lowercase letters, digits and '-', at most 63, RFC 1123)");
   }
-  for (const pin of answers.pins) if (!PIN.test(pin)) bad("pin", pin, "invalid version: pin a major version as v<major>, e.g. v1");
-  if (!isDnsSubdomain(answers.project)) bad("project", answers.project, "not an ArgoCD project name (RFC 1123 subdomain)");
-  if (answers.repoUrl === "") bad("repo-url", "", "no default, as the repository has neither a Flux GitRepository with a URL nor a git remote origin: answer it");
-  if (!isRepoUrl(answers.repoUrl)) bad("repo-url", answers.repoUrl, "not a repository URL: use https://…, ssh://… or git@host:org/repo.git");
+  for (const pin of answers.pins)
+    if (!PIN.test(pin)) bad("pin", pin, "invalid version: pin a major version as v<major>, e.g. v1");
+  if (!isDnsSubdomain(answers.project))
+    bad("project", answers.project, "not an ArgoCD project name (RFC 1123 subdomain)");
+  if (answers.repoUrl === "")
+    bad(
+      "repo-url",
+      "",
+      "no default, as the repository has neither a Flux GitRepository with a URL nor a git remote origin: answer it",
+    );
+  if (!isRepoUrl(answers.repoUrl))
+    bad("repo-url", answers.repoUrl, "not a repository URL: use https://…, ssh://… or git@host:org/repo.git");
   if (!isRevision(answers.revision)) bad("revision", answers.revision, "not a git branch, tag or commit");
   if (!isRepoPath(answers.path)) bad("path", answers.path, "not a relative path inside the git repository");
   if (!isGroup(answers.platformGroup)) bad("platform-group", answers.platformGroup, "not a group name");
   if (!isGroup(answers.developerGroup)) bad("developer-group", answers.developerGroup, "not a group name");
-  if (!isDnsLabel(answers.argocdNamespace)) bad("argocd-namespace", answers.argocdNamespace, "not a namespace name (RFC 1123 label)");
+  if (!isDnsLabel(answers.argocdNamespace))
+    bad("argocd-namespace", answers.argocdNamespace, "not a namespace name (RFC 1123 label)");
   if (!isDnsLabel(answers.container)) bad("container", answers.container, "not a container name (RFC 1123 label)");
-  if (!isLabel(answers.workspaceLabel)) bad("workspace-label", answers.workspaceLabel, "not a label: use key=value, e.g. app.kubernetes.io/name=coder-workspace");
+  if (!isLabel(answers.workspaceLabel))
+    bad(
+      "workspace-label",
+      answers.workspaceLabel,
+      "not a label: use key=value, e.g. app.kubernetes.io/name=coder-workspace",
+    );
   return answers;
 }
 
 /** Answers kept by the last run, as far as they have the right shape (validateAnswers checks the rest). */
-export function readSavedAnswers(dir: string): { answers: Partial<TiltLibAnswers>; files: Record<string, string> } | undefined {
+export function readSavedAnswers(
+  dir: string,
+): { answers: Partial<TiltLibAnswers>; files: Record<string, string> } | undefined {
   const saved = readAnswers(dir);
   if (!saved) return undefined;
   // answers-file.ts types `answers` for the namespace generator; here it holds TiltLibAnswers.
@@ -128,7 +163,12 @@ export function readSavedAnswers(dir: string): { answers: Partial<TiltLibAnswers
 }
 
 export function renderSavedAnswers(answers: TiltLibAnswers, files: Record<string, string>): string {
-  const saved: SavedAnswers = { generator: GENERATOR_VERSION, answers: answers as SavedAnswers["answers"], ports: {}, files };
+  const saved: SavedAnswers = {
+    generator: GENERATOR_VERSION,
+    answers: answers as SavedAnswers["answers"],
+    ports: {},
+    files,
+  };
   return renderAnswers(saved);
 }
 

@@ -2,9 +2,23 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { UserError } from "../errors.ts";
-import { MOUNTED_TILT_LIB_DIR, REPO_TILT_LIB, TILT_LIB_PARTS, tiltLibSource, TEMPLATES_DIR, type RenderedFile } from "../templates.ts";
+import {
+  MOUNTED_TILT_LIB_DIR,
+  REPO_TILT_LIB,
+  TILT_LIB_PARTS,
+  tiltLibSource,
+  TEMPLATES_DIR,
+  type RenderedFile,
+} from "../templates.ts";
 import type { Repository } from "../repository/scan.ts";
-import { ANSWERS_FILE, FIXED_DEFAULTS, readSavedAnswers, renderSavedAnswers, validateAnswers, type TiltLibAnswers } from "./answers.ts";
+import {
+  ANSWERS_FILE,
+  FIXED_DEFAULTS,
+  readSavedAnswers,
+  renderSavedAnswers,
+  validateAnswers,
+  type TiltLibAnswers,
+} from "./answers.ts";
 import { renderTiltLibPackage, type PackagedFile, type PackagedKey, type TiltLibModel } from "./render.ts";
 import { resolvePackageTarget, type PackageTarget } from "./target.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "../plan/write-plan.ts";
@@ -53,16 +67,36 @@ function major(version: string): string {
 }
 
 /** Defaults taken from the repository: the Flux GitRepository its Kustomizations sync from, else git's `origin`. */
-export function repositoryDefaults(repo: Repository, dirInRepo: string, originUrl?: string): Pick<TiltLibAnswers, "path"> & Partial<TiltLibAnswers> {
-  const used = repo.kustomizations.find((k) => k.sourceRef.kind === "GitRepository" && repo.gitRepositories.some((g) => g.name === k.sourceRef.name && g.url));
-  const source = repo.gitRepositories.find((g) => g.name === used?.sourceRef.name && g.url) ?? repo.gitRepositories.find((g) => g.url);
+export function repositoryDefaults(
+  repo: Repository,
+  dirInRepo: string,
+  originUrl?: string,
+): Pick<TiltLibAnswers, "path"> & Partial<TiltLibAnswers> {
+  const used = repo.kustomizations.find(
+    (k) =>
+      k.sourceRef.kind === "GitRepository" && repo.gitRepositories.some((g) => g.name === k.sourceRef.name && g.url),
+  );
+  const source =
+    repo.gitRepositories.find((g) => g.name === used?.sourceRef.name && g.url) ??
+    repo.gitRepositories.find((g) => g.url);
   if (source?.url) return { path: dirInRepo, repoUrl: source.url, revision: source.branch ?? "HEAD" };
   return { path: dirInRepo, ...(originUrl && { repoUrl: originUrl }) };
 }
 
-function chooseAnswers(target: PackageTarget, saved: Partial<TiltLibAnswers> | undefined, given: Partial<TiltLibAnswers>): TiltLibAnswers {
+function chooseAnswers(
+  target: PackageTarget,
+  saved: Partial<TiltLibAnswers> | undefined,
+  given: Partial<TiltLibAnswers>,
+): TiltLibAnswers {
   // No repoUrl default without a Flux GitRepository: "" makes validateAnswers ask for the answer.
-  const merged = { ...FIXED_DEFAULTS, repoUrl: "", revision: "HEAD", ...repositoryDefaults(target.repo, target.dirInRepo, target.originUrl), ...saved, ...given };
+  const merged = {
+    ...FIXED_DEFAULTS,
+    repoUrl: "",
+    revision: "HEAD",
+    ...repositoryDefaults(target.repo, target.dirInRepo, target.originUrl),
+    ...saved,
+    ...given,
+  };
   return validateAnswers({ ...merged, pins: [...merged.pins].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) });
 }
 
@@ -77,20 +111,29 @@ function contentAfter(file: RenderedFile, generated: Map<string, string>, force:
  * rewritten: it is what workspaces pinned to that major keep getting. It holds the files of the
  * library it was copied from: one tilt_lib.star for a copy older than the library's parts.
  */
-function pinnedCopy(dir: string, tag: string, library: { files: Map<string, string>; version: string }): { file: PackagedFile; contents: Map<string, string> } {
+function pinnedCopy(
+  dir: string,
+  tag: string,
+  library: { files: Map<string, string>; version: string },
+): { file: PackagedFile; contents: Map<string, string> } {
   const folder = `versions/${tag}`;
   const rel = `${folder}/${LIBRARY_FILE}`;
   const abs = (file: string) => path.join(dir, ...folder.split("/"), file);
   let contents: Map<string, string>;
   if (existsSync(abs(LIBRARY_FILE))) {
-    contents = new Map(TILT_LIB_PARTS.filter((file) => existsSync(abs(file))).map((file) => [file, readFileSync(abs(file), "utf8")]));
+    contents = new Map(
+      TILT_LIB_PARTS.filter((file) => existsSync(abs(file))).map((file) => [file, readFileSync(abs(file), "utf8")]),
+    );
   } else if (major(library.version) === tag) {
     contents = library.files;
   } else {
-    throw new UserError(`cannot pin ${tag}: ${rel} does not exist and ${LIBRARY_FILE} is ${library.version}; a pin copies the library while it is ${tag}.x (or add ${rel} by hand)`);
+    throw new UserError(
+      `cannot pin ${tag}: ${rel} does not exist and ${LIBRARY_FILE} is ${library.version}; a pin copies the library while it is ${tag}.x (or add ${rel} by hand)`,
+    );
   }
   const version = readLibraryVersion(contents.get(LIBRARY_FILE)!, rel);
-  if (major(version) !== tag) throw new UserError(`${rel}: invalid version ${version} for pin ${tag}: its VERSION must be ${tag.slice(1)}.x.y`);
+  if (major(version) !== tag)
+    throw new UserError(`${rel}: invalid version ${version} for pin ${tag}: its VERSION must be ${tag.slice(1)}.x.y`);
   const description = `pinned ${tag} (${rel}), a frozen copy for workspaces that mount it instead of tilt-lib`;
   const keys = [...contents.keys()].map((key) => ({ key, file: `${folder}/${key}`, renamed: true }));
   return { file: { name: `tilt-lib-${tag}`, file: rel, keys, version, description, tag }, contents };
@@ -106,12 +149,26 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
 
   // The version labels come from the .star files as they will be on disk after this run.
   const libraryFiles: RenderedFile[] = TILT_LIB_PARTS.map((file) => ({ path: at(file), content: tiltLibSource(file) }));
-  const libraryContents = new Map(TILT_LIB_PARTS.map((file, i) => [file, contentAfter(libraryFiles[i]!, generated, force)]));
+  const libraryContents = new Map(
+    TILT_LIB_PARTS.map((file, i) => [file, contentAfter(libraryFiles[i]!, generated, force)]),
+  );
   const version = readLibraryVersion(libraryContents.get(LIBRARY_FILE)!, LIBRARY_FILE);
   const pins = answers.pins.map((tag) => pinnedCopy(target.dir, tag, { files: libraryContents, version }));
   const libraryKeys: PackagedKey[] = TILT_LIB_PARTS.map((file) => ({ key: file, file, renamed: false }));
-  const library: PackagedFile = { name: "tilt-lib", file: LIBRARY_FILE, keys: libraryKeys, version, description: `the current library (${LIBRARY_FILE} and the tilt_lib_*.star it loads), mounted at ${LIBRARY_MOUNT}`};
-  const templates: PackagedFile = { name: "tilt-templates", file: TILTFILE_TEMPLATE, keys: [{ key: "Tiltfile.hbs", file: TILTFILE_TEMPLATE, renamed: true }], version: GENERATOR_VERSION, description: `the Tiltfile template of \`${generatorCommand()} namespace\`, mounted at ${TEMPLATE_MOUNT}` };
+  const library: PackagedFile = {
+    name: "tilt-lib",
+    file: LIBRARY_FILE,
+    keys: libraryKeys,
+    version,
+    description: `the current library (${LIBRARY_FILE} and the tilt_lib_*.star it loads), mounted at ${LIBRARY_MOUNT}`,
+  };
+  const templates: PackagedFile = {
+    name: "tilt-templates",
+    file: TILTFILE_TEMPLATE,
+    keys: [{ key: "Tiltfile.hbs", file: TILTFILE_TEMPLATE, renamed: true }],
+    version: GENERATOR_VERSION,
+    description: `the Tiltfile template of \`${generatorCommand()} namespace\`, mounted at ${TEMPLATE_MOUNT}`,
+  };
   const model: TiltLibModel = {
     generatorVersion: GENERATOR_VERSION,
     generatorCommand: generatorCommand(),
@@ -126,7 +183,10 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
     libraryMount: LIBRARY_MOUNT,
     templateMount: TEMPLATE_MOUNT,
     repoTiltLib: REPO_TILT_LIB,
-    rootFromPackage: target.dirInRepo.split("/").map(() => "..").join("/"),
+    rootFromPackage: target.dirInRepo
+      .split("/")
+      .map(() => "..")
+      .join("/"),
     application: { name: "tilt-lib" },
     answers,
   };
@@ -134,16 +194,23 @@ export async function generateTiltLibPackage(options: TiltLibOptions): Promise<T
   const files: RenderedFile[] = [
     ...libraryFiles,
     ...pins.flatMap((p) => p.file.keys.map((k) => ({ path: at(k.file), content: p.contents.get(k.key)! }))),
-    { path: at(TILTFILE_TEMPLATE), content: readFileSync(path.join(TEMPLATES_DIR, "namespace", "Tiltfile.hbs"), "utf8") },
+    {
+      path: at(TILTFILE_TEMPLATE),
+      content: readFileSync(path.join(TEMPLATES_DIR, "namespace", "Tiltfile.hbs"), "utf8"),
+    },
     ...renderTiltLibPackage(model),
   ];
   const hashes = Object.fromEntries(files.map((f) => [toPosix(path.relative(target.dir, f.path)), sha256(f.content)]));
-  const obsolete = Object.keys(saved?.files ?? {}).filter((rel) => !(rel in hashes)).map(at);
+  const obsolete = Object.keys(saved?.files ?? {})
+    .filter((rel) => !(rel in hashes))
+    .map(at);
   files.push({ path: at(ANSWERS_FILE), content: renderSavedAnswers(answers, hashes) });
 
   // The answers file is the tool's own record: always ours to rewrite.
   const plan = planWrites(files, generated, force).map((write) =>
-    path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept") ? { ...write, outcome: "update" as const, beside: undefined } : write,
+    path.basename(write.path) === ANSWERS_FILE && write.outcome.startsWith("kept")
+      ? { ...write, outcome: "update" as const, beside: undefined }
+      : write,
   );
   const changes = planChanges(plan);
   if ((options.mode ?? "write") === "write") applyPlan(plan);

@@ -46,19 +46,28 @@ export async function resolvePackageTarget(answer: string, cwd: string): Promise
     // Without git, the search stops at the package's parent: it sits at <root>/<dir>, one level
     // above a namespace folder. Never the filesystem root (e.g. for `/tmp`): that is the whole disk.
     const parent = nearestExisting(path.dirname(wanted));
-    if (path.dirname(parent) === parent) throw new UserError(`${wanted} has no repository folder around it: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`);
+    if (path.dirname(parent) === parent)
+      throw new UserError(
+        `${wanted} has no repository folder around it: name a folder inside one, e.g. ${DEFAULT_PACKAGE_DIR}`,
+      );
     repo = await scanRepository(existing, parent);
   }
   const root = realpathSync(repo.root);
-  if (dir === root) throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
-  if (!isInsideFolder(dir, root)) throw new UserError(`${dir} is outside the repository ${repo.root}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  if (dir === root)
+    throw new UserError(`${dir} is the repository root: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`);
+  if (!isInsideFolder(dir, root))
+    throw new UserError(
+      `${dir} is outside the repository ${repo.root}: name a folder inside it, e.g. ${DEFAULT_PACKAGE_DIR}`,
+    );
   const dirInRepo = toPosix(path.relative(root, dir));
 
   // Flux builds a path without kustomization.yaml from everything below it: it would apply the
   // package too, and fight ArgoCD over the ConfigMaps.
   const [sweeping] = kustomizationsSweeping(repo.root, dirInRepo, repo.kustomizations);
   if (sweeping) {
-    throw new UserError(`${dirInRepo} is inside ./${sweeping.path}, which the Flux Kustomization ${sweeping.namespace}/${sweeping.name} applies whole (it has no kustomization.yaml): put the package elsewhere`);
+    throw new UserError(
+      `${dirInRepo} is inside ./${sweeping.path}, which the Flux Kustomization ${sweeping.namespace}/${sweeping.name} applies whole (it has no kustomization.yaml): put the package elsewhere`,
+    );
   }
   const originUrl = inGit ? await gitOriginUrl(existing) : undefined;
   return { dir, repo, dirInRepo, ...(originUrl && { originUrl }) };

@@ -34,12 +34,20 @@ describe("--json", () => {
     expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✖ +write-plan tooling is stale: media: /)]);
     const report = parse(run.stdout);
     expect(report).toMatchObject({ mode: "check", changed: true, root: repo, title: "media" });
-    expect(fileOf(report, TILTFILE)).toEqual({ path: TILTFILE, state: "kept-edited", beside: `${TILTFILE}.new`, changes: true, written: false });
+    expect(fileOf(report, TILTFILE)).toEqual({
+      path: TILTFILE,
+      state: "kept-edited",
+      beside: `${TILTFILE}.new`,
+      changes: true,
+      written: false,
+    });
     expect(fileOf(report, DEV_OVERLAY)).toEqual({ path: DEV_OVERLAY, state: "create", changes: true, written: false });
     expect(fileOf(report, "tilt-lib/tilt_lib.star")).toMatchObject({ state: "unchanged", changes: false });
     expect(report.files.filter((f) => f.written)).toEqual([]);
     expect(Object.values(report.counts).reduce((a, b) => a + b, 0)).toBe(report.files.length);
-    expect(report.namespaces).toEqual([{ name: "media", namespace: "media", folder: "applications/media", context: null }]);
+    expect(report.namespaces).toEqual([
+      { name: "media", namespace: "media", folder: "applications/media", context: null },
+    ]);
     expect(await snapshot(repo)).toBe(before);
   });
 
@@ -85,7 +93,9 @@ describe("--json", () => {
     expect(report.warnings).toEqual([expect.stringMatching(/helm/)]);
     expect(run.stderr).toContain(`warning: ${report.warnings[0]}\n`);
     expect(run.stderr).toMatch(/^\[1\/1\] infrastructure\/monitoring \d+ ms$/m);
-    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✔ +write-plan monitoring: .*\(dry-run: nothing written\)$/)]);
+    expect(marked(run.stderr)).toEqual([
+      expect.stringMatching(/^✔ +write-plan monitoring: .*\(dry-run: nothing written\)$/),
+    ]);
   });
 
   it("tilt-lib: the package's files, written, then unchanged", async () => {
@@ -95,12 +105,21 @@ describe("--json", () => {
     expect(write.exitCode, write.stderr).toBe(0);
     const report = parse(write.stdout);
     expect(report).toMatchObject({ generator: "tilt-lib", mode: "write", changed: true });
-    expect(fileOf(report, "tilt-lib/README.md")).toEqual({ path: "tilt-lib/README.md", state: "create", changes: true, written: true });
+    expect(fileOf(report, "tilt-lib/README.md")).toEqual({
+      path: "tilt-lib/README.md",
+      state: "create",
+      changes: true,
+      written: true,
+    });
     expect(existsSync(path.join(repo, "tilt-lib/README.md"))).toBe(true);
     const before = await snapshot(repo);
     const check = await bin(repo, ["tilt-lib", "tilt-lib", "--mode", "check", "--json"]);
     expect(check.exitCode, check.stderr).toBe(0);
-    expect(parse(check.stdout)).toMatchObject({ mode: "check", changed: false, counts: { unchanged: report.files.length } });
+    expect(parse(check.stdout)).toMatchObject({
+      mode: "check",
+      changed: false,
+      counts: { unchanged: report.files.length },
+    });
     expect(await snapshot(repo)).toBe(before);
   });
 });

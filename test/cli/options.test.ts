@@ -30,7 +30,10 @@ describe("the table of options", () => {
   it.each(GENERATORS)("is what the $name parser takes, before -- and after it", (generator) => {
     for (const option of optionsOf(generator.name)) {
       const given = option.value ? [`--${option.name}`, "x"] : [`--${option.name}`];
-      for (const argv of [[generator.name, "folder", ...given], [generator.name, "folder", "--", ...given]]) {
+      for (const argv of [
+        [generator.name, "folder", ...given],
+        [generator.name, "folder", "--", ...given],
+      ]) {
         const { positional, named } = readCommandLine(argv, generator.name);
         expect(positional).toEqual(["folder"]);
         expect(named[option.name]).toEqual(option.value ? (option.multiple ? ["x"] : "x") : true);
@@ -41,12 +44,27 @@ describe("the table of options", () => {
 
 describe("a mistyped command line", () => {
   it.each([
-    [["namespace", ".", "--mdoe", "check"], "unknown option --mdoe: did you mean --mode? (npx plop namespace --help lists its options)"],
-    [["namespace", "--contxt", "dev"], "unknown option --contxt: did you mean --context? (npx plop namespace --help lists its options)"],
+    [
+      ["namespace", ".", "--mdoe", "check"],
+      "unknown option --mdoe: did you mean --mode? (npx plop namespace --help lists its options)",
+    ],
+    [
+      ["namespace", "--contxt", "dev"],
+      "unknown option --contxt: did you mean --context? (npx plop namespace --help lists its options)",
+    ],
     [["namespace", "--colour", "red"], "unknown option --colour (npx plop namespace --help lists its options)"],
-    [["namespace", "--", "--pin", "v1"], "--pin is an option of tilt-lib, not of namespace: npx plop namespace --help lists its options"],
-    [["tilt-lib", "--namespace", "coder"], "unknown option --namespace: did you mean --namespaces? (npx plop tilt-lib --help lists its options)"],
-    [["tilt-lib", "--repo", "x"], "unknown option --repo: did you mean --repo-url? (npx plop tilt-lib --help lists its options)"],
+    [
+      ["namespace", "--", "--pin", "v1"],
+      "--pin is an option of tilt-lib, not of namespace: npx plop namespace --help lists its options",
+    ],
+    [
+      ["tilt-lib", "--namespace", "coder"],
+      "unknown option --namespace: did you mean --namespaces? (npx plop tilt-lib --help lists its options)",
+    ],
+    [
+      ["tilt-lib", "--repo", "x"],
+      "unknown option --repo: did you mean --repo-url? (npx plop tilt-lib --help lists its options)",
+    ],
   ] as const)("%j: %s", (argv, message) => {
     expect(() => readCommandLine([...argv], argv[0])).toThrow(message);
   });
@@ -54,10 +72,18 @@ describe("a mistyped command line", () => {
   it("names an unknown generator and the closest one", () => {
     const names = GENERATORS.map((g) => g.name);
     expect(generatorNameError("namespace", names, false)).toBeUndefined();
-    expect(generatorNameError("namepsace", names, false)).toBe('unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)');
-    expect(generatorNameError("tilt", names, false)).toBe('unknown generator "tilt": did you mean tilt-lib? (generators: namespace, tilt-lib, doctor)');
-    expect(generatorNameError("deploy", names, false)).toBe('unknown generator "deploy" (generators: namespace, tilt-lib, doctor)');
+    expect(generatorNameError("namepsace", names, false)).toBe(
+      'unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)',
+    );
+    expect(generatorNameError("tilt", names, false)).toBe(
+      'unknown generator "tilt": did you mean tilt-lib? (generators: namespace, tilt-lib, doctor)',
+    );
+    expect(generatorNameError("deploy", names, false)).toBe(
+      'unknown generator "deploy" (generators: namespace, tilt-lib, doctor)',
+    );
     expect(generatorNameError(undefined, names, true)).toBeUndefined();
-    expect(generatorNameError(undefined, names, false)).toBe("name a generator first: namespace, tilt-lib or doctor (add --help for its options)");
+    expect(generatorNameError(undefined, names, false)).toBe(
+      "name a generator first: namespace, tilt-lib or doctor (add --help for its options)",
+    );
   });
 });

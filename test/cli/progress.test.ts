@@ -16,11 +16,19 @@ describe("progress", () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const lines = run.stderr.split("\n");
     const progress = lines.filter((line) => PROGRESS.test(line)).map((line) => PROGRESS.exec(line)!.slice(1, 4));
-    expect(progress.map(([index, total]) => `${index}/${total}`)).toEqual(EXAMPLE_FOLDERS.map((_, i) => `${i + 1}/${EXAMPLE_FOLDERS.length}`));
+    expect(progress.map(([index, total]) => `${index}/${total}`)).toEqual(
+      EXAMPLE_FOLDERS.map((_, i) => `${i + 1}/${EXAMPLE_FOLDERS.length}`),
+    );
     expect(progress.map(([, , folder]) => folder).sort()).toEqual([...EXAMPLE_FOLDERS].sort());
     // Not one `- ` line of plop's spinner, nor anything else.
-    expect(lines.filter((line) => !PROGRESS.test(line) && !line.startsWith("warning: ") && !/^[✔✖]/.test(line))).toEqual([]);
-    expect(marked(run.stderr)).toEqual([expect.stringMatching(/^✔ +write-plan media, .*: \d+ would be written, \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/)]);
+    expect(
+      lines.filter((line) => !PROGRESS.test(line) && !line.startsWith("warning: ") && !/^[✔✖]/.test(line)),
+    ).toEqual([]);
+    expect(marked(run.stderr)).toEqual([
+      expect.stringMatching(
+        /^✔ +write-plan media, .*: \d+ would be written, \d+ unchanged in \d+ ms \(dry-run: nothing written\)$/,
+      ),
+    ]);
     expect(run.stdout).not.toMatch(/^\[\d+\//m);
     expect(run.stdout).toMatch(/^unchanged +tilt-lib\/tilt_lib\.star$/m);
     expect(await snapshot(repo)).toBe(before);
@@ -42,11 +50,21 @@ describe("progress", () => {
     const run = await execa("script", ["-qec", node, "/dev/null"], {
       cwd: repo,
       reject: false,
-      env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_ENV: "", NODE_OPTIONS: `--import ${new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href}`, TERM: "xterm" },
+      env: {
+        KUBECONFIG: "/nonexistent",
+        NO_COLOR: "1",
+        NODE_ENV: "",
+        NODE_OPTIONS: `--import ${new URL("../../node_modules/tsx/dist/loader.mjs", import.meta.url).href}`,
+        TERM: "xterm",
+      },
     });
     expect(run.exitCode, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/\r\x1b\[2K\[1\/1\] applications\/media …\r\x1b\[2K\[1\/1\] applications\/media \d+ ms\r?\n/);
+    /* eslint-disable no-control-regex -- what a terminal receives: escape sequences */
+    expect(run.stdout).toMatch(
+      /\r\x1b\[2K\[1\/1\] applications\/media …\r\x1b\[2K\[1\/1\] applications\/media \d+ ms\r?\n/,
+    );
     // What the terminal shows last before plop's ✔: the progress line cleared.
     expect(run.stdout).toMatch(/\r\x1b\[2K(\x1b\[[0-9;?]*[A-Za-z])*✔/);
+    /* eslint-enable no-control-regex */
   });
 });

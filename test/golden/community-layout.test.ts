@@ -17,12 +17,24 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
     // kubernetes/apps/media/kustomization.yaml puts the Kustomization in media, whatever ks.yaml says.
     expect(model!.flux.toSuspend).toEqual(["media/sonarr"]);
     expect(model!.flux.ancestors.map((k) => k.name)).toEqual(["cluster-apps"]);
-    expect(model!.resources.map((r) => [r.name, r.objects, r.fluxObjects])).toEqual([["sonarr", [], ["sonarr:helmrelease", "app-template:ocirepository"]]]);
+    expect(model!.resources.map((r) => [r.name, r.objects, r.fluxObjects])).toEqual([
+      ["sonarr", [], ["sonarr:helmrelease", "app-template:ocirepository"]],
+    ]);
     expect(model!.builds).toMatchObject([
       {
         path: "app",
-        live: { namespace: "media", resources: ["../../app"], components: ["../../../../../components/common"], keepOnDown: true },
-        localPath: { namespace: "media", resources: ["../../../app"], components: ["../../../../../../components/common", "../../storage/local-path"], keepOnDown: false },
+        live: {
+          namespace: "media",
+          resources: ["../../app"],
+          components: ["../../../../../components/common"],
+          keepOnDown: true,
+        },
+        localPath: {
+          namespace: "media",
+          resources: ["../../../app"],
+          components: ["../../../../../../components/common", "../../storage/local-path"],
+          keepOnDown: false,
+        },
       },
     ]);
     const dev = await execa("kubectl", ["kustomize", path.join(app, "overlays/dev")]);
@@ -40,12 +52,15 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
       ["radarr", "radarr/app", "overlays/dev/radarr", "overlays/dev/radarr/local-path"],
       ["sonarr", "sonarr/app", "overlays/dev/sonarr", "overlays/dev/sonarr/local-path"],
     ]);
-    expect(model!.builds.map((b) => b.variables.map((v) => `${v.name}=${v.value}`))).toEqual([["APP=radarr"], ["APP=sonarr"]]);
+    expect(model!.builds.map((b) => b.variables.map((v) => `${v.name}=${v.value}`))).toEqual([
+      ["APP=radarr"],
+      ["APP=sonarr"],
+    ]);
     // Both apps' Components add the one app-template OCIRepository: a group both wait for holds it.
     expect(model!.resources.map((r) => r.name).sort()).toEqual(["media-flux-objects", "radarr", "sonarr"]);
     for (const build of model!.builds) {
       const dev = await execa("kubectl", ["kustomize", path.join(media, build.live.dir)]);
-      const names = [...dev.stdout.matchAll(/^  name: (.+)$/gm)].map((m) => m[1]);
+      const names = [...dev.stdout.matchAll(/^ {2}name: (.+)$/gm)].map((m) => m[1]);
       expect(names.sort()).toEqual(build.name === "sonarr" ? ["${APP}", "app-template"] : ["${APP}"]);
     }
   });
@@ -53,10 +68,19 @@ describe("a kubernetes/apps/<namespace>/<app> folder", () => {
   it("gives a flat folder, the path Flux applies itself, its dev overlays beside it, built on it", async () => {
     const { root, app } = communityLayout();
     await execa("git", ["init", "-q", root]);
-    const { models } = await scaffold({ folders: [path.join(app, "app")], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
-    expect(models[0]!.builds.map((b) => [b.path, b.live.dir, b.localPath.dir, b.live.resources])).toEqual([[".", "../app-dev", "../app-dev/local-path", ["../app"]]]);
+    const { models } = await scaffold({
+      folders: [path.join(app, "app")],
+      cwd: root,
+      env: { KUBECONFIG: "/nonexistent" },
+    });
+    expect(models[0]!.builds.map((b) => [b.path, b.live.dir, b.localPath.dir, b.live.resources])).toEqual([
+      [".", "../app-dev", "../app-dev/local-path", ["../app"]],
+    ]);
     const dev = await execa("kubectl", ["kustomize", path.join(app, "app-dev")]);
-    expect([...dev.stdout.matchAll(/^kind: (.+)$/gm)].map((m) => m[1]).sort()).toEqual(["HelmRelease", "OCIRepository"]);
+    expect([...dev.stdout.matchAll(/^kind: (.+)$/gm)].map((m) => m[1]).sort()).toEqual([
+      "HelmRelease",
+      "OCIRepository",
+    ]);
   });
 });
 
@@ -69,7 +93,10 @@ function withRadarr() {
   writeFileSync(path.join(radarr, "app/helmrelease.yaml"), release.replaceAll("sonarr", "radarr"));
   writeFileSync(path.join(radarr, "app/kustomization.yaml"), "resources: [./helmrelease.yaml]\n");
   const ks = readFileSync(path.join(root, "kubernetes/apps/media/sonarr/ks.yaml"), "utf8");
-  writeFileSync(path.join(radarr, "ks.yaml"), ks.replaceAll("sonarr", "radarr").replace(/  components: .*\n/, ""));
-  writeFileSync(path.join(root, "kubernetes/apps/media/kustomization.yaml"), "namespace: media\nresources: [./radarr/ks.yaml, ./sonarr/ks.yaml]\n");
+  writeFileSync(path.join(radarr, "ks.yaml"), ks.replaceAll("sonarr", "radarr").replace(/ {2}components: .*\n/, ""));
+  writeFileSync(
+    path.join(root, "kubernetes/apps/media/kustomization.yaml"),
+    "namespace: media\nresources: [./radarr/ks.yaml, ./sonarr/ks.yaml]\n",
+  );
   return { root, media: path.join(root, "kubernetes/apps/media") };
 }

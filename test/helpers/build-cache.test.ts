@@ -66,13 +66,18 @@ describe("kustomize builds kept between runs", () => {
     await scaffold({ folders: [path.join(root, MEDIA)], cwd: root, env });
     const base = path.join(root, MEDIA, "base", "kustomization.yaml");
     writeFileSync(base, readFileSync(base, "utf8").replace("resources:", "resources:\n  - missing.yaml"));
-    await expect(scaffold({ folders: [path.join(root, MEDIA)], cwd: root, env, mode: "check" })).rejects.toThrow(/kustomize build of applications\/media\/overlays\/prod failed: .*missing\.yaml/);
+    await expect(scaffold({ folders: [path.join(root, MEDIA)], cwd: root, env, mode: "check" })).rejects.toThrow(
+      /kustomize build of applications\/media\/overlays\/prod failed: .*missing\.yaml/,
+    );
   });
 
   it("uses an entry only under its own key, and rebuilds one that does not hold it", async () => {
     const root = copyExample();
     await scaffold({ folders: [path.join(root, MEDIA)], cwd: root, env });
-    const entries = readdirSync(path.join(cacheDir, "tilt-flux-scaffold", "builds"), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const entries = readdirSync(path.join(cacheDir, "tilt-flux-scaffold", "builds"), {
+      recursive: true,
+      withFileTypes: true,
+    }).filter((e) => e.isFile());
     for (const entry of entries) {
       const file = path.join(entry.parentPath, entry.name);
       const { output } = JSON.parse(readFileSync(file, "utf8")) as { output: string };

@@ -17,7 +17,12 @@ import { FIXTURES_DIR, haveFixtures } from "../support/fixtures.ts";
 function ks(name: string, spec: Record<string, unknown>, file = `clusters/c/${name}.yaml`): RepoObject {
   return {
     file,
-    object: { apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization", metadata: { name, namespace: "flux-system" }, spec },
+    object: {
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      kind: "Kustomization",
+      metadata: { name, namespace: "flux-system" },
+      spec,
+    },
   };
 }
 
@@ -26,7 +31,10 @@ describe("findFluxKustomizations", () => {
     const found = findFluxKustomizations([
       ks("apps", { path: "./apps/media/overlays/prod/" }),
       ks("root", { path: "./" }),
-      { file: "apps/media/base/kustomization.yaml", object: { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", metadata: { name: "x" } } },
+      {
+        file: "apps/media/base/kustomization.yaml",
+        object: { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", metadata: { name: "x" } },
+      },
     ]);
     expect(found.map((k) => [k.name, k.path])).toEqual([
       ["apps", "apps/media/overlays/prod"],
@@ -37,7 +45,12 @@ describe("findFluxKustomizations", () => {
   it("takes the spec.ignore of the GitRepository a Kustomization reads, and of no other", () => {
     const git = (name: string, ignore?: string): RepoObject => ({
       file: "clusters/c/git.yaml",
-      object: { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository", metadata: { name, namespace: "flux-system" }, spec: { url: "https://example.com/x.git", ...(ignore && { ignore }) } },
+      object: {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "GitRepository",
+        metadata: { name, namespace: "flux-system" },
+        spec: { url: "https://example.com/x.git", ...(ignore && { ignore }) },
+      },
     });
     const found = findFluxKustomizations([
       git("flux-system", "/*\n!/deploy\n"),
@@ -45,14 +58,27 @@ describe("findFluxKustomizations", () => {
       ks("apps", { path: "./deploy", sourceRef: { kind: "GitRepository", name: "flux-system" } }),
       ks("tenant", { path: "./deploy", sourceRef: { kind: "GitRepository", name: "other" } }),
     ]);
-    expect(found.map((k) => [k.name, k.sourceIgnore])).toEqual([["apps", "/*\n!/deploy\n"], ["tenant", undefined]]);
+    expect(found.map((k) => [k.name, k.sourceIgnore])).toEqual([
+      ["apps", "/*\n!/deploy\n"],
+      ["tenant", undefined],
+    ]);
   });
 
   it("reads what Flux adds to the build: images, commonMetadata, a name prefix", () => {
     const [k] = findFluxKustomizations([
-      ks("apps", { path: "apps", images: [{ name: "nginx", newTag: 1.27, digest: "" }], commonMetadata: { annotations: { team: "media" } }, namePrefix: "prod-" }),
+      ks("apps", {
+        path: "apps",
+        images: [{ name: "nginx", newTag: 1.27, digest: "" }],
+        commonMetadata: { annotations: { team: "media" } },
+        namePrefix: "prod-",
+      }),
     ]);
-    expect([k!.images, k!.commonMetadata, k!.namePrefix, k!.nameSuffix]).toEqual([[{ name: "nginx", newTag: "1.27" }], { annotations: { team: "media" } }, "prod-", undefined]);
+    expect([k!.images, k!.commonMetadata, k!.namePrefix, k!.nameSuffix]).toEqual([
+      [{ name: "nginx", newTag: "1.27" }],
+      { annotations: { team: "media" } },
+      "prod-",
+      undefined,
+    ]);
   });
 });
 
@@ -116,7 +142,13 @@ describe("kustomizationsSweeping", () => {
 });
 
 describe("readingThisRepository", () => {
-  const git = (name: string, namespace: string, url: string, branch: string) => ({ name, namespace, url, branch, ref: { branch } });
+  const git = (name: string, namespace: string, url: string, branch: string) => ({
+    name,
+    namespace,
+    url,
+    branch,
+    ref: { branch },
+  });
   const all = findFluxKustomizations([
     ks("flux-system", { path: "./clusters/c", sourceRef: { kind: "GitRepository", name: "flux-system" } }),
     ks("apps", { path: "./apps", sourceRef: { kind: "GitRepository", name: "flux-system" } }),
@@ -128,12 +160,20 @@ describe("readingThisRepository", () => {
   ]);
 
   it("keeps those reading the GitRepository most read, one of the same URL and ref, one it does not define, and ExternalArtifacts", () => {
-    const sources = [git("flux-system", "flux-system", "https://git.example/ops", "main"), git("same-repo", "flux-system", "https://git.example/ops", "main"), git("tenant", "flux-system", "https://git.example/ops", "tenant")];
+    const sources = [
+      git("flux-system", "flux-system", "https://git.example/ops", "main"),
+      git("same-repo", "flux-system", "https://git.example/ops", "main"),
+      git("tenant", "flux-system", "https://git.example/ops", "tenant"),
+    ];
     expect(readingThisRepository(all, sources).map((k) => k.name)).toEqual(["flux-system", "apps", "mirror", "copied"]);
   });
 
   it("takes a GitRepository it defines for another one when its own is not defined, and every one when none reads a GitRepository", () => {
-    expect(readingThisRepository(all, [git("tenant", "flux-system", "https://git.example/ops", "tenant")]).map((k) => k.name)).toEqual(["flux-system", "apps", "mirror", "copied"]);
+    expect(
+      readingThisRepository(all, [git("tenant", "flux-system", "https://git.example/ops", "tenant")]).map(
+        (k) => k.name,
+      ),
+    ).toEqual(["flux-system", "apps", "mirror", "copied"]);
     const oci = all.filter((k) => k.sourceRef.kind === "OCIRepository");
     expect(readingThisRepository(oci, [])).toEqual(oci);
   });
@@ -142,15 +182,30 @@ describe("readingThisRepository", () => {
 describe("resolveVariables", () => {
   const settings: RepoObject = {
     file: "clusters/c/settings.yaml",
-    object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "flux-system" }, data: { DOMAIN: "a.example", TZ: "UTC" } },
+    object: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "settings", namespace: "flux-system" },
+      data: { DOMAIN: "a.example", TZ: "UTC" },
+    },
   };
   const overrides: RepoObject = {
     file: "clusters/c/overrides.yaml",
-    object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "overrides", namespace: "flux-system" }, data: { TZ: "Europe/Berlin" } },
+    object: {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "overrides", namespace: "flux-system" },
+      data: { TZ: "Europe/Berlin" },
+    },
   };
   const secret: RepoObject = {
     file: "clusters/c/secret.yaml",
-    object: { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "flux-system" }, stringData: { TOKEN: "s3cret" } },
+    object: {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "creds", namespace: "flux-system" },
+      stringData: { TOKEN: "s3cret" },
+    },
   };
 
   it("applies substituteFrom in order, substitute on top, and keeps Secret values out", () => {
@@ -187,16 +242,22 @@ describe("missingVariables", () => {
 });
 
 describe("Kustomizations of an ExternalArtifact", () => {
-  it.runIf(haveFixtures())("resolve to the repository folders their cluster's ArtifactGenerator copies (Flux's own example)", async () => {
-    const repo = await scanRepository(path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"), path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"));
-    expect(repo.kustomizations.map((k) => `${k.file} ${k.path}`)).toEqual([
-      "clusters/production/apps.yaml apps/production",
-      "clusters/production/infrastructure.yaml infrastructure/configs",
-      "clusters/production/infrastructure.yaml infrastructure/controllers",
-      "clusters/staging/apps.yaml apps/staging",
-      "clusters/staging/infrastructure.yaml infrastructure/configs",
-      "clusters/staging/infrastructure.yaml infrastructure/controllers",
-    ]);
-    expect(repo.root).toBe(path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"));
-  });
+  it.runIf(haveFixtures())(
+    "resolve to the repository folders their cluster's ArtifactGenerator copies (Flux's own example)",
+    async () => {
+      const repo = await scanRepository(
+        path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"),
+        path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"),
+      );
+      expect(repo.kustomizations.map((k) => `${k.file} ${k.path}`)).toEqual([
+        "clusters/production/apps.yaml apps/production",
+        "clusters/production/infrastructure.yaml infrastructure/configs",
+        "clusters/production/infrastructure.yaml infrastructure/controllers",
+        "clusters/staging/apps.yaml apps/staging",
+        "clusters/staging/infrastructure.yaml infrastructure/configs",
+        "clusters/staging/infrastructure.yaml infrastructure/controllers",
+      ]);
+      expect(repo.root).toBe(path.join(FIXTURES_DIR, "flux2-kustomize-helm-example"));
+    },
+  );
 });

@@ -56,7 +56,13 @@ describe("groupObjects", () => {
 `;
     const groups = group(yaml);
     expect(groups.byWorkload.sonarr!.sort()).toEqual(
-      ["api-key:secret", "sonarr-config:persistentvolumeclaim", "sonarr-env:configmap", "sonarr:ingress", "sonarr:serviceaccount"].sort(),
+      [
+        "api-key:secret",
+        "sonarr-config:persistentvolumeclaim",
+        "sonarr-env:configmap",
+        "sonarr:ingress",
+        "sonarr:serviceaccount",
+      ].sort(),
     );
     expect(groups.groups).toEqual([]);
   });
@@ -112,11 +118,19 @@ kind: Deployment
 metadata: {name: ${name}}
 spec: {template: {metadata: {labels: {app: ${name}}}, spec: {containers: [{name: a, envFrom: [{configMapRef: {name: shared}}, {secretRef: {name: ${name}-only}}]}]}}}
 `;
-    const objects = ["{apiVersion: v1, kind: ConfigMap, metadata: {name: shared}}", "{apiVersion: v1, kind: Secret, metadata: {name: api-only}}"];
+    const objects = [
+      "{apiVersion: v1, kind: ConfigMap, metadata: {name: shared}}",
+      "{apiVersion: v1, kind: Secret, metadata: {name: api-only}}",
+    ];
     const groups = group([deployment("api"), deployment("worker"), ...objects].join("\n---\n"));
     expect(groups.byWorkload).toEqual({ api: ["api-only:secret"], worker: [] });
     expect(groups.groups).toEqual([{ name: "media-config", objects: ["shared:configmap"] }]);
-    expect(groups.dependsOn).toEqual(new Map([["api", ["media-config"]], ["worker", ["media-config"]]]));
+    expect(groups.dependsOn).toEqual(
+      new Map([
+        ["api", ["media-config"]],
+        ["worker", ["media-config"]],
+      ]),
+    );
   });
 
   it("puts a chart source and values two HelmReleases share in their groups, which both wait for", () => {
@@ -144,11 +158,18 @@ spec:
       { name: "media-config", objects: ["common-values:configmap"] },
       { name: "media-flux-objects", objects: ["grafana-charts:helmrepository"] },
     ]);
-    expect(dependsOn).toEqual(new Map([["loki", ["media-config", "media-flux-objects"]], ["promtail", ["media-config", "media-flux-objects"]]]));
+    expect(dependsOn).toEqual(
+      new Map([
+        ["loki", ["media-config", "media-flux-objects"]],
+        ["promtail", ["media-config", "media-flux-objects"]],
+      ]),
+    );
   });
 
   it("names an object with a colon as Tilt parses selectors, the colon escaped", () => {
-    const { groups } = group("{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: 'kubevirt.io:operator'}}");
+    const { groups } = group(
+      "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: 'kubevirt.io:operator'}}",
+    );
     expect(groups).toEqual([{ name: "media-namespace", objects: ["kubevirt.io\\:operator:clusterrole"] }]);
   });
 
@@ -211,6 +232,10 @@ spec: {rules: [{backendRefs: [{name: grafana, port: 80}]}]}
 `,
       "test",
     );
-    expect([routedServices(ingress!), routedServices(route!), routedServices(http!)]).toEqual([["fallback", "web"], ["api", "web"], ["grafana"]]);
+    expect([routedServices(ingress!), routedServices(route!), routedServices(http!)]).toEqual([
+      ["fallback", "web"],
+      ["api", "web"],
+      ["grafana"],
+    ]);
   });
 });

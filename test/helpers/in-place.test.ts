@@ -16,13 +16,20 @@ describe("inPlaceViolationsOf", () => {
 });
 
 describe("inPlaceViolations", () => {
-  const job: KubeObject = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "migrate", namespace: "media" }, spec: { template: {} } };
+  const job: KubeObject = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: "migrate", namespace: "media" },
+    spec: { template: {} },
+  };
 
   it("matches objects by kind, namespace and name, and ignores objects Flux does not apply", () => {
     const sts = IN_PLACE_CASES.find((c) => c.name === "StatefulSet: volumeClaimTemplates change")!;
     const other = { ...sts.after, metadata: { ...sts.after.metadata, namespace: "elsewhere" } };
     expect(inPlaceViolations([sts.before], [other])).toEqual([]);
-    expect(inPlaceViolations([sts.before], [sts.after])).toEqual([{ object: "StatefulSet/media/postgres", field: "spec.volumeClaimTemplates" }]);
+    expect(inPlaceViolations([sts.before], [sts.after])).toEqual([
+      { object: "StatefulSet/media/postgres", field: "spec.volumeClaimTemplates" },
+    ]);
   });
 
   it("refuses any Job Flux applies, even unchanged: Tilt labels its immutable pod template", () => {

@@ -5,20 +5,36 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FluxKustomization } from "../../helpers/repository/flux.ts";
 import type { Repository } from "../../helpers/repository/scan.ts";
-import { inspectNamespace, parseNamespace, type BuiltNamespace, type InspectOptions } from "../../helpers/namespace/inspect.ts";
+import {
+  inspectNamespace,
+  parseNamespace,
+  type BuiltNamespace,
+  type InspectOptions,
+} from "../../helpers/namespace/inspect.ts";
 import type { LocatedUnit } from "../../helpers/namespace/units.ts";
 
 const ROOT = mkdtempSync(path.join(os.tmpdir(), "inspect-"));
 
 function kustomization(name: string, extra: Partial<FluxKustomization> = {}): FluxKustomization {
-  return { name, namespace: "flux-system", file: `clusters/home/${name}.yaml`, path: `apps/${name}/base`, suspend: false, dependsOn: [], sourceRef: { kind: "GitRepository", name: "flux-system", namespace: "flux-system" }, ...extra };
+  return {
+    name,
+    namespace: "flux-system",
+    file: `clusters/home/${name}.yaml`,
+    path: `apps/${name}/base`,
+    suspend: false,
+    dependsOn: [],
+    sourceRef: { kind: "GitRepository", name: "flux-system", namespace: "flux-system" },
+    ...extra,
+  };
 }
 
 function repository(kustomizations: FluxKustomization[]): Repository {
   return {
     root: ROOT,
     kustomizations,
-    gitRepositories: [{ name: "flux-system", namespace: "flux-system", url: "ssh://git@example.org/home.git", branch: "main" }],
+    gitRepositories: [
+      { name: "flux-system", namespace: "flux-system", url: "ssh://git@example.org/home.git", branch: "main" },
+    ],
     applications: [],
     objects: [],
     namespaceFolders: [],
@@ -39,7 +55,15 @@ function built(name: string, own: FluxKustomization[], builds: string[]): BuiltN
     targetNamespace: k.targetNamespace,
     devDir: own.length > 1 ? `overlays/dev/${k.name}` : "overlays/dev",
   }));
-  return { folder: path.join(ROOT, "apps", name), folderInRepo: `apps/${name}`, own, ancestors: [], applications: [], units, built: builds };
+  return {
+    folder: path.join(ROOT, "apps", name),
+    folderInRepo: `apps/${name}`,
+    own,
+    ancestors: [],
+    applications: [],
+    units,
+    built: builds,
+  };
 }
 
 function inspect(namespace: BuiltNamespace, options: InspectOptions = {}) {
@@ -77,8 +101,14 @@ describe("inspection", () => {
       ["sonarr", ["media-namespace"]],
       ["media-namespace", []],
     ]);
-    expect(model.resources[0]!.portForwards).toEqual([expect.objectContaining({ containerPort: 8080, service: "web" })]);
-    expect(model.builds[0]).toMatchObject({ substitutes: true, missingVariables: [], kustomizations: ["flux-system/media"] });
+    expect(model.resources[0]!.portForwards).toEqual([
+      expect.objectContaining({ containerPort: 8080, service: "web" }),
+    ]);
+    expect(model.builds[0]).toMatchObject({
+      substitutes: true,
+      missingVariables: [],
+      kustomizations: ["flux-system/media"],
+    });
     expect(model.flux).toMatchObject({ toSuspend: ["flux-system/media"], branch: "main" });
   });
 
@@ -89,28 +119,43 @@ describe("inspection", () => {
   });
 
   it("lands in the targetNamespace, and suspends only what git does not already suspend", () => {
-    const own = [kustomization("a", { targetNamespace: "shared" }), kustomization("b", { targetNamespace: "shared", suspend: true })];
+    const own = [
+      kustomization("a", { targetNamespace: "shared" }),
+      kustomization("b", { targetNamespace: "shared", suspend: true }),
+    ];
     const cm = (name: string) => `{apiVersion: v1, kind: ConfigMap, metadata: {name: ${name}}}`;
     const model = inspect(built("apps", own, [cm("one"), cm("two")]));
     expect(model.namespace).toBe("shared");
     expect(model.flux.toSuspend).toEqual(["flux-system/a"]);
-    expect(model.resources.map((r) => [r.name, r.objects])).toEqual([["apps-config", ["one:configmap", "two:configmap"]]]);
+    expect(model.resources.map((r) => [r.name, r.objects])).toEqual([
+      ["apps-config", ["one:configmap", "two:configmap"]],
+    ]);
   });
 
   it("takes the parent folder's name when another folder has this one's", () => {
-    const model = inspect(built("media", [kustomization("media")], [APP.replace("${APP}", "web")]), { takenNames: ["media"] });
+    const model = inspect(built("media", [kustomization("media")], [APP.replace("${APP}", "web")]), {
+      takenNames: ["media"],
+    });
     expect([model.name, model.suspendResource]).toEqual(["apps-media", "apps-media-flux-suspend"]);
     expect(model.resources.map((r) => r.name)).toContain("apps-media-namespace");
   });
 
   it("refuses an object two Flux builds apply, and a folder deploying into two target namespaces", () => {
     const cm = "{apiVersion: v1, kind: ConfigMap, metadata: {name: same, namespace: media}}";
-    expect(() => inspect(built("media", [kustomization("a"), kustomization("b")], [cm, cm]))).toThrow("ConfigMap same is built by both a and b: Flux would apply it twice");
+    expect(() => inspect(built("media", [kustomization("a"), kustomization("b")], [cm, cm]))).toThrow(
+      "ConfigMap same is built by both a and b: Flux would apply it twice",
+    );
     const own = [kustomization("a", { targetNamespace: "one" }), kustomization("b", { targetNamespace: "two" })];
-    expect(() => inspect(built("media", own, ["", ""]))).toThrow("apps/media deploys into one and two (targetNamespace): scaffold each app folder on its own");
+    expect(() => inspect(built("media", own, ["", ""]))).toThrow(
+      "apps/media deploys into one and two (targetNamespace): scaffold each app folder on its own",
+    );
   });
 
   it("refuses a namespace name Kubernetes rejects", () => {
-    expect(() => inspect(built("media", [kustomization("media")], ["{apiVersion: v1, kind: Namespace, metadata: {name: Media_1}}"]))).toThrow('namespace "Media_1" is not a valid DNS-1123 label');
+    expect(() =>
+      inspect(
+        built("media", [kustomization("media")], ["{apiVersion: v1, kind: Namespace, metadata: {name: Media_1}}"]),
+      ),
+    ).toThrow('namespace "Media_1" is not a valid DNS-1123 label');
   });
 });

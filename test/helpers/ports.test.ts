@@ -3,7 +3,12 @@ import type { KubeObject } from "../../helpers/repository/manifests.ts";
 import { assignLocalPorts, forwardKey, resolveServicePorts } from "../../helpers/namespace/ports.ts";
 import { findServices, findWorkloads } from "../../helpers/namespace/workloads.ts";
 
-function deployment(name: string, containers: object[], extra: Record<string, unknown> = {}, kind = "Deployment"): KubeObject {
+function deployment(
+  name: string,
+  containers: object[],
+  extra: Record<string, unknown> = {},
+  kind = "Deployment",
+): KubeObject {
   return {
     apiVersion: kind === "Job" ? "batch/v1" : "apps/v1",
     kind,
@@ -12,7 +17,12 @@ function deployment(name: string, containers: object[], extra: Record<string, un
   };
 }
 
-function service(name: string, selector: Record<string, string>, ports: object[], extra: Record<string, unknown> = {}): KubeObject {
+function service(
+  name: string,
+  selector: Record<string, string>,
+  ports: object[],
+  extra: Record<string, unknown> = {},
+): KubeObject {
   return { apiVersion: "v1", kind: "Service", metadata: { name }, spec: { selector, ports, ...extra } };
 }
 
@@ -26,7 +36,9 @@ describe("resolveServicePorts", () => {
       deployment("qbit", [{ name: "vpn" }, { name: "app", ports: [{ name: "webui", containerPort: 8080 }] }]),
       service("qbit", { app: "qbit" }, [{ port: 80, targetPort: "webui" }]),
     ]);
-    expect(candidates).toEqual([expect.objectContaining({ resource: "qbit", containerPort: 8080, container: "app", service: "qbit" })]);
+    expect(candidates).toEqual([
+      expect.objectContaining({ resource: "qbit", containerPort: 8080, container: "app", service: "qbit" }),
+    ]);
   });
 
   it("skips UDP ports, Job pods, replicas: 0, unknown names and Services that select nothing", () => {
@@ -85,7 +97,12 @@ describe("assignLocalPorts", () => {
   });
 
   it("moves privileged ports up by 10000 and resolves clashes upwards", () => {
-    const ports = assignLocalPorts([candidate("a", 8080), candidate("b", 8080), candidate("c", 80), candidate("d", 10350)]);
+    const ports = assignLocalPorts([
+      candidate("a", 8080),
+      candidate("b", 8080),
+      candidate("c", 80),
+      candidate("d", 10350),
+    ]);
     expect(ports.map((p) => [p.resource, p.localPort])).toEqual([
       ["a", 8080],
       ["b", 8081],

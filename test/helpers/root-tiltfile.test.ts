@@ -7,7 +7,12 @@ describe("rootTiltfileModel", () => {
     const model = rootTiltfileModel(
       "/repo",
       [
-        { name: "monitoring", folder: "/repo/infrastructure/monitoring", ports: { "grafana/3000": 3000 }, clusters: [] },
+        {
+          name: "monitoring",
+          folder: "/repo/infrastructure/monitoring",
+          ports: { "grafana/3000": 3000 },
+          clusters: [],
+        },
         { name: "media", folder: "/repo/apps/media", ports: { "sonarr/8989": 8989 }, clusters: [] },
       ],
       "1.2.3",
@@ -45,7 +50,11 @@ describe("a folder inside another scaffolded one", () => {
       ],
       "1.2.3",
     );
-    expect(model.namespaces.map((ns) => [ns.name, ns.within])).toEqual([["jellyfin", "media"], ["media", undefined], ["media-other", undefined]]);
+    expect(model.namespaces.map((ns) => [ns.name, ns.within])).toEqual([
+      ["jellyfin", "media"],
+      ["media", undefined],
+      ["media-other", undefined],
+    ]);
     expect(model.within).toEqual([{ name: "jellyfin", within: "media" }]);
   });
 
@@ -73,7 +82,8 @@ describe("a folder inside another scaffolded one", () => {
   });
 
   it("gives the header an example of folders that run together", () => {
-    const folders = (clusters: string[][]) => clusters.map((c, i) => ({ name: `${"abc"[i]}`, folder: `/repo/${"abc"[i]}`, ports: {}, clusters: c }));
+    const folders = (clusters: string[][]) =>
+      clusters.map((c, i) => ({ name: `${"abc"[i]}`, folder: `/repo/${"abc"[i]}`, ports: {}, clusters: c }));
     expect(rootTiltfileModel("/repo", folders([["p"], ["s"], ["p", "s"]]), "1.2.3").exampleArgs).toBe("a c");
     expect(rootTiltfileModel("/repo", folders([["p"], ["s"]]), "1.2.3").exampleArgs).toBe("a");
   });

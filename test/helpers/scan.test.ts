@@ -34,19 +34,31 @@ describe("scanRepository", () => {
       "apps/unmanaged/base/kustomization.yaml": KUSTOMIZATION,
       // kubernetes/apps has no kustomization.yaml: Flux generates one, which applies the Kustomizations of apps all in default.
       "kubernetes/apps/default/kustomization.yaml": "resources: [echo/ks.yaml]\n",
-      "kubernetes/apps/default/echo/ks.yaml": ks("echo", "path: ./kubernetes/apps/default/echo/app, targetNamespace: default"),
+      "kubernetes/apps/default/echo/ks.yaml": ks(
+        "echo",
+        "path: ./kubernetes/apps/default/echo/app, targetNamespace: default",
+      ),
       "kubernetes/apps/default/echo/app/kustomization.yaml": KUSTOMIZATION,
     });
     const repo = await scanRepository(path.join(top, "apps/media"), top);
     expect(repo.root).toBe(top);
-    expect(repo.namespaceFolders).toEqual(["apps/media", "apps/tools", "apps/unmanaged", "kubernetes/apps", "kubernetes/apps/default", "kubernetes/apps/default/echo"]);
-    expect(repo.kustomizations.map((k) => [k.name, k.path, k.file])).toEqual([
-      ["apps", "kubernetes/apps", "clusters/home/apps.yaml"],
-      ["tools", "apps/tools", "clusters/home/flat.yaml"],
-      ["flux-system", "clusters/home", "clusters/home/flux.yaml"],
-      ["media", "apps/media/overlays/prod", "clusters/home/media.yaml"],
-      ["echo", "kubernetes/apps/default/echo/app", "kubernetes/apps/default/echo/ks.yaml"],
-    ].sort((a, b) => a[2]!.localeCompare(b[2]!)));
+    expect(repo.namespaceFolders).toEqual([
+      "apps/media",
+      "apps/tools",
+      "apps/unmanaged",
+      "kubernetes/apps",
+      "kubernetes/apps/default",
+      "kubernetes/apps/default/echo",
+    ]);
+    expect(repo.kustomizations.map((k) => [k.name, k.path, k.file])).toEqual(
+      [
+        ["apps", "kubernetes/apps", "clusters/home/apps.yaml"],
+        ["tools", "apps/tools", "clusters/home/flat.yaml"],
+        ["flux-system", "clusters/home", "clusters/home/flux.yaml"],
+        ["media", "apps/media/overlays/prod", "clusters/home/media.yaml"],
+        ["echo", "kubernetes/apps/default/echo/app", "kubernetes/apps/default/echo/ks.yaml"],
+      ].sort((a, b) => a[2]!.localeCompare(b[2]!)),
+    );
   });
 
   it("offers the folders of kustomizations right below a Flux path, and no path running others' of several namespaces", async () => {
@@ -57,10 +69,16 @@ describe("scanRepository", () => {
       "monitoring/whoami/kustomization.yaml": KUSTOMIZATION,
       "monitoring/loose/podmonitor.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loose}\n",
       "kubernetes/apps/default/kustomization.yaml": "resources: [echo/ks.yaml]\n",
-      "kubernetes/apps/default/echo/ks.yaml": ks("echo", "path: ./kubernetes/apps/default/echo/app, targetNamespace: default"),
+      "kubernetes/apps/default/echo/ks.yaml": ks(
+        "echo",
+        "path: ./kubernetes/apps/default/echo/app, targetNamespace: default",
+      ),
       "kubernetes/apps/default/echo/app/kustomization.yaml": KUSTOMIZATION,
       "kubernetes/apps/media/kustomization.yaml": "resources: [sonarr/ks.yaml]\n",
-      "kubernetes/apps/media/sonarr/ks.yaml": ks("sonarr", "path: ./kubernetes/apps/media/sonarr/app, targetNamespace: media"),
+      "kubernetes/apps/media/sonarr/ks.yaml": ks(
+        "sonarr",
+        "path: ./kubernetes/apps/media/sonarr/app, targetNamespace: media",
+      ),
       "kubernetes/apps/media/sonarr/app/kustomization.yaml": KUSTOMIZATION,
     });
     const repo = await scanRepository(path.join(top, "monitoring"), top);
@@ -89,22 +107,31 @@ describe("scanRepository", () => {
 
   it("keeps the ConfigMaps and Secrets substituteFrom may name, and no other object", async () => {
     const top = repository({
-      "clusters/home/vars.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: flux-system}\ndata: {DOMAIN: example.org}\n",
+      "clusters/home/vars.yaml":
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: flux-system}\ndata: {DOMAIN: example.org}\n",
       "apps/media/base/kustomization.yaml": KUSTOMIZATION,
       "apps/media/base/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
     });
     const repo = await scanRepository(path.join(top, "apps/media"), top);
-    expect(repo.objects.map((o) => [o.file, (o as { kind?: string }).kind ?? (o as { object?: { kind?: string } }).object?.kind])).toEqual([["clusters/home/vars.yaml", "ConfigMap"]]);
+    expect(
+      repo.objects.map((o) => [
+        o.file,
+        (o as { kind?: string }).kind ?? (o as { object?: { kind?: string } }).object?.kind,
+      ]),
+    ).toEqual([["clusters/home/vars.yaml", "ConfigMap"]]);
   });
 
   it("refuses a folder at the file system's root", async () => {
-    await expect(scanRepository("/x", "/")).rejects.toThrow(/\/x is not in a git repository, nor below a folder of Flux manifests/);
+    await expect(scanRepository("/x", "/")).rejects.toThrow(
+      /\/x is not in a git repository, nor below a folder of Flux manifests/,
+    );
   });
 
   it("reads each Kustomization as its parent applies it: in the namespace a kustomization.yaml on the way gives it, with the parent's patches", async () => {
     // The community layout: ks.yaml files without a namespace, each namespace folder's kustomization.yaml naming one.
     const child = (name: string) => ks(name, `path: ./kubernetes/apps/${name}`).replace(", namespace: flux-system", "");
-    const patch = "{patch: '{apiVersion: kustomize.toolkit.fluxcd.io/v1, kind: Kustomization, metadata: {name: _}, spec: {timeout: 10m}}', target: {kind: Kustomization}}";
+    const patch =
+      "{patch: '{apiVersion: kustomize.toolkit.fluxcd.io/v1, kind: Kustomization, metadata: {name: _}, spec: {timeout: 10m}}', target: {kind: Kustomization}}";
     const top = repository({
       "clusters/home/apps.yaml": ks("cluster-apps", `path: ./kubernetes/apps, patches: [${patch}]`),
       "kubernetes/apps/media/kustomization.yaml": "namespace: media\nresources: [sonarr/ks.yaml]\n",
@@ -122,8 +149,12 @@ describe("scanRepository", () => {
       ["kubernetes/apps/loose.yaml", "flux-system/loose"],
       ["kubernetes/apps/media/sonarr/ks.yaml", "media/sonarr"],
     ]);
-    const spec = (file: string) => repo.objects.find((o) => o.file === file && o.object.kind === "Kustomization")!.object.spec;
-    expect([spec("kubernetes/apps/media/sonarr/ks.yaml")!.timeout, spec("kubernetes/apps/loose.yaml")!.timeout]).toEqual(["10m", undefined]);
+    const spec = (file: string) =>
+      repo.objects.find((o) => o.file === file && o.object.kind === "Kustomization")!.object.spec;
+    expect([
+      spec("kubernetes/apps/media/sonarr/ks.yaml")!.timeout,
+      spec("kubernetes/apps/loose.yaml")!.timeout,
+    ]).toEqual(["10m", undefined]);
   });
 });
 
@@ -136,7 +167,8 @@ describe("checkFolder", () => {
     expect(checkFolder("apps/../apps/media", top)).toBe(path.join(top, "apps/media"));
     expect(() => checkFolder("apps/missing", top)).toThrow(`folder ${path.join(top, "apps/missing")} does not exist`);
     expect(() => checkFolder("apps/file.yaml", top)).toThrow(/is not a directory$/);
-    expect(() => checkFolder("apps/link", top)).toThrow(/^apps\/link is a symlink to .*, outside the repository: name the folder itself$/);
+    expect(() => checkFolder("apps/link", top)).toThrow(
+      /^apps\/link is a symlink to .*, outside the repository: name the folder itself$/,
+    );
   });
-
 });

@@ -39,7 +39,9 @@ spec:
   });
 
   it("finds nothing in a build without storage", () => {
-    expect(inspectStorageObjects(parseManifests("{apiVersion: v1, kind: ConfigMap, metadata: {name: c}}", "test"))).toEqual({ classes: [], statefulSetTemplates: [], boundClaims: [], staticVolumes: [] });
+    expect(
+      inspectStorageObjects(parseManifests("{apiVersion: v1, kind: ConfigMap, metadata: {name: c}}", "test")),
+    ).toEqual({ classes: [], statefulSetTemplates: [], boundClaims: [], staticVolumes: [] });
   });
 });
 
@@ -56,7 +58,8 @@ describe("storage sub-overlays", () => {
   it("lists the folders of overlays/storage with a kustomization, and tells Components from overlays", () => {
     const root = folder({
       "overlays/storage/nfs/kustomization.yaml": "resources: [../../../base]\n",
-      "overlays/storage/local-path/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+      "overlays/storage/local-path/kustomization.yaml":
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
       "overlays/storage/notes/README.md": "not an overlay\n",
     });
     expect(findStorageOverlays(root)).toEqual([

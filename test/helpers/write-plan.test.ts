@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  existsSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,7 +39,13 @@ describe("planWrites", () => {
       ["edited", "kept-edited", "edited.new"],
       ["foreign", "kept-foreign", "foreign.new"],
     ]);
-    expect(planWrites(files, generated, true).map((w) => w.outcome)).toEqual(["create", "unchanged", "update", "forced", "forced"]);
+    expect(planWrites(files, generated, true).map((w) => w.outcome)).toEqual([
+      "create",
+      "unchanged",
+      "update",
+      "forced",
+      "forced",
+    ]);
   });
 });
 

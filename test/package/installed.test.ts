@@ -10,10 +10,15 @@ import { copyFixture, haveFixtures } from "../support/fixtures.ts";
 import { tiltfileResult } from "../support/tiltfile.ts";
 
 const FIXTURE = "flux2-kustomize-helm-example";
-const ours = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string; dependencies: Record<string, string> };
+const ours = JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+  version: string;
+  dependencies: Record<string, string>;
+};
 // A user's shell: none of what `npm test` gives this process (NODE_OPTIONS loading tsx, npm's
 // own settings). npm talks to its registry, which the tests' blocking proxy would stop.
-const userEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== "NODE_OPTIONS" && !/^npm_/i.test(key)));
+const userEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => key !== "NODE_OPTIONS" && !/^npm_/i.test(key)),
+);
 const { HTTPS_PROXY: _https, HTTP_PROXY: _http, ...npmEnv } = userEnv;
 const runEnv = { ...userEnv, KUBECONFIG: "/nonexistent", NO_COLOR: "1" };
 
@@ -22,7 +27,13 @@ let tarball: string;
 let packed: { files: { path: string }[]; size: number };
 
 async function bin(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa(path.join(repo, "node_modules", ".bin", "tilt-flux-scaffold"), args, { cwd, reject: false, stdin: "ignore", env: { ...runEnv, ...env }, extendEnv: false });
+  return execa(path.join(repo, "node_modules", ".bin", "tilt-flux-scaffold"), args, {
+    cwd,
+    reject: false,
+    stdin: "ignore",
+    env: { ...runEnv, ...env },
+    extendEnv: false,
+  });
 }
 
 /** Files below node_modules changed since `marker` was touched: a run must leave none. */
@@ -42,13 +53,29 @@ async function mark(): Promise<string> {
 describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitOps repository", () => {
   beforeAll(async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), "pack-"));
-    const pack = await execa("npm", ["pack", "--json", "--pack-destination", out], { cwd: PROJECT_ROOT, env: npmEnv, extendEnv: false });
+    const pack = await execa("npm", ["pack", "--json", "--pack-destination", out], {
+      cwd: PROJECT_ROOT,
+      env: npmEnv,
+      extendEnv: false,
+    });
     const [report] = JSON.parse(pack.stdout) as (typeof packed & { filename: string })[];
     packed = report!;
     tarball = path.join(out, report!.filename);
     repo = await copyFixture(FIXTURE);
     writeFileSync(path.join(repo, "package.json"), JSON.stringify({ name: "home-ops", private: true, type: "module" }));
-    await execa("npm", ["install", "--save-dev", "--prefer-offline", "--no-audit", "--no-fund", tarball, `plop@${ours.dependencies.plop}`], { cwd: repo, env: npmEnv, extendEnv: false });
+    await execa(
+      "npm",
+      [
+        "install",
+        "--save-dev",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        tarball,
+        `plop@${ours.dependencies.plop}`,
+      ],
+      { cwd: repo, env: npmEnv, extendEnv: false },
+    );
   }, 300_000);
 
   afterAll(() => rmSync(path.dirname(tarball), { recursive: true, force: true }));
@@ -64,8 +91,12 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect((await bin(repo, ["--version"])).stdout).toBe(ours.version);
     const help = await bin(repo, ["--help"]);
     expect(help.exitCode).toBe(0);
-    expect(help.stdout).toMatch(/^ {2}namespace \[folder\] +Tiltfile, dev overlays and scripts for a namespace folder$/m);
-    expect(help.stdout).toMatch(/^ {2}tilt-lib \[dir\] +the platform package: tilt_lib.star as ConfigMaps for ArgoCD$/m);
+    expect(help.stdout).toMatch(
+      /^ {2}namespace \[folder\] +Tiltfile, dev overlays and scripts for a namespace folder$/m,
+    );
+    expect(help.stdout).toMatch(
+      /^ {2}tilt-lib \[dir\] +the platform package: tilt_lib.star as ConfigMaps for ArgoCD$/m,
+    );
     const bare = await bin(repo, []);
     expect(bare.exitCode).toBe(1);
     expect(bare.stderr).toMatch(/^Usage: tilt-flux-scaffold <generator>/);
@@ -74,7 +105,9 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect(options.stdout).toMatch(/^ {2}--context NAME +kube context of the cluster Flux manages/m);
     const typo = await bin(repo, ["namepsace", "apps/staging"]);
     expect(typo.exitCode).toBe(1);
-    expect(typo.stderr.trim()).toBe('✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)');
+    expect(typo.stderr.trim()).toBe(
+      '✖ unknown generator "namepsace": did you mean namespace? (generators: namespace, tilt-lib, doctor)',
+    );
   });
 
   it("scaffolds the folder it runs in, writes only into the repository, and --mode check tells stale from fresh", async () => {
@@ -94,38 +127,66 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     expect((await bin(staging, ["namespace", ".", "--", "--mode", "check"])).exitCode).toBe(0);
     // Outside vitest (no NODE_ENV=test) plop's ✔ goes to stderr, after the progress and no spinner residue.
     const fresh = await bin(staging, ["namespace", ".", "--mode", "check"], { NODE_ENV: "" });
-    expect(fresh.stderr.split("\n").filter((line) => !line.startsWith("warning: "))).toEqual([expect.stringMatching(/^\[1\/1\] apps\/staging \d+ ms$/), expect.stringMatching(/^✔ +write-plan staging: \d+ unchanged in \d+ ms \(check: nothing written\)$/)]);
+    expect(fresh.stderr.split("\n").filter((line) => !line.startsWith("warning: "))).toEqual([
+      expect.stringMatching(/^\[1\/1\] apps\/staging \d+ ms$/),
+      expect.stringMatching(/^✔ +write-plan staging: \d+ unchanged in \d+ ms \(check: nothing written\)$/),
+    ]);
     rmSync(path.join(staging, "dashboard.sh"));
     // Options after the folder, without --, as every CLI takes them.
     const stale = await bin(staging, ["namespace", ".", "--mode", "check"]);
     expect(stale.exitCode).toBe(1);
-    expect(stale.stdout).toMatch(/✖ +write-plan tooling is stale: staging: \d+ unchanged, 1 would be written \(new\) in \d+ ms \(check: nothing written\)$/m);
+    expect(stale.stdout).toMatch(
+      /✖ +write-plan tooling is stale: staging: \d+ unchanged, 1 would be written \(new\) in \d+ ms \(check: nothing written\)$/m,
+    );
     expect(readdirSync(staging)).not.toContain("dashboard.sh");
     // Every scaffolded folder, from anywhere in the repository.
-    expect((await bin(path.join(repo, "apps/base/podinfo"), ["namespace", "--folder", "all", "--mode", "dry-run"])).stdout).toMatch(/^would be written \(new\) +apps\/staging\/dashboard\.sh$/m);
+    expect(
+      (await bin(path.join(repo, "apps/base/podinfo"), ["namespace", "--folder", "all", "--mode", "dry-run"])).stdout,
+    ).toMatch(/^would be written \(new\) +apps\/staging\/dashboard\.sh$/m);
   });
 
   it("without a folder and without a terminal names what to pass, and writes nothing", async () => {
     const run = await bin(path.join(repo, "apps"), ["namespace"]);
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/✖ +write-plan no folder given and no terminal to ask on: name a namespace folder: npx tilt-flux-scaffold namespace <folder>, or npx tilt-flux-scaffold namespace -- --folder all$/m);
+    expect(run.stdout).toMatch(
+      /✖ +write-plan no folder given and no terminal to ask on: name a namespace folder: npx tilt-flux-scaffold namespace <folder>, or npx tilt-flux-scaffold namespace -- --folder all$/m,
+    );
     expect(readdirSync(path.join(repo, "apps/production"))).not.toContain("Tiltfile");
   });
 
   it("runs as `npx plop` through plop.load in the user's own plopfile, naming that command", async () => {
-    writeFileSync(path.join(repo, "plopfile.js"), 'export default async function (plop) {\n  await plop.load("tilt-flux-scaffold");\n}\n');
+    writeFileSync(
+      path.join(repo, "plopfile.js"),
+      'export default async function (plop) {\n  await plop.load("tilt-flux-scaffold");\n}\n',
+    );
     const marker = await mark();
-    const run = await execa(path.join(repo, "node_modules", ".bin", "plop"), ["namespace", "apps/production"], { cwd: repo, reject: false, stdin: "ignore", env: runEnv, extendEnv: false });
+    const run = await execa(path.join(repo, "node_modules", ".bin", "plop"), ["namespace", "apps/production"], {
+      cwd: repo,
+      reject: false,
+      stdin: "ignore",
+      env: runEnv,
+      extendEnv: false,
+    });
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
     expect(await changedInNodeModules(marker)).toEqual([]);
-    expect(readFileSync(path.join(repo, "apps/production/Tiltfile"), "utf8")).toContain("# Update it with `npx plop namespace apps/production`");
+    expect(readFileSync(path.join(repo, "apps/production/Tiltfile"), "utf8")).toContain(
+      "# Update it with `npx plop namespace apps/production`",
+    );
   });
 
   it("writes the platform package into an empty folder", async () => {
     const platform = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
-    const run = await bin(platform, ["tilt-lib", "tilt-lib", "--", "--repo-url", "https://git.example.com/platform-tools.git"]);
+    const run = await bin(platform, [
+      "tilt-lib",
+      "tilt-lib",
+      "--",
+      "--repo-url",
+      "https://git.example.com/platform-tools.git",
+    ]);
     expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-    expect(readFileSync(path.join(platform, "tilt-lib/README.md"), "utf8")).toContain("`npx tilt-flux-scaffold tilt-lib tilt-lib`");
+    expect(readFileSync(path.join(platform, "tilt-lib/README.md"), "utf8")).toContain(
+      "`npx tilt-flux-scaffold tilt-lib tilt-lib`",
+    );
   });
 
   it("exits 1 with one line when its own plopfile fails to load", async () => {
@@ -135,7 +196,9 @@ describe.skipIf(!haveFixtures())("the packed package, installed in a user's GitO
     try {
       const run = await bin(repo, ["namespace", "apps/staging"]);
       expect(run.exitCode).toBe(1);
-      expect(run.stderr).toMatch(/^tilt-flux-scaffold: cannot load its plopfile \S+plopfile\.js: Cannot find module '\S+args\.js'/);
+      expect(run.stderr).toMatch(
+        /^tilt-flux-scaffold: cannot load its plopfile \S+plopfile\.js: Cannot find module '\S+args\.js'/,
+      );
       expect(run.stderr.trim().split("\n")).toHaveLength(1);
     } finally {
       renameSync(aside, args);

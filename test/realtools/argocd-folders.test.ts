@@ -37,12 +37,20 @@ const deployment = (name: string, namespace?: string) =>
     metadata: { name, ...(namespace && { namespace }) },
     spec: {
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 8080 }] }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 8080 }] }] },
+      },
     },
   });
 
 const service = (name: string) =>
-  JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
+  JSON.stringify({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name },
+    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
 
 /** A git work tree with `files`, its origin the remote the Applications name. */
 async function repository(files: Record<string, string>, remote = REMOTE): Promise<string> {
@@ -63,7 +71,10 @@ const DEMO = {
   "apps/demo/deployment.yaml": deployment("demo"),
   "apps/demo/service.yaml": service("demo"),
   // Another repository's path of the same name: not this folder's.
-  "argocd/elsewhere.yaml": application("elsewhere", { repoURL: "https://git.example.org/other/apps.git", path: "apps/demo" }),
+  "argocd/elsewhere.yaml": application("elsewhere", {
+    repoURL: "https://git.example.org/other/apps.git",
+    path: "apps/demo",
+  }),
 };
 
 describe.runIf(ready)("folders that Argo CD Applications deploy", () => {
@@ -72,7 +83,9 @@ describe.runIf(ready)("folders that Argo CD Applications deploy", () => {
   it("finds the Application of this repository's folder, puts its objects in the destination namespace, and Tilt pauses it on Argo CD's cluster", async () => {
     const top = await repository(DEMO);
     const repo = await scanRepository(top, top);
-    expect(repo.applications.map((a) => [`${a.namespace}/${a.name}`, a.path, a.automated])).toEqual([["argocd/demo", "apps/demo", true]]);
+    expect(repo.applications.map((a) => [`${a.namespace}/${a.name}`, a.path, a.automated])).toEqual([
+      ["argocd/demo", "apps/demo", true],
+    ]);
     expect(repo.namespaceFolders).toEqual(["apps/demo"]);
 
     const { models } = await scaffold({ folders: [path.join(top, "apps/demo")], cwd: top, context: "homelab", env });
@@ -97,35 +110,70 @@ describe.runIf(ready)("folders that Argo CD Applications deploy", () => {
   });
 
   it("names an Application that lives in another repository with --argocd-app, and remembers it", async () => {
-    const top = await repository({ "k8s/kustomization.yaml": "namespace: catalyst\nresources: [deployment.yaml]\n", "k8s/deployment.yaml": deployment("catalyst-ui") });
+    const top = await repository({
+      "k8s/kustomization.yaml": "namespace: catalyst\nresources: [deployment.yaml]\n",
+      "k8s/deployment.yaml": deployment("catalyst-ui"),
+    });
     const folder = path.join(top, "k8s");
-    const { models } = await scaffold({ folders: [folder], cwd: top, context: "homelab", argocdApp: "argocd/catalyst-ui", env });
+    const { models } = await scaffold({
+      folders: [folder],
+      cwd: top,
+      context: "homelab",
+      argocdApp: "argocd/catalyst-ui",
+      env,
+    });
     expect(models[0]!.argocd.toPause).toEqual(["argocd/catalyst-ui"]);
     expect(readFileSync(path.join(folder, ".tilt-scaffold.yaml"), "utf8")).toMatch(/argocdApp: argocd\/catalyst-ui/);
     const again = await scaffold({ folders: [folder], cwd: top, context: "homelab", env, mode: "check" });
     expect(again.changed).toBe(false);
     const { run, manifests } = await tiltfileResult(folder, env);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(manifests.find((m) => m.Name.endsWith("-argocd-pause"))?.DeployTarget?.ServeCmd?.Argv?.slice(-1)).toEqual(["argocd/catalyst-ui"]);
-    await expect(scaffold({ folders: [folder], cwd: top, context: "homelab", argocdApp: "catalyst-ui", env })).rejects.toThrow(
-      "--argocd-app catalyst-ui: name the Application as NAMESPACE/NAME, e.g. argocd/catalyst-ui",
-    );
+    expect(manifests.find((m) => m.Name.endsWith("-argocd-pause"))?.DeployTarget?.ServeCmd?.Argv?.slice(-1)).toEqual([
+      "argocd/catalyst-ui",
+    ]);
+    await expect(
+      scaffold({ folders: [folder], cwd: top, context: "homelab", argocdApp: "catalyst-ui", env }),
+    ).rejects.toThrow("--argocd-app catalyst-ui: name the Application as NAMESPACE/NAME, e.g. argocd/catalyst-ui");
   });
 
   it("refuses in one line what Argo CD would build otherwise: a Helm source, a plain directory, a folder Flux applies too, an object in another namespace", async () => {
     const refusal = async (files: Record<string, string>, folder: string) => {
       const top = await repository(files);
-      const error = await scaffold({ folders: [path.join(top, folder)], cwd: top, context: "homelab", env }).then(() => undefined, (e: Error) => e.message);
+      const error = await scaffold({ folders: [path.join(top, folder)], cwd: top, context: "homelab", env }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
       expect(error).not.toContain("\n");
       return error;
     };
-    expect(await refusal({ ...DEMO, "argocd/demo.yaml": application("demo", { repoURL: REMOTE, path: "apps/demo", helm: { valueFiles: ["values.yaml"] } }) }, "apps/demo")).toBe(
+    expect(
+      await refusal(
+        {
+          ...DEMO,
+          "argocd/demo.yaml": application("demo", {
+            repoURL: REMOTE,
+            path: "apps/demo",
+            helm: { valueFiles: ["values.yaml"] },
+          }),
+        },
+        "apps/demo",
+      ),
+    ).toBe(
       "Argo CD Application argocd/demo (argocd/demo.yaml) deploys ./apps/demo, but its source is a Helm chart with Argo CD's helm values: Tilt would apply something else than Argo CD does",
     );
-    expect(await refusal({ "argocd/plain.yaml": application("plain", { repoURL: REMOTE, path: "apps/plain" }), "apps/plain/deployment.yaml": deployment("plain") }, "apps/plain")).toBe(
+    expect(
+      await refusal(
+        {
+          "argocd/plain.yaml": application("plain", { repoURL: REMOTE, path: "apps/plain" }),
+          "apps/plain/deployment.yaml": deployment("plain"),
+        },
+        "apps/plain",
+      ),
+    ).toBe(
       "Argo CD Application plain (argocd/plain.yaml) deploys ./apps/plain as a plain directory of manifests, where it would also take in the tool's own YAML files: add a kustomization.yaml listing the manifests (Argo CD then builds it with kustomize, as Tilt does)",
     );
-    const flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: demo, namespace: flux-system}\nspec: {interval: 1h, prune: true, path: ./apps/demo, sourceRef: {kind: GitRepository, name: flux-system}}\n";
+    const flux =
+      "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: demo, namespace: flux-system}\nspec: {interval: 1h, prune: true, path: ./apps/demo, sourceRef: {kind: GitRepository, name: flux-system}}\n";
     expect(await refusal({ ...DEMO, "clusters/home/demo.yaml": flux }, "apps/demo")).toBe(
       "apps/demo is deployed both by Flux Kustomization demo (clusters/home/demo.yaml) and by Argo CD Application demo (argocd/demo.yaml): each would revert what the other applies; keep one",
     );
@@ -142,7 +190,9 @@ describe.runIf(ready)("folders that Argo CD Applications deploy", () => {
       ["argocd/demo", "apps/demo", "argocd/demo.yaml"],
       ["argocd/tilt-lib", "tilt-lib", "tilt-lib/argocd/application.yaml"],
     ]);
-    await expect(scaffold({ folders: [path.join(top, "tilt-lib")], cwd: top, context: "homelab", env })).rejects.toThrow(
+    await expect(
+      scaffold({ folders: [path.join(top, "tilt-lib")], cwd: top, context: "homelab", env }),
+    ).rejects.toThrow(
       /^tilt-lib is the tilt-lib package, not a namespace folder: update it with `.+ tilt-lib tilt-lib`$/,
     );
     // The namespace beside it is scaffolded as before.

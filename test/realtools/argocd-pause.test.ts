@@ -24,9 +24,12 @@ describe.runIf(ready)("pausing Argo CD's automated sync", { timeout: 120_000 }, 
   let script: string;
 
   beforeAll(async () => {
-    const { run, manifests } = await tiltfileResult(path.join(PACKAGE_ROOT, "templates", "tilt-lib", "test", "argocd"), { KUBECONFIG: kubeconfig("kind-dev") });
+    const { run, manifests } = await tiltfileResult(
+      path.join(PACKAGE_ROOT, "templates", "tilt-lib", "test", "argocd"),
+      { KUBECONFIG: kubeconfig("kind-dev") },
+    );
     expect(run.exitCode, run.stderr).toBe(0);
-    const argv = (manifests.find((m) => m.Name === "demo-argocd-pause")!.DeployTarget?.ServeCmd?.Argv ?? []);
+    const argv = manifests.find((m) => m.Name === "demo-argocd-pause")!.DeployTarget?.ServeCmd?.Argv ?? [];
     expect(argv.slice(0, 2)).toEqual(["bash", "-c"]);
     script = argv[2]!;
     cluster = await startTestCluster();
@@ -35,20 +38,36 @@ describe.runIf(ready)("pausing Argo CD's automated sync", { timeout: 120_000 }, 
   afterAll(async () => cluster?.stop());
 
   const sync = (verb: string, ...apps: string[]) =>
-    execa("bash", ["-c", script, "argocd-sync", verb, cluster.context, ...apps], { env: { KUBECONFIG: cluster.kubeconfig } });
+    execa("bash", ["-c", script, "argocd-sync", verb, cluster.context, ...apps], {
+      env: { KUBECONFIG: cluster.kubeconfig },
+    });
 
   async function application(name: string, syncPolicy: Record<string, unknown>): Promise<void> {
-    const app = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name, namespace: "argocd" }, spec: { project: "default", destination: { server: "https://kubernetes.default.svc", namespace: name }, source: { repoURL: "https://git.example/repo.git", path: `apps/${name}` }, syncPolicy } };
+    const app = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      metadata: { name, namespace: "argocd" },
+      spec: {
+        project: "default",
+        destination: { server: "https://kubernetes.default.svc", namespace: name },
+        source: { repoURL: "https://git.example/repo.git", path: `apps/${name}` },
+        syncPolicy,
+      },
+    };
     await cluster.kubectl(["apply", "-f", "-"], { input: JSON.stringify(app) });
   }
-  const live = async (name: string) => JSON.parse((await cluster.kubectl(["get", APPS, name, "-n", "argocd", "-o", "json"])).stdout) as LiveApplication;
+  const live = async (name: string) =>
+    JSON.parse((await cluster.kubectl(["get", APPS, name, "-n", "argocd", "-o", "json"])).stdout) as LiveApplication;
 
   it("pauses an automated sync once, and restores exactly what git had, with a sync request", async () => {
     await application("demo", { automated: { prune: true, selfHeal: true } });
     await application("pinned", { automated: { prune: true, enabled: true } });
     await sync("pause", "argocd/demo", "argocd/pinned");
     const paused = [await live("demo"), await live("pinned")];
-    expect(paused.map((a) => a.spec.syncPolicy?.automated)).toEqual([{ prune: true, selfHeal: true, enabled: false }, { prune: true, enabled: false }]);
+    expect(paused.map((a) => a.spec.syncPolicy?.automated)).toEqual([
+      { prune: true, selfHeal: true, enabled: false },
+      { prune: true, enabled: false },
+    ]);
     expect(paused.map((a) => a.metadata.annotations?.["tilt.dev/paused-automated-sync"])).toEqual(["unset", "true"]);
     // A second pause (a second Tilt) keeps what the first recorded.
     await sync("pause", "argocd/demo");
@@ -56,8 +75,14 @@ describe.runIf(ready)("pausing Argo CD's automated sync", { timeout: 120_000 }, 
 
     await sync("resume", "argocd/demo", "argocd/pinned");
     const restored = [await live("demo"), await live("pinned")];
-    expect(restored.map((a) => a.spec.syncPolicy?.automated)).toEqual([{ prune: true, selfHeal: true }, { prune: true, enabled: true }]);
-    expect(restored.map((a) => a.metadata.annotations?.["tilt.dev/paused-automated-sync"])).toEqual([undefined, undefined]);
+    expect(restored.map((a) => a.spec.syncPolicy?.automated)).toEqual([
+      { prune: true, selfHeal: true },
+      { prune: true, enabled: true },
+    ]);
+    expect(restored.map((a) => a.metadata.annotations?.["tilt.dev/paused-automated-sync"])).toEqual([
+      undefined,
+      undefined,
+    ]);
     expect(restored.map((a) => a.operation?.initiatedBy?.username)).toEqual(["tilt", "tilt"]);
   });
 
@@ -65,9 +90,14 @@ describe.runIf(ready)("pausing Argo CD's automated sync", { timeout: 120_000 }, 
     await application("manual", {});
     await application("off", { automated: { enabled: false } });
     await sync("pause", "argocd/manual", "argocd/off");
-    expect([(await live("manual")).spec.syncPolicy?.automated, (await live("off")).spec.syncPolicy?.automated]).toEqual([undefined, { enabled: false }]);
+    expect([(await live("manual")).spec.syncPolicy?.automated, (await live("off")).spec.syncPolicy?.automated]).toEqual(
+      [undefined, { enabled: false }],
+    );
     await sync("resume", "argocd/manual", "argocd/off");
     const after = [await live("manual"), await live("off")];
-    expect(after.map((a) => [a.spec.syncPolicy?.automated, a.operation])).toEqual([[undefined, undefined], [{ enabled: false }, undefined]]);
+    expect(after.map((a) => [a.spec.syncPolicy?.automated, a.operation])).toEqual([
+      [undefined, undefined],
+      [{ enabled: false }, undefined],
+    ]);
   });
 });

@@ -10,7 +10,14 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { demoRepository, REPLICAS } from "../support/argocd-demo.ts";
-import { APPLICATIONS, ARGOCD_NAMESPACE, application, refreshed, syncWithArgoCD, type ArgoCDSync } from "../support/argocd.ts";
+import {
+  APPLICATIONS,
+  ARGOCD_NAMESPACE,
+  application,
+  refreshed,
+  syncWithArgoCD,
+  type ArgoCDSync,
+} from "../support/argocd.ts";
 import { freePort, startTestCluster, toolPath, type TestCluster } from "../support/cluster.ts";
 import { liveObjects } from "../support/flux-state.ts";
 import { requireRealTools } from "../support/real-tools.ts";
@@ -18,8 +25,16 @@ import { until } from "../support/until.ts";
 import { gitFixture, runScript, type GitFixture } from "../scripts/support.ts";
 
 const ready = requireRealTools("Tilt on Argo CD's cluster", [
-  "tilt", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
-  "argocd", "argocd-repo-server", "argocd-application-controller", "redis-server",
+  "tilt",
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "argocd",
+  "argocd-repo-server",
+  "argocd-application-controller",
+  "redis-server",
 ]);
 
 const APP = "demo";
@@ -43,7 +58,12 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     // The user's clone names the repository as the Application does.
     await repo.git(["remote", "add", "argocd", sync.repoURL]);
     folder = path.join(repo.work, "apps/demo");
-    await scaffold({ folders: [folder], cwd: repo.work, context: cluster.context, env: { KUBECONFIG: cluster.kubeconfig } });
+    await scaffold({
+      folders: [folder],
+      cwd: repo.work,
+      context: cluster.context,
+      env: { KUBECONFIG: cluster.kubeconfig },
+    });
   }, 360_000);
   afterAll(async () => {
     for (const run of running) run.kill("SIGINT");
@@ -60,7 +80,11 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
       all: true,
       cwd: dir,
       reject: false,
-      env: { KUBECONFIG: cluster.kubeconfig, PATH: `${path.dirname(toolPath("kube-apiserver"))}:${process.env.PATH}`, HOME: home },
+      env: {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: `${path.dirname(toolPath("kube-apiserver"))}:${process.env.PATH}`,
+        HOME: home,
+      },
     });
     running.add(run);
     void run.then((r) => {
@@ -72,20 +96,39 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
 
   const automated = async () => (await application(cluster, APP))?.spec.syncPolicy?.automated;
   const paused = async () => {
-    const { stdout } = await cluster.kubectl(["get", APPLICATIONS, APP, "-n", ARGOCD_NAMESPACE, "-o", `jsonpath={.metadata.annotations.${PAUSED.replace(/\./g, "\\.")}}`]);
+    const { stdout } = await cluster.kubectl([
+      "get",
+      APPLICATIONS,
+      APP,
+      "-n",
+      ARGOCD_NAMESPACE,
+      "-o",
+      `jsonpath={.metadata.annotations.${PAUSED.replace(/\./g, "\\.")}}`,
+    ]);
     return stdout;
   };
   const deployment = async () => {
     const { stdout } = await cluster.kubectl(["get", "deployment", "demo", "-n", NS, "-o", "json"]);
-    return JSON.parse(stdout) as { spec: { replicas: number; template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } } };
+    return JSON.parse(stdout) as {
+      spec: { replicas: number; template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
+    };
   };
-  const greeting = async () => (await deployment()).spec.template.spec.containers[0]!.env?.find((e) => e.name === "GREETING")?.value;
+  const greeting = async () =>
+    (await deployment()).spec.template.spec.containers[0]!.env?.find((e) => e.name === "GREETING")?.value;
 
   /** Argo CD's sync back as git has it, Synced and Healthy at git's revision with git's replicas. */
   async function handedBack(what: string): Promise<void> {
-    await until(`${what} to restore the automated sync`, async () => ((await paused()) === "" && (await automated())?.enabled === undefined ? true : undefined), 60);
+    await until(
+      `${what} to restore the automated sync`,
+      async () => ((await paused()) === "" && (await automated())?.enabled === undefined ? true : undefined),
+      60,
+    );
     expect(await automated()).toEqual({ prune: true, selfHeal: true });
-    await until(`Argo CD to put git's replicas back after ${what}`, async () => ((await deployment()).spec.replicas === REPLICAS ? true : undefined), 120);
+    await until(
+      `Argo CD to put git's replicas back after ${what}`,
+      async () => ((await deployment()).spec.replicas === REPLICAS ? true : undefined),
+      120,
+    );
     await sync.waitSynced(APP);
     expect(await greeting()).toBeUndefined();
   }
@@ -95,10 +138,18 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     expect(Object.keys(before)).toContain("PersistentVolumeClaim/demo-data");
 
     const first = tilt(["up", "--stream", "--port", "0"]);
-    await until("Tilt to pause Argo CD's automated sync", async () => ((await automated())?.enabled === false ? true : undefined), 90);
+    await until(
+      "Tilt to pause Argo CD's automated sync",
+      async () => ((await automated())?.enabled === false ? true : undefined),
+      90,
+    );
     expect(await paused()).toBe("unset");
     // The dev caps: one replica where git runs two; Argo CD does not take it back.
-    await until("Tilt to apply the dev build", async () => ((await deployment()).spec.replicas === 1 ? true : undefined), 90);
+    await until(
+      "Tilt to apply the dev build",
+      async () => ((await deployment()).spec.replicas === 1 ? true : undefined),
+      90,
+    );
 
     // An edit in the folder: Tilt applies it in place; the paused Argo CD sees it and leaves it.
     const file = path.join(folder, "deployment.yaml");
@@ -119,8 +170,16 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
 
     // Up again, then down: paused once more, and handed back again.
     const second = tilt(["up", "--stream", "--port", "0"]);
-    await until("Tilt to pause the sync again", async () => ((await automated())?.enabled === false ? true : undefined), 90);
-    await until("Tilt to apply the edit again", async () => ((await greeting()) === "from tilt" ? true : undefined), 90);
+    await until(
+      "Tilt to pause the sync again",
+      async () => ((await automated())?.enabled === false ? true : undefined),
+      90,
+    );
+    await until(
+      "Tilt to apply the edit again",
+      async () => ((await greeting()) === "from tilt" ? true : undefined),
+      90,
+    );
     second.kill("SIGINT");
     await second;
     const down = await tilt(["down"]);
@@ -131,10 +190,18 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     // The Deployment, claim and Service are the ones Argo CD made: same UIDs, none being deleted.
     const after = await liveObjects(cluster, NS, ["deployments", "services", "persistentvolumeclaims"]);
     for (const [ref, object] of Object.entries(after)) expect(object, ref).toEqual(before[ref]);
-    expect(Object.keys(after).sort()).toEqual(Object.keys(before).filter((k) => !k.startsWith("Pod/")).sort());
+    expect(Object.keys(after).sort()).toEqual(
+      Object.keys(before)
+        .filter((k) => !k.startsWith("Pod/"))
+        .sort(),
+    );
   });
 
-  const deploy = (args: string[]) => runScript(path.join(folder, "deploy.sh"), [...args, "--timeout", "120s"], { KUBECONFIG: cluster.kubeconfig, PATH: process.env.PATH! });
+  const deploy = (args: string[]) =>
+    runScript(path.join(folder, "deploy.sh"), [...args, "--timeout", "120s"], {
+      KUBECONFIG: cluster.kubeconfig,
+      PATH: process.env.PATH!,
+    });
 
   it("deploy.sh pushes a change, has Argo CD sync it, and waits until Synced and Healthy at the pushed commit", async () => {
     // The tooling itself, committed and pushed as a user would before deploying with it.
@@ -150,7 +217,11 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     const pushed = await sync.revision();
     expect(run.stdout).toContain(`Argo CD synced ${pushed.slice(0, 12)}: argocd/demo`);
     const app = await application(cluster, APP);
-    expect([app?.status?.sync?.status, app?.status?.sync?.revision, app?.status?.health?.status]).toEqual(["Synced", pushed, "Healthy"]);
+    expect([app?.status?.sync?.status, app?.status?.sync?.revision, app?.status?.health?.status]).toEqual([
+      "Synced",
+      pushed,
+      "Healthy",
+    ]);
     expect(JSON.stringify(await deployment())).toContain('"release":"two"');
   });
 
@@ -165,7 +236,9 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     writeFileSync(file, JSON.stringify(crashing, null, 2));
     const run = await deploy(["-m", "demo: crashing pods"]);
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(3);
-    expect(run.stderr).toMatch(/Argo CD Application argocd\/demo: Degraded at [0-9a-f]{12}\. Rolled back: pushed [0-9a-f]{12}, which reverts [0-9a-f]{12}; Argo CD applied it$/);
+    expect(run.stderr).toMatch(
+      /Argo CD Application argocd\/demo: Degraded at [0-9a-f]{12}\. Rolled back: pushed [0-9a-f]{12}, which reverts [0-9a-f]{12}; Argo CD applied it$/,
+    );
     const [revert, deployed] = await repo.remoteLog();
     expect(deployed).toMatch(/ demo: crashing pods$/);
     expect(revert).toMatch(/ Revert "demo: crashing pods"$/);
@@ -179,20 +252,56 @@ describe.runIf(ready)("Tilt on a namespace Argo CD deploys", { timeout: 300_000 
     const copy = path.join(mkdtempSync(path.join(os.tmpdir(), "observe-")), "work");
     cpSync(repo.work, copy, { recursive: true });
     const observed = path.join(copy, "apps/demo");
-    await scaffold({ folders: [observed], cwd: copy, context: cluster.context, tilt: "observe", env: { KUBECONFIG: cluster.kubeconfig } });
+    await scaffold({
+      folders: [observed],
+      cwd: copy,
+      context: cluster.context,
+      tilt: "observe",
+      env: { KUBECONFIG: cluster.kubeconfig },
+    });
     const objects = await liveObjects(cluster, NS, ["deployments", "services", "persistentvolumeclaims"]);
-    const generation = async () => (await cluster.kubectl(["get", "deployment", "demo", "-n", NS, "-o", "jsonpath={.metadata.generation}"])).stdout;
+    const generation = async () =>
+      (await cluster.kubectl(["get", "deployment", "demo", "-n", NS, "-o", "jsonpath={.metadata.generation}"])).stdout;
     const before = await generation();
     const port = await freePort();
     const up = tilt(["up", "--stream", "--port", String(port)], observed);
-    const pods = async () => (await cluster.kubectl(["get", "pods", "-n", NS, "-l", "app=demo", "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}"])).stdout.split(" ").filter(Boolean).sort();
-    await until("Tilt to attach to every pod of the Deployment", async () => {
-      const { stdout, exitCode } = await execa(toolPath("tilt"), ["get", "kubernetesdiscoveries", "-o", "json", "--port", String(port)], { reject: false, env: { HOME: home } });
-      if (exitCode !== 0) return undefined;
-      const bound = (JSON.parse(stdout) as { items: { metadata: { name: string }; status?: { pods?: { name: string }[] } }[] }).items.find((d) => d.metadata.name === "demo");
-      const want = await pods();
-      return want.length === REPLICAS && JSON.stringify((bound?.status?.pods ?? []).map((p) => p.name).sort()) === JSON.stringify(want) ? true : undefined;
-    }, 120);
+    const pods = async () =>
+      (
+        await cluster.kubectl([
+          "get",
+          "pods",
+          "-n",
+          NS,
+          "-l",
+          "app=demo",
+          "--field-selector=status.phase=Running",
+          "-o",
+          "jsonpath={.items[*].metadata.name}",
+        ])
+      ).stdout
+        .split(" ")
+        .filter(Boolean)
+        .sort();
+    await until(
+      "Tilt to attach to every pod of the Deployment",
+      async () => {
+        const { stdout, exitCode } = await execa(
+          toolPath("tilt"),
+          ["get", "kubernetesdiscoveries", "-o", "json", "--port", String(port)],
+          { reject: false, env: { HOME: home } },
+        );
+        if (exitCode !== 0) return undefined;
+        const bound = (
+          JSON.parse(stdout) as { items: { metadata: { name: string }; status?: { pods?: { name: string }[] } }[] }
+        ).items.find((d) => d.metadata.name === "demo");
+        const want = await pods();
+        return want.length === REPLICAS &&
+          JSON.stringify((bound?.status?.pods ?? []).map((p) => p.name).sort()) === JSON.stringify(want)
+          ? true
+          : undefined;
+      },
+      120,
+    );
     expect(await paused()).toBe("");
     expect(await automated()).toEqual({ prune: true, selfHeal: true });
     up.kill("SIGINT");

@@ -6,15 +6,29 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRepository, REPLICAS } from "../support/argocd-demo.ts";
-import { ARGOCD_NAMESPACE, APPLICATIONS, application, refreshed, syncWithArgoCD, type ArgoCDSync } from "../support/argocd.ts";
+import {
+  ARGOCD_NAMESPACE,
+  APPLICATIONS,
+  application,
+  refreshed,
+  syncWithArgoCD,
+  type ArgoCDSync,
+} from "../support/argocd.ts";
 import { startTestCluster, type TestCluster } from "../support/cluster.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
 import { gitFixture, type GitFixture } from "../scripts/support.ts";
 
 const ready = requireRealTools("Argo CD suite", [
-  "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
-  "argocd", "argocd-repo-server", "argocd-application-controller", "redis-server",
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "argocd",
+  "argocd-repo-server",
+  "argocd-application-controller",
+  "redis-server",
 ]);
 
 const APP = "demo";
@@ -34,10 +48,21 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     await cluster?.stop();
   });
 
-  const replicas = async () => Number((await cluster.kubectl(["get", "deployment", "demo", "-n", "demo", "-o", "jsonpath={.spec.replicas}"])).stdout);
+  const replicas = async () =>
+    Number(
+      (await cluster.kubectl(["get", "deployment", "demo", "-n", "demo", "-o", "jsonpath={.spec.replicas}"])).stdout,
+    );
   const scale = (n: number) => cluster.kubectl(["scale", "deployment", "demo", "-n", "demo", `--replicas=${n}`]);
   const patchApp = (type: "json" | "merge", patch: unknown) =>
-    cluster.kubectl(["patch", APPLICATIONS, APP, "-n", ARGOCD_NAMESPACE, `--type=${type}`, `-p=${JSON.stringify(patch)}`]);
+    cluster.kubectl([
+      "patch",
+      APPLICATIONS,
+      APP,
+      "-n",
+      ARGOCD_NAMESPACE,
+      `--type=${type}`,
+      `-p=${JSON.stringify(patch)}`,
+    ]);
 
   it("syncs the Application from git: Synced and Healthy at the pushed commit, the pods run on kwok's node", async () => {
     const app = await application(cluster, APP);
@@ -45,13 +70,17 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     expect(app?.status?.health?.status).toBe("Healthy");
     expect(app?.status?.sourceType).toBe("Kustomize");
     const { stdout } = await cluster.kubectl(["get", "pods", "-n", "demo", "-l", "app=demo", "-o", "json"]);
-    const pods = JSON.parse(stdout).items as { status: { phase: string; conditions?: { type: string; status: string }[] } }[];
+    const pods = JSON.parse(stdout).items as {
+      status: { phase: string; conditions?: { type: string; status: string }[] };
+    }[];
     expect(pods).toHaveLength(REPLICAS);
     for (const pod of pods) {
       expect(pod.status.phase).toBe("Running");
       expect(pod.status.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     }
-    expect((await cluster.kubectl(["get", "pvc", "demo-data", "-n", "demo", "-o", "jsonpath={.status.phase}"])).stdout).toBe("Bound");
+    expect(
+      (await cluster.kubectl(["get", "pvc", "demo-data", "-n", "demo", "-o", "jsonpath={.status.phase}"])).stdout,
+    ).toBe("Bound");
   });
 
   it("self-heal reverts a replicas edit made on the cluster", async () => {
@@ -71,7 +100,11 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
     const before = (await application(cluster, APP))?.status?.operationState?.startedAt;
     await scale(REPLICAS + 1);
     // The controller saw the drift (and made its auto-sync decision in the same pass).
-    await until("Argo CD to see the edit", async () => (await application(cluster, APP))?.status?.sync?.status === "OutOfSync", 120);
+    await until(
+      "Argo CD to see the edit",
+      async () => (await application(cluster, APP))?.status?.sync?.status === "OutOfSync",
+      120,
+    );
     await refreshed(cluster, APP);
     const paused = await application(cluster, APP);
     expect(paused?.status?.operationState?.startedAt).toBe(before);
@@ -89,12 +122,20 @@ describe.runIf(ready)("Argo CD syncs, self-heals and pauses", { timeout: 240_000
   });
 
   it("keeps the edit while automated.enabled is false (tilt_lib's pause), and a sync request with the resume reverts it", async () => {
-    await expectEditKeptWhilePaused(() => patchApp("merge", { spec: { syncPolicy: { automated: { enabled: false } } } }));
-    await patchApp("merge", { spec: { syncPolicy: { automated: { enabled: null } } }, operation: { initiatedBy: { username: "tilt" }, sync: {} } });
+    await expectEditKeptWhilePaused(() =>
+      patchApp("merge", { spec: { syncPolicy: { automated: { enabled: false } } } }),
+    );
+    await patchApp("merge", {
+      spec: { syncPolicy: { automated: { enabled: null } } },
+      operation: { initiatedBy: { username: "tilt" }, sync: {} },
+    });
     await until("the sync request to put the replicas back", async () => (await replicas()) === REPLICAS, 120);
     const app = await sync.waitSynced(APP);
     expect(app.spec.syncPolicy?.automated).toEqual({ prune: true, selfHeal: true });
-    expect(app.status?.operationState).toMatchObject({ phase: "Succeeded", operation: { initiatedBy: { username: "tilt" } } });
+    expect(app.status?.operationState).toMatchObject({
+      phase: "Succeeded",
+      operation: { initiatedBy: { username: "tilt" } },
+    });
   });
 
   it("syncs a pushed commit once asked to refresh", async () => {

@@ -74,9 +74,19 @@ describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () =
     const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: cache };
     const { models } = await scaffold({ folders: [folder], cwd: root, env });
     const release = models[0]!.resources.find((r) => r.name === "sonarr")!;
-    expect(release.portForwards.map((f) => [f.localPort, f.containerPort, f.service])).toEqual([[8989, 8989, "sonarr"]]);
-    expect(release.extraPodSelectors).toEqual([{ "app.kubernetes.io/controller": "sonarr", "app.kubernetes.io/instance": "sonarr", "app.kubernetes.io/name": "sonarr" }]);
-    expect(readdirSync(path.join(cache, "tilt-flux-scaffold/charts")).filter((f) => f.endsWith(".tgz"))).toHaveLength(1);
+    expect(release.portForwards.map((f) => [f.localPort, f.containerPort, f.service])).toEqual([
+      [8989, 8989, "sonarr"],
+    ]);
+    expect(release.extraPodSelectors).toEqual([
+      {
+        "app.kubernetes.io/controller": "sonarr",
+        "app.kubernetes.io/instance": "sonarr",
+        "app.kubernetes.io/name": "sonarr",
+      },
+    ]);
+    expect(readdirSync(path.join(cache, "tilt-flux-scaffold/charts")).filter((f) => f.endsWith(".tgz"))).toHaveLength(
+      1,
+    );
     const { run, manifests } = await tiltfileResult(folder);
     expect(run.exitCode, run.stderr).toBe(0);
     const forwards = manifests.find((m) => m.Name === "sonarr")!.DeployTarget!.portForwardTemplateSpec!.forwards;
@@ -106,7 +116,9 @@ describe.runIf(ready)("a HelmRelease's chart, pulled and rendered by helm", () =
     // Offline: the forwards stay as they were.
     const offline = await scaffold({ folders: [folder], cwd: root, env, mode: "check" });
     expect(offline.changed).toBe(false);
-    expect(offline.models[0]!.resources.find((r) => r.name === "sonarr")!.portForwards.map((f) => f.containerPort)).toEqual([8989]);
+    expect(
+      offline.models[0]!.resources.find((r) => r.name === "sonarr")!.portForwards.map((f) => f.containerPort),
+    ).toEqual([8989]);
   });
 
   it("clones a chart from another Git repository, and renders the cached clone when git cannot reach it", async () => {
@@ -130,13 +142,27 @@ spec: {interval: 1h, url: "${server.url}/charts.git", ref: {branch: main}}
 `;
     writeFileSync(path.join(folder, "base/helmrepository.yaml"), source);
     const release = path.join(folder, "base/helmrelease.yaml");
-    writeFileSync(release, readFileSync(release, "utf8").replace(/chart: \{spec: \{.*\}\}\}/, "chart: {spec: {chart: ./charts/app-template, sourceRef: {kind: GitRepository, name: charts}}}"));
+    writeFileSync(
+      release,
+      readFileSync(release, "utf8").replace(
+        /chart: \{spec: \{.*\}\}\}/,
+        "chart: {spec: {chart: ./charts/app-template, sourceRef: {kind: GitRepository, name: charts}}}",
+      ),
+    );
     // Two releases of charts of one repository, rendered side by side from one fetch.
-    writeFileSync(path.join(folder, "base/radarr.yaml"), readFileSync(release, "utf8").replaceAll("sonarr", "radarr").replace("8989", "7878"));
-    writeFileSync(path.join(folder, "base/kustomization.yaml"), "namespace: media\nresources: [helmrepository.yaml, helmrelease.yaml, radarr.yaml]\n");
+    writeFileSync(
+      path.join(folder, "base/radarr.yaml"),
+      readFileSync(release, "utf8").replaceAll("sonarr", "radarr").replace("8989", "7878"),
+    );
+    writeFileSync(
+      path.join(folder, "base/kustomization.yaml"),
+      "namespace: media\nresources: [helmrepository.yaml, helmrelease.yaml, radarr.yaml]\n",
+    );
     const env = { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
     const forwards = (models: { resources: { name: string; portForwards: { containerPort: number }[] }[] }[]) =>
-      ["radarr", "sonarr"].map((name) => models[0]!.resources.find((r) => r.name === name)!.portForwards.map((f) => f.containerPort));
+      ["radarr", "sonarr"].map((name) =>
+        models[0]!.resources.find((r) => r.name === name)!.portForwards.map((f) => f.containerPort),
+      );
     try {
       expect(forwards((await scaffold({ folders: [folder], cwd: root, env })).models)).toEqual([[7878], [8989]]);
     } finally {
@@ -165,11 +191,17 @@ spec: {interval: 1h, url: "${server.url}/charts.git", ref: {branch: main}}
   it("writes the tooling without helm, and the Tiltfile says why the chart's Services are not forwarded", async () => {
     const { root, folder } = repositoryWithRelease(server.url);
     await execa("git", ["init", "-q", root]);
-    const env = { KUBECONFIG: "/nonexistent", PATH: "/usr/bin:/bin", XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")) };
+    const env = {
+      KUBECONFIG: "/nonexistent",
+      PATH: "/usr/bin:/bin",
+      XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")),
+    };
     const { models } = await scaffold({ folders: [folder], cwd: root, env });
     const release = models[0]!.resources.find((r) => r.name === "sonarr")!;
     expect(release.portForwards).toEqual([]);
-    expect(release.notes).toEqual(["Its chart was not rendered (helm could not get the chart here): its Services are not forwarded; re-run where helm reaches it, or name them with --forward."]);
+    expect(release.notes).toEqual([
+      "Its chart was not rendered (helm could not get the chart here): its Services are not forwarded; re-run where helm reaches it, or name them with --forward.",
+    ]);
     expect(release.extraPodSelectors).toEqual([{ "app.kubernetes.io/instance": "sonarr" }]);
   });
 });

@@ -25,7 +25,8 @@ const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\
 function tree(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), "flux-generator-"));
   write(root, {
-    "ks.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: app, namespace: flux-system}\nspec: {path: ./app, interval: 1m, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
+    "ks.yaml":
+      "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: app, namespace: flux-system}\nspec: {path: ./app, interval: 1m, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}\n",
     "app/top.yaml": `${configMap("top")}---\n${configMap("top-2")}`,
     "app/nested/deeper/leaf.yml": configMap("leaf"),
     "app/.hidden/hidden.yaml": configMap("hidden"),
@@ -43,20 +44,36 @@ function tree(): string {
 }
 
 async function fluxBuildNames(root: string): Promise<string[]> {
-  const args = ["build", "kustomization", "app", "--path", path.join(root, "app"), "--kustomization-file", path.join(root, "ks.yaml"), "--dry-run"];
+  const args = [
+    "build",
+    "kustomization",
+    "app",
+    "--path",
+    path.join(root, "app"),
+    "--kustomization-file",
+    path.join(root, "ks.yaml"),
+    "--dry-run",
+  ];
   const built = await execa(toolPath("flux"), args, { cwd: root, env: { KUBECONFIG: "/nonexistent" } });
   return names(built.stdout);
 }
 
 async function kustomizeNames(root: string, resources: string[]): Promise<string[]> {
   const wrapper = mkdtempSync(path.join(os.tmpdir(), "generated-"));
-  writeFileSync(path.join(wrapper, "kustomization.yaml"), JSON.stringify({ resources: resources.map((r) => path.relative(wrapper, path.join(root, r))) }));
+  writeFileSync(
+    path.join(wrapper, "kustomization.yaml"),
+    JSON.stringify({ resources: resources.map((r) => path.relative(wrapper, path.join(root, r))) }),
+  );
   const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", wrapper]);
   return names(built.stdout);
 }
 
 function names(yaml: string): string[] {
-  return parseAllDocuments(yaml).map((d) => d.toJS()).filter(Boolean).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  return parseAllDocuments(yaml)
+    .map((d) => d.toJS())
+    .filter(Boolean)
+    .map((o) => `${o.kind}/${o.metadata.name}`)
+    .sort();
 }
 
 describe.runIf(ready)("the kustomization Flux generates", () => {

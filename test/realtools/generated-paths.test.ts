@@ -18,9 +18,22 @@ const ready = requireRealTools("Flux paths without kustomization.yaml", ["tilt",
 
 /** What the real `flux build` makes of ./monitoring/<name>, as kind/name. */
 async function fluxBuild(root: string, name: "controllers" | "configs"): Promise<string[]> {
-  const args = ["build", "kustomization", `monitoring-${name}`, "--path", `./monitoring/${name}`, "--kustomization-file", "clusters/test/monitoring.yaml", "--dry-run"];
+  const args = [
+    "build",
+    "kustomization",
+    `monitoring-${name}`,
+    "--path",
+    `./monitoring/${name}`,
+    "--kustomization-file",
+    "clusters/test/monitoring.yaml",
+    "--dry-run",
+  ];
   const built = await execa(toolPath("flux"), args, { cwd: root, env: { KUBECONFIG: "/nonexistent" } });
-  return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter(Boolean).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  return parseAllDocuments(built.stdout)
+    .map((d) => d.toJS())
+    .filter(Boolean)
+    .map((o) => `${o.kind}/${o.metadata.name}`)
+    .sort();
 }
 
 describe.runIf(ready)("Flux's monitoring layout: paths Flux generates a kustomization for", () => {
@@ -36,19 +49,40 @@ describe.runIf(ready)("Flux's monitoring layout: paths Flux generates a kustomiz
       "monitoring/controllers/whoami",
     ]);
     const before = await fluxBuild(root, "controllers");
-    expect(before).toEqual(["Deployment/whoami", "HelmRelease/kube-prometheus-stack", "HelmRepository/prometheus-community", "Namespace/monitoring", "Service/whoami"]);
+    expect(before).toEqual([
+      "Deployment/whoami",
+      "HelmRelease/kube-prometheus-stack",
+      "HelmRepository/prometheus-community",
+      "Namespace/monitoring",
+      "Service/whoami",
+    ]);
 
-    const { models } = await scaffold({ folders: [path.join(root, "monitoring/controllers")], cwd: root, context: "homelab", env });
+    const { models } = await scaffold({
+      folders: [path.join(root, "monitoring/controllers")],
+      cwd: root,
+      context: "homelab",
+      env,
+    });
     const [model] = models;
     expect(model!.builds.map((b) => [b.live.dir, b.live.resources, b.localPath.resources])).toEqual([
-      ["../controllers-dev", ["../controllers/kube-prometheus-stack", "../controllers/whoami"], ["../../controllers/kube-prometheus-stack", "../../controllers/whoami"]],
+      [
+        "../controllers-dev",
+        ["../controllers/kube-prometheus-stack", "../controllers/whoami"],
+        ["../../controllers/kube-prometheus-stack", "../../controllers/whoami"],
+      ],
     ]);
     // Flux takes in every YAML file below the path: the .sourceignore written keeps the tool's own out.
     expect(await fluxBuild(root, "controllers")).toEqual(before);
     expect(await liveOverlayDifferences(model!, model!.builds[0]!)).toEqual([]);
     const { run, manifests } = await tiltfileResult(model!.folder, env);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(manifests.map((m) => m.Name).sort()).toEqual(["controllers-flux", "controllers-flux-suspend", "controllers-namespace", "kube-prometheus-stack", "whoami"]);
+    expect(manifests.map((m) => m.Name).sort()).toEqual([
+      "controllers-flux",
+      "controllers-flux-suspend",
+      "controllers-namespace",
+      "kube-prometheus-stack",
+      "whoami",
+    ]);
 
     rmSync(path.join(model!.folder, ".sourceignore"));
     await expect(fluxBuild(root, "controllers")).rejects.toThrow(/\.tilt-scaffold\.yaml/);
@@ -61,9 +95,14 @@ describe.runIf(ready)("Flux's monitoring layout: paths Flux generates a kustomiz
     expect(models[0]!.builds[0]!.live.resources).toEqual(["../configs/dashboards", "../configs/podmonitor.yaml"]);
     expect(await fluxBuild(root, "configs")).toEqual(["ConfigMap/flux-dashboards", "ConfigMap/scrape-config"]);
     expect(await liveOverlayDifferences(models[0]!, models[0]!.builds[0]!)).toEqual([]);
-    expect((await scaffold({ folders: [folder], cwd: root, context: "homelab", env, mode: "check" })).changed).toBe(false);
+    expect((await scaffold({ folders: [folder], cwd: root, context: "homelab", env, mode: "check" })).changed).toBe(
+      false,
+    );
 
-    writeFileSync(path.join(folder, "alerts.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: alerts, namespace: monitoring}\n");
+    writeFileSync(
+      path.join(folder, "alerts.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: alerts, namespace: monitoring}\n",
+    );
     const check = await scaffold({ folders: [folder], cwd: root, context: "homelab", env, mode: "check" });
     expect(check.changed).toBe(true);
     expect(check.models[0]!.builds[0]!.live.resources).toContain("../configs/alerts.yaml");
@@ -81,6 +120,8 @@ describe.runIf(ready)("Flux's monitoring layout: paths Flux generates a kustomiz
     expect(await fluxBuild(root, "controllers")).toContain("Deployment/whoami");
 
     writeFileSync(path.join(folder, "values.yaml"), "replicaCount: 2\n");
-    await expect(scaffold({ folders: [folder], cwd: root, context: "homelab", env })).rejects.toThrow(/^monitoring\/controllers\/values\.yaml is not Kubernetes YAML/);
+    await expect(scaffold({ folders: [folder], cwd: root, context: "homelab", env })).rejects.toThrow(
+      /^monitoring\/controllers\/values\.yaml is not Kubernetes YAML/,
+    );
   });
 });

@@ -18,14 +18,23 @@ describe.runIf(ready)("in-place rules on a real API server", () => {
   });
   afterAll(async () => cluster?.stop());
 
-  it.each(IN_PLACE_CASES.map((c, index) => ({ ...c, namespace: `case-${index}` })))("$name", async ({ before, after, namespace, inPlace }) => {
-    const inNamespace = (object: KubeObject) => JSON.stringify({ ...object, metadata: { ...object.metadata, namespace } });
-    await cluster.kubectl(["create", "namespace", namespace]);
-    await cluster.kubectl(["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"], { input: inNamespace(before) });
-    const applied = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: inNamespace(after), reject: false });
-    expect(applied.exitCode === 0, applied.stderr).toBe(inPlace);
-    expect(inPlaceViolationsOf(before, after).length === 0).toBe(inPlace);
-    // The server's refusal: "field is immutable" or "Forbidden:" make Tilt delete and re-create.
-    if (!inPlace) expect(applied.stderr).toMatch(/field is immutable|Forbidden:|may not change once set/);
-  });
+  it.each(IN_PLACE_CASES.map((c, index) => ({ ...c, namespace: `case-${index}` })))(
+    "$name",
+    async ({ before, after, namespace, inPlace }) => {
+      const inNamespace = (object: KubeObject) =>
+        JSON.stringify({ ...object, metadata: { ...object.metadata, namespace } });
+      await cluster.kubectl(["create", "namespace", namespace]);
+      await cluster.kubectl(["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"], {
+        input: inNamespace(before),
+      });
+      const applied = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], {
+        input: inNamespace(after),
+        reject: false,
+      });
+      expect(applied.exitCode === 0, applied.stderr).toBe(inPlace);
+      expect(inPlaceViolationsOf(before, after).length === 0).toBe(inPlace);
+      // The server's refusal: "field is immutable" or "Forbidden:" make Tilt delete and re-create.
+      if (!inPlace) expect(applied.stderr).toMatch(/field is immutable|Forbidden:|may not change once set/);
+    },
+  );
 });

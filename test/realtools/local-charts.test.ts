@@ -17,8 +17,16 @@ import { startOciRegistry, type OciRegistry } from "../support/oci-registry.ts";
 import { requireRealTools } from "../support/real-tools.ts";
 import { until } from "../support/until.ts";
 
-const ready = requireRealTools("local charts suite", ["tilt", "helm", "registry", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]);
-
+const ready = requireRealTools("local charts suite", [
+  "tilt",
+  "helm",
+  "registry",
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+]);
 
 describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without Flux", { timeout: 300_000 }, () => {
   let cluster: TestCluster;
@@ -45,14 +53,25 @@ describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without
   });
 
   function tilt(args: string[]) {
-    return execa(toolPath("tilt"), args, { all: true, cwd: folder, reject: false, env: { KUBECONFIG: kubeconfig, HOME: home } });
+    return execa(toolPath("tilt"), args, {
+      all: true,
+      cwd: folder,
+      reject: false,
+      env: { KUBECONFIG: kubeconfig, HOME: home },
+    });
   }
 
   async function tiltResources(port: number): Promise<Record<string, string>> {
     const { stdout, exitCode } = await tilt(["get", "uiresources", "-o", "json", "--port", String(port)]);
     if (exitCode !== 0) return {};
-    const items = (JSON.parse(stdout) as { items: { metadata: { name: string }; status: { runtimeStatus?: string; updateStatus?: string } }[] }).items;
-    return Object.fromEntries(items.map((r) => [r.metadata.name, `${r.status.updateStatus}/${r.status.runtimeStatus}`]));
+    const items = (
+      JSON.parse(stdout) as {
+        items: { metadata: { name: string }; status: { runtimeStatus?: string; updateStatus?: string } }[];
+      }
+    ).items;
+    return Object.fromEntries(
+      items.map((r) => [r.metadata.name, `${r.status.updateStatus}/${r.status.runtimeStatus}`]),
+    );
   }
 
   const get = async (args: string[]) => (await cluster.kubectl(["get", ...args], { reject: false })).stdout;
@@ -61,11 +80,19 @@ describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without
     const port = await freePort();
     const up = tilt(["up", "--stream", "--port", String(port)]);
     let last: Record<string, string> = {};
-    const resources = await until("Tilt to report the releases' workloads ok", async () => {
-      last = await tiltResources(port);
-      if (last["(Tiltfile)"]?.startsWith("error")) throw new Error("the Tiltfile failed to load");
-      return last["whoami"] === "ok/ok" && last["kube-prometheus-stack"] === "ok/ok" && last["kube-prometheus-stack-operator"] === "ok/ok" ? last : undefined;
-    }, 180).catch(async (error: Error) => {
+    const resources = await until(
+      "Tilt to report the releases' workloads ok",
+      async () => {
+        last = await tiltResources(port);
+        if (last["(Tiltfile)"]?.startsWith("error")) throw new Error("the Tiltfile failed to load");
+        return last["whoami"] === "ok/ok" &&
+          last["kube-prometheus-stack"] === "ok/ok" &&
+          last["kube-prometheus-stack-operator"] === "ok/ok"
+          ? last
+          : undefined;
+      },
+      180,
+    ).catch(async (error: Error) => {
       up.kill("SIGINT");
       throw new Error(`${error.message}: ${JSON.stringify(last)}\n${String((await up).all).slice(-6000)}`);
     });
@@ -84,17 +111,55 @@ describe.runIf(ready && haveFixtures())("HelmReleases on a local cluster without
       "whoami",
     ]);
     // The chart's CRDs and custom resources, with the ConfigMap's values as Flux substitutes them.
-    expect(await get(["prometheus", "kube-prometheus-stack-prometheus", "-n", "monitoring", "-o", "jsonpath={.spec.retention}"])).toBe("3d");
+    expect(
+      await get([
+        "prometheus",
+        "kube-prometheus-stack-prometheus",
+        "-n",
+        "monitoring",
+        "-o",
+        "jsonpath={.spec.retention}",
+      ]),
+    ).toBe("3d");
     // The dev caps reach what the chart renders: one replica, memory capped.
-    expect(await get(["deployment", "whoami", "-n", "monitoring", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].resources.limits.memory}"])).toBe("1 1Gi");
-    expect(await get(["deployment", "kube-prometheus-stack-operator", "-n", "monitoring", "-o", "jsonpath={.status.readyReplicas}"])).toBe("1");
+    expect(
+      await get([
+        "deployment",
+        "whoami",
+        "-n",
+        "monitoring",
+        "-o",
+        "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].resources.limits.memory}",
+      ]),
+    ).toBe("1 1Gi");
+    expect(
+      await get([
+        "deployment",
+        "kube-prometheus-stack-operator",
+        "-n",
+        "monitoring",
+        "-o",
+        "jsonpath={.status.readyReplicas}",
+      ]),
+    ).toBe("1");
     // No Flux here: nothing of Flux's was applied, and no Flux command failed.
     expect((await cluster.kubectl(["api-resources", "-o", "name"])).stdout).not.toContain("fluxcd.io");
     const { stdout: forwards } = await tilt(["get", "portforwards", "-o", "json", "--port", String(port)]);
     expect(forwards).toContain('"localPort": 10080');
-    const operator = await get(["pods", "-n", "monitoring", "-l", "app=kube-prometheus-stack-operator", "-o", "jsonpath={.items[0].metadata.name}"]);
-    const pointed = (JSON.parse(forwards) as { items: { metadata: { name: string }; spec: { podName: string } }[] }).items;
-    expect(pointed.filter((f) => f.metadata.name.startsWith("kube-prometheus-stack-")).map((f) => f.spec.podName)).toEqual([operator]);
+    const operator = await get([
+      "pods",
+      "-n",
+      "monitoring",
+      "-l",
+      "app=kube-prometheus-stack-operator",
+      "-o",
+      "jsonpath={.items[0].metadata.name}",
+    ]);
+    const pointed = (JSON.parse(forwards) as { items: { metadata: { name: string }; spec: { podName: string } }[] })
+      .items;
+    expect(
+      pointed.filter((f) => f.metadata.name.startsWith("kube-prometheus-stack-")).map((f) => f.spec.podName),
+    ).toEqual([operator]);
     up.kill("SIGINT");
     const log = String((await up).all);
     expect(log).toContain("HelmRelease unreachable: helm could not render its chart");

@@ -29,10 +29,28 @@ describe.runIf(haveTools() || inCI)("Flux postBuild substitution", () => {
     writeFileSync(path.join(dir, "kept.yaml"), configMap("kept", true));
     writeFileSync(path.join(dir, "kustomization.yaml"), "resources: [substituted.yaml, kept.yaml]\n");
     const ks = path.join(mkdtempSync(path.join(os.tmpdir(), "ks-")), "ks.yaml");
-    writeFileSync(ks, "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./\n  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute: {A: one}\n");
-    const flux = await execa(toolPath("flux"), ["build", "kustomization", "app", "--path", dir, "--kustomization-file", ks, "--dry-run"], { env: { HOME: os.tmpdir() } });
-    const data = (text: string, source: string) => Object.fromEntries(parseManifests(text, source).map((o) => [o.metadata.name, (o as { data?: Record<string, string> }).data?.script]));
-    const ours = data(substituteKnown(await kustomizeBuild(dir), true, [{ name: "A", value: "one", secret: false, source: "substitute" }]), "ours");
+    writeFileSync(
+      ks,
+      "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./\n  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute: {A: one}\n",
+    );
+    const flux = await execa(
+      toolPath("flux"),
+      ["build", "kustomization", "app", "--path", dir, "--kustomization-file", ks, "--dry-run"],
+      { env: { HOME: os.tmpdir() } },
+    );
+    const data = (text: string, source: string) =>
+      Object.fromEntries(
+        parseManifests(text, source).map((o) => [
+          o.metadata.name,
+          (o as { data?: Record<string, string> }).data?.script,
+        ]),
+      );
+    const ours = data(
+      substituteKnown(await kustomizeBuild(dir), true, [
+        { name: "A", value: "one", secret: false, source: "substitute" },
+      ]),
+      "ours",
+    );
     expect(ours).toEqual(data(flux.stdout, "flux build"));
     expect(ours).toEqual({ substituted: "echo one fallback ${A}", kept: "echo ${A} ${UNSET:-fallback} $${A}" });
   });

@@ -40,7 +40,8 @@ kind: Kustomization
 metadata: {name: shared, namespace: flux-system}
 spec: {interval: 1h, path: ./apps/shared, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
 `,
-  "apps/shared/kustomization.yaml": "namespace: shared\nresources: [namespace.yaml, sources.yaml, releases.yaml, workloads.yaml, rbac.yaml]\n",
+  "apps/shared/kustomization.yaml":
+    "namespace: shared\nresources: [namespace.yaml, sources.yaml, releases.yaml, workloads.yaml, rbac.yaml]\n",
   "apps/shared/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: shared}\n",
   // Nothing answers on port 1: the charts are not rendered, the tooling is written anyway.
   "apps/shared/sources.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
@@ -80,12 +81,23 @@ const MODES = [
 ] as const;
 
 function objectsOf(manifests: TiltManifest[]): KubeObject[] {
-  return manifests.flatMap((m) => parseAllDocuments(m.DeployTarget?.yaml ?? "").map((doc) => doc.toJS() as KubeObject | null)).filter((o): o is KubeObject => o !== null);
+  return manifests
+    .flatMap((m) => parseAllDocuments(m.DeployTarget?.yaml ?? "").map((doc) => doc.toJS() as KubeObject | null))
+    .filter((o): o is KubeObject => o !== null);
 }
 
 /** The objects of each Tilt resource, as `Kind/name`. */
 function holdings(manifests: TiltManifest[]): Record<string, string[]> {
-  return Object.fromEntries(manifests.filter((m) => m.DeployTarget?.yaml).map((m) => [m.Name, objectsOf([m]).map((o) => `${o.kind}/${o.metadata.name}`).sort()]));
+  return Object.fromEntries(
+    manifests
+      .filter((m) => m.DeployTarget?.yaml)
+      .map((m) => [
+        m.Name,
+        objectsOf([m])
+          .map((o) => `${o.kind}/${o.metadata.name}`)
+          .sort(),
+      ]),
+  );
 }
 
 describe.runIf(ready)("objects several resources use, and names with colons, in the real Tilt", () => {
@@ -102,44 +114,80 @@ describe.runIf(ready)("objects several resources use, and names with colons, in 
     }
     await execa("git", ["init", "-q", root]);
     dir = path.join(root, "apps/shared");
-    const result = await scaffold({ folders: [dir], cwd: root, context: "homelab", env: { KUBECONFIG: kubeconfig("homelab") } });
+    const result = await scaffold({
+      folders: [dir],
+      cwd: root,
+      context: "homelab",
+      env: { KUBECONFIG: kubeconfig("homelab") },
+    });
     model = result.models[0]!;
     generated = readFileSync(path.join(dir, "Tiltfile"), "utf8");
-    for (const { storage, current, args } of MODES) built.set(storage, objectsOf((await tiltfileResult(dir, { KUBECONFIG: kubeconfig(current) }, [...args])).manifests));
+    for (const { storage, current, args } of MODES)
+      built.set(
+        storage,
+        objectsOf((await tiltfileResult(dir, { KUBECONFIG: kubeconfig(current) }, [...args])).manifests),
+      );
   });
   afterEach(() => writeFileSync(path.join(dir, "Tiltfile"), generated));
 
-  it.each(MODES)("storage $storage: loads with each object in exactly one resource, the shared ones in a group their users wait for", async ({ storage, current, args }) => {
-    const { run, manifests } = await tiltfileResult(dir, { KUBECONFIG: kubeconfig(current) }, [...args]);
-    expect(run.exitCode, run.stderr).toBe(0);
-    const held = holdings(manifests);
-    // A local cluster has no Flux: no Flux object is applied, and helm cannot reach the charts here.
-    const flux = storage === "local-path" ? {} : { "shared-flux-objects": ["HelmRepository/grafana-charts"], loki: ["HelmRelease/loki"], promtail: ["HelmRelease/promtail"] };
-    expect(held).toEqual({
-      ...flux,
-      "shared-config": ["ConfigMap/common-values", "ConfigMap/settings"],
-      "shared-namespace": ["ClusterRole/kubevirt.io:operator", "ClusterRoleBinding/kubevirt.io:operator", "Namespace/shared"],
-      api: ["Deployment/api"],
-      worker: ["Deployment/worker"],
-    });
-    const all = Object.values(held).flat();
-    expect(new Set(all).size).toBe(all.length);
-    expect(all.length).toBe(storage === "local-path" ? 7 : 10);
-    const deps = (name: string) => (manifests.find((m) => m.Name === name) as { ResourceDependencies?: string[] } | undefined)?.ResourceDependencies ?? [];
-    if (storage !== "local-path") for (const user of ["loki", "promtail"]) expect(deps(user).sort()).toEqual(["shared-config", "shared-flux-objects", "shared-namespace"]);
-    for (const user of ["api", "worker"]) expect(deps(user).sort()).toEqual(["shared-config", "shared-namespace"]);
-  });
+  it.each(MODES)(
+    "storage $storage: loads with each object in exactly one resource, the shared ones in a group their users wait for",
+    async ({ storage, current, args }) => {
+      const { run, manifests } = await tiltfileResult(dir, { KUBECONFIG: kubeconfig(current) }, [...args]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const held = holdings(manifests);
+      // A local cluster has no Flux: no Flux object is applied, and helm cannot reach the charts here.
+      const flux =
+        storage === "local-path"
+          ? {}
+          : {
+              "shared-flux-objects": ["HelmRepository/grafana-charts"],
+              loki: ["HelmRelease/loki"],
+              promtail: ["HelmRelease/promtail"],
+            };
+      expect(held).toEqual({
+        ...flux,
+        "shared-config": ["ConfigMap/common-values", "ConfigMap/settings"],
+        "shared-namespace": [
+          "ClusterRole/kubevirt.io:operator",
+          "ClusterRoleBinding/kubevirt.io:operator",
+          "Namespace/shared",
+        ],
+        api: ["Deployment/api"],
+        worker: ["Deployment/worker"],
+      });
+      const all = Object.values(held).flat();
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.length).toBe(storage === "local-path" ? 7 : 10);
+      const deps = (name: string) =>
+        (manifests.find((m) => m.Name === name) as { ResourceDependencies?: string[] } | undefined)
+          ?.ResourceDependencies ?? [];
+      if (storage !== "local-path")
+        for (const user of ["loki", "promtail"])
+          expect(deps(user).sort()).toEqual(["shared-config", "shared-flux-objects", "shared-namespace"]);
+      for (const user of ["api", "worker"]) expect(deps(user).sort()).toEqual(["shared-config", "shared-namespace"]);
+    },
+  );
 
   /** The model with resources changed, its Tiltfile written as the generator would. */
   function withResources(change: (resources: TiltResource[]) => TiltResource[]): NamespaceModel {
     const changed = { ...model, resources: change(structuredClone(model.resources)) };
-    writeFileSync(path.join(dir, "Tiltfile"), renderNamespace(changed).find((f) => f.path.endsWith("Tiltfile"))!.content);
+    writeFileSync(
+      path.join(dir, "Tiltfile"),
+      renderNamespace(changed).find((f) => f.path.endsWith("Tiltfile"))!.content,
+    );
     return changed;
   }
   const named = (resources: TiltResource[], name: string) => resources.find((r) => r.name === name)!;
   /** Drops a group and every wait for it. */
   const without = (resources: TiltResource[], group: string) =>
-    resources.filter((r) => r.name !== group).map((r) => ({ ...r, resourceDeps: r.resourceDeps.filter((d) => d !== group), fluxResourceDeps: r.fluxResourceDeps?.filter((d) => d !== group) }));
+    resources
+      .filter((r) => r.name !== group)
+      .map((r) => ({
+        ...r,
+        resourceDeps: r.resourceDeps.filter((d) => d !== group),
+        fluxResourceDeps: r.fluxResourceDeps?.filter((d) => d !== group),
+      }));
 
   const CASES = [
     { name: "as generated", fragment: undefined, change: (resources: TiltResource[]) => resources },

@@ -11,12 +11,26 @@ import { haveTools, missingTools, startTestCluster, toolsDir, type TestCluster }
 import { KUSTOMIZATIONS, syncWithFlux, type FluxSync } from "../support/flux-sync.ts";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample } from "../support/example.ts";
-import { countingKubectl, gitFixture, gitSnapshot, inCI, PATH_WITH_FLUX, PATH_WITHOUT_FLUX, runScript, warnSkipping, type GitFixture } from "./support.ts";
+import {
+  countingKubectl,
+  gitFixture,
+  gitSnapshot,
+  inCI,
+  PATH_WITH_FLUX,
+  PATH_WITHOUT_FLUX,
+  runScript,
+  warnSkipping,
+  type GitFixture,
+} from "./support.ts";
 import { until } from "../support/until.ts";
 
 const FULL = { controllers: true, flux: true };
 const ready = haveTools(FULL);
-if (!ready && !inCI) warnSkipping("test/scripts/cluster.test.ts", `${missingTools(FULL).join(", ")} not in ${toolsDir}: run \`npm run tools\``);
+if (!ready && !inCI)
+  warnSkipping(
+    "test/scripts/cluster.test.ts",
+    `${missingTools(FULL).join(", ")} not in ${toolsDir}: run \`npm run tools\``,
+  );
 
 describe.runIf(!ready && inCI)("scripts against a cluster Flux manages, in CI", () => {
   it("have their tools built by `npm run tools`", () => {
@@ -46,19 +60,47 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
   const kustomization = (name: string) =>
     cluster.kubectl(["get", KUSTOMIZATIONS, name, "-n", "flux-system", "-o", "json"]).then((r) => JSON.parse(r.stdout));
   const setSuspend = (name: string, suspend: boolean) =>
-    cluster.kubectl(["patch", KUSTOMIZATIONS, name, "-n", "flux-system", "--type=merge", "-p", JSON.stringify({ spec: { suspend } })]);
-  const jsonpath = async (args: string[], path: string) => (await cluster.kubectl(["get", ...args, "-o", `jsonpath=${path}`])).stdout;
+    cluster.kubectl([
+      "patch",
+      KUSTOMIZATIONS,
+      name,
+      "-n",
+      "flux-system",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ spec: { suspend } }),
+    ]);
+  const jsonpath = async (args: string[], path: string) =>
+    (await cluster.kubectl(["get", ...args, "-o", `jsonpath=${path}`])).stdout;
 
   describe("dashboard.sh", () => {
     const dashboard = () => path.join(repo.work, "applications/media/dashboard.sh");
-    const run = (env: Record<string, string> = {}) => runScript(dashboard(), [], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX, ...env });
+    const run = (env: Record<string, string> = {}) =>
+      runScript(dashboard(), [], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX, ...env });
 
     beforeAll(async () => {
       // Day-two trouble, made live as it happens to a user: radarr's container keeps crashing,
       // sonarr asks for a node the cluster does not have.
-      const template = (labels: object, spec: object = {}) => JSON.stringify({ spec: { template: { metadata: { labels }, spec } } });
-      await cluster.kubectl(["patch", "deployment", "radarr", "-n", "media", "-p", template({ "kwok.test.invalid/pod": "crash-loop" })]);
-      await cluster.kubectl(["patch", "deployment", "sonarr", "-n", "media", "-p", template({}, { nodeSelector: { disktype: "none-has-it" } })]);
+      const template = (labels: object, spec: object = {}) =>
+        JSON.stringify({ spec: { template: { metadata: { labels }, spec } } });
+      await cluster.kubectl([
+        "patch",
+        "deployment",
+        "radarr",
+        "-n",
+        "media",
+        "-p",
+        template({ "kwok.test.invalid/pod": "crash-loop" }),
+      ]);
+      await cluster.kubectl([
+        "patch",
+        "deployment",
+        "sonarr",
+        "-n",
+        "media",
+        "-p",
+        template({}, { nodeSelector: { disktype: "none-has-it" } }),
+      ]);
       await until("radarr to crash-loop and sonarr to wait for a node", async () => {
         const { stdout } = await run();
         return /✖ radarr-\S+ +0\/1 +CrashLoopBackOff/.test(stdout) && /◐ sonarr-\S+ +0\/1 +Unschedulable/.test(stdout);
@@ -68,9 +110,14 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
         apiVersion: "traefik.io/v1alpha1",
         kind: "IngressRoute",
         metadata: { name, namespace: "media" },
-        spec: { entryPoints: [entryPoint], routes: [{ kind: "Rule", match: `Host(\`${name}.lan.example\`)`, services: [{ name: "sonarr", port: 80 }] }] },
+        spec: {
+          entryPoints: [entryPoint],
+          routes: [{ kind: "Rule", match: `Host(\`${name}.lan.example\`)`, services: [{ name: "sonarr", port: 80 }] }],
+        },
       });
-      await cluster.kubectl(["apply", "-f", "-"], { input: [route("secure", "websecure"), route("plain", "web")].map((r) => JSON.stringify(r)).join("\n") });
+      await cluster.kubectl(["apply", "-f", "-"], {
+        input: [route("secure", "websecure"), route("plain", "web")].map((r) => JSON.stringify(r)).join("\n"),
+      });
     });
 
     it("shows the pods the controllers made, Services with Tilt's ports, ingress URLs and bound claims", async () => {
@@ -101,10 +148,15 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       expect(withFlux.stdout).toContain("!! flux-system/media is SUSPENDED: Flux is not applying applications/media.");
       expect(withFlux.stdout).toMatch(/flux resume kustomization media -n flux-system$/m);
       // With a context named, the command resumes Flux on that cluster, whatever the current one.
-      const named = await runScript(dashboard(), ["--context", "tilt-test"], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX });
+      const named = await runScript(dashboard(), ["--context", "tilt-test"], {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: PATH_WITH_FLUX,
+      });
       expect(named.stdout).toContain("flux resume kustomization media -n flux-system --context tilt-test");
       const withoutFlux = await run({ PATH: PATH_WITHOUT_FLUX });
-      expect(withoutFlux.stdout).toContain(`kubectl patch kustomizations.kustomize.toolkit.fluxcd.io media -n flux-system --type=merge -p '{"spec":{"suspend":false}}'`);
+      expect(withoutFlux.stdout).toContain(
+        `kubectl patch kustomizations.kustomize.toolkit.fluxcd.io media -n flux-system --type=merge -p '{"spec":{"suspend":false}}'`,
+      );
       await setSuspend("media", false);
       expect((await run()).stdout).not.toContain("SUSPENDED");
     });
@@ -119,7 +171,12 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
     it("redraws with --watch, each frame with two kubectl calls at most", async () => {
       const counter = countingKubectl();
       const watch = execa(dashboard(), ["--watch", "1"], {
-        env: { PATH: `${counter.dir}:${PATH_WITH_FLUX}`, KUBECONFIG: cluster.kubeconfig, NO_COLOR: "1", HOME: process.env.HOME! },
+        env: {
+          PATH: `${counter.dir}:${PATH_WITH_FLUX}`,
+          KUBECONFIG: cluster.kubeconfig,
+          NO_COLOR: "1",
+          HOME: process.env.HOME!,
+        },
         extendEnv: false,
         reject: false,
         // Only a bound for a dashboard that stops redrawing: the test ends at the third frame.
@@ -142,14 +199,19 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
       const kubeconfig = path.join(repo.work, "silent-kubeconfig");
       const port = (silent.address() as AddressInfo).port;
-      writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: silent\n  cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}\ncontexts:\n- name: silent\n  context: {cluster: silent, user: silent}\nusers:\n- name: silent\n  user: {token: t}\ncurrent-context: silent\n`);
+      writeFileSync(
+        kubeconfig,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: silent\n  cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}\ncontexts:\n- name: silent\n  context: {cluster: silent, user: silent}\nusers:\n- name: silent\n  user: {token: t}\ncurrent-context: silent\n`,
+      );
       const started = Date.now();
       const result = await run({ KUBECONFIG: kubeconfig });
       silent.close();
       rmSync(kubeconfig);
       expect(result.exitCode).toBe(1);
       expect(Date.now() - started).toBeLessThan(20_000);
-      expect(result.stderr.trim().split("\n")).toEqual([expect.stringMatching(/cannot read namespace media .*the API server did not answer within 15s$/)]);
+      expect(result.stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/cannot read namespace media .*the API server did not answer within 15s$/),
+      ]);
     });
 
     it("notes a route kind the cluster does not serve, and still shows the namespace", async () => {
@@ -157,10 +219,16 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       // no Gateway API CRDs.
       const root = copyExample();
       const media = path.join(root, "applications/media");
-      writeFileSync(path.join(media, "base/httproute.yaml"), "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: jellyfin\nspec:\n  hostnames: [jellyfin.example]\n");
+      writeFileSync(
+        path.join(media, "base/httproute.yaml"),
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: jellyfin\nspec:\n  hostnames: [jellyfin.example]\n",
+      );
       appendFileSync(path.join(media, "base/kustomization.yaml"), "  - httproute.yaml\n");
       await scaffold({ folders: [media], cwd: root, env: { KUBECONFIG: "/nonexistent" } });
-      const run = await runScript(path.join(media, "dashboard.sh"), [], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX });
+      const run = await runScript(path.join(media, "dashboard.sh"), [], {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: PATH_WITH_FLUX,
+      });
       expect(run.exitCode, run.stderr).toBe(0);
       expect(run.stdout).toContain("this cluster serves no httproutes, which applications/media uses");
       expect(run.stdout).toMatch(/● jellyfin-\S+ +1\/1 +Running/);
@@ -170,41 +238,120 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
   describe("dashboard.sh of a chart namespace", () => {
     const HELM_RELEASES = "helmreleases.helm.toolkit.fluxcd.io";
     const at = "2025-01-01T00:00:00Z";
-    const condition = (status: string, reason: string, message: string) => ({ type: "Ready", status, reason, message, lastTransitionTime: at });
-    const release = (name: string, version: number, chartName: string, chartVersion: string, status = "deployed") =>
-      ({ name, namespace: "monitoring", version, status, chartName, chartVersion, configDigest: "sha256:0", digest: "sha256:0", firstDeployed: at, lastDeployed: at });
+    const condition = (status: string, reason: string, message: string) => ({
+      type: "Ready",
+      status,
+      reason,
+      message,
+      lastTransitionTime: at,
+    });
+    const release = (name: string, version: number, chartName: string, chartVersion: string, status = "deployed") => ({
+      name,
+      namespace: "monitoring",
+      version,
+      status,
+      chartName,
+      chartVersion,
+      configDigest: "sha256:0",
+      digest: "sha256:0",
+      firstDeployed: at,
+      lastDeployed: at,
+    });
     /** Status as helm-controller writes it, through the status subresource. */
     const writeStatus = (name: string, status: object) =>
-      cluster.kubectl(["patch", HELM_RELEASES, name, "-n", "monitoring", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status })]);
+      cluster.kubectl([
+        "patch",
+        HELM_RELEASES,
+        name,
+        "-n",
+        "monitoring",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ status }),
+      ]);
 
     it("shows each HelmRelease: Ready, chart and version, revision, last attempt and failure, in two kubectl calls", async () => {
       await writeStatus("echo-server", {
-        conditions: [condition("True", "UpgradeSucceeded", "Helm upgrade succeeded for release monitoring/echo-server.v3 with chart echo-server@0.5.0")],
-        history: [release("echo-server", 3, "echo-server", "0.5.0"), release("echo-server", 2, "echo-server", "0.4.0", "superseded")],
+        conditions: [
+          condition(
+            "True",
+            "UpgradeSucceeded",
+            "Helm upgrade succeeded for release monitoring/echo-server.v3 with chart echo-server@0.5.0",
+          ),
+        ],
+        history: [
+          release("echo-server", 3, "echo-server", "0.5.0"),
+          release("echo-server", 2, "echo-server", "0.4.0", "superseded"),
+        ],
         lastAttemptedRevision: "0.5.0",
       });
       await writeStatus("kube-prometheus-stack", {
-        conditions: [condition("False", "UpgradeFailed", "Helm upgrade failed for release monitoring/kube-prometheus-stack with chart kube-prometheus-stack@66.3.1: context deadline exceeded\n\nLast Helm logs:\n\nwaiting for pods")],
+        conditions: [
+          condition(
+            "False",
+            "UpgradeFailed",
+            "Helm upgrade failed for release monitoring/kube-prometheus-stack with chart kube-prometheus-stack@66.3.1: context deadline exceeded\n\nLast Helm logs:\n\nwaiting for pods",
+          ),
+        ],
         history: [release("kube-prometheus-stack", 1, "kube-prometheus-stack", "66.2.0")],
         lastAttemptedRevision: "66.3.1",
       });
       const counter = countingKubectl();
-      const run = await runScript(path.join(repo.work, "infrastructure/monitoring/dashboard.sh"), [], { KUBECONFIG: cluster.kubeconfig, PATH: `${counter.dir}:${PATH_WITH_FLUX}` });
+      const run = await runScript(path.join(repo.work, "infrastructure/monitoring/dashboard.sh"), [], {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: `${counter.dir}:${PATH_WITH_FLUX}`,
+      });
       expect(run.exitCode, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/NAME +READY +CHART +REVISION +LAST ATTEMPTED\n/);
       expect(run.stdout).toMatch(/● echo-server +True +echo-server@0\.5\.0 +3 \(deployed\) +0\.5\.0\n/);
-      expect(run.stdout).toMatch(/✖ kube-prometheus-stack +False +kube-prometheus-stack@66\.2\.0 +1 \(deployed\) +66\.3\.1\n/);
+      expect(run.stdout).toMatch(
+        /✖ kube-prometheus-stack +False +kube-prometheus-stack@66\.2\.0 +1 \(deployed\) +66\.3\.1\n/,
+      );
       // The failure in one line under the table, the Ready release's message left out.
-      expect(run.stdout).toContain("    kube-prometheus-stack: Helm upgrade failed for release monitoring/kube-prometheus-stack with chart kube-prometheus-stack@66.3.1: context deadline exceeded Last Helm logs: waiting for pods\n");
+      expect(run.stdout).toContain(
+        "    kube-prometheus-stack: Helm upgrade failed for release monitoring/kube-prometheus-stack with chart kube-prometheus-stack@66.3.1: context deadline exceeded Last Helm logs: waiting for pods\n",
+      );
       expect(run.stdout).not.toContain("Helm upgrade succeeded");
       expect(await counter.calls()).toBe(2);
     });
 
     it("says so of a release helm-controller has not reported on, and of one suspended", async () => {
-      await cluster.kubectl(["patch", HELM_RELEASES, "echo-server", "-n", "monitoring", "--subresource=status", "--type=json", "-p", JSON.stringify([{ op: "remove", path: "/status" }])]);
-      await cluster.kubectl(["patch", HELM_RELEASES, "kube-prometheus-stack", "-n", "monitoring", "--type=merge", "-p", JSON.stringify({ spec: { suspend: true } })]);
-      const run = await runScript(path.join(repo.work, "infrastructure/monitoring/dashboard.sh"), [], { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX });
-      await cluster.kubectl(["patch", HELM_RELEASES, "kube-prometheus-stack", "-n", "monitoring", "--type=merge", "-p", JSON.stringify({ spec: { suspend: false } })]);
+      await cluster.kubectl([
+        "patch",
+        HELM_RELEASES,
+        "echo-server",
+        "-n",
+        "monitoring",
+        "--subresource=status",
+        "--type=json",
+        "-p",
+        JSON.stringify([{ op: "remove", path: "/status" }]),
+      ]);
+      await cluster.kubectl([
+        "patch",
+        HELM_RELEASES,
+        "kube-prometheus-stack",
+        "-n",
+        "monitoring",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { suspend: true } }),
+      ]);
+      const run = await runScript(path.join(repo.work, "infrastructure/monitoring/dashboard.sh"), [], {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: PATH_WITH_FLUX,
+      });
+      await cluster.kubectl([
+        "patch",
+        HELM_RELEASES,
+        "kube-prometheus-stack",
+        "-n",
+        "monitoring",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { suspend: false } }),
+      ]);
       expect(run.exitCode, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/◐ echo-server +Unknown +\.\/charts\/echo-server@\* \(not installed\) +- +-\n/);
       expect(run.stdout).toMatch(/◐ kube-prometheus-stack +False \(suspended\) +kube-prometheus-stack@66\.2\.0/);
@@ -214,18 +361,31 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
   describe("deploy.sh", () => {
     const prod = () => path.join(repo.work, OBSERVABILITY, "overlays/prod/kustomization.yaml");
     const deploy = (args: string[]) =>
-      runScript(path.join(repo.work, OBSERVABILITY, "deploy.sh"), args, { KUBECONFIG: cluster.kubeconfig, PATH: PATH_WITH_FLUX });
+      runScript(path.join(repo.work, OBSERVABILITY, "deploy.sh"), args, {
+        KUBECONFIG: cluster.kubeconfig,
+        PATH: PATH_WITH_FLUX,
+      });
     /** A change that makes every workload roll out again. */
-    const annotate = (value: string) => appendFileSync(prod(), `commonAnnotations:\n  example.invalid/deployed: "${value}"\n`);
+    const annotate = (value: string) =>
+      appendFileSync(prod(), `commonAnnotations:\n  example.invalid/deployed: "${value}"\n`);
     /** A change whose pods run and never become Ready. */
     const breakDashboards = () =>
-      appendFileSync(prod(), "patches:\n  - target: {kind: Deployment, name: opensearch-dashboards}\n    patch: |\n      - op: add\n        path: /spec/template/metadata/labels/kwok.test.invalid~1pod\n        value: never-ready\n");
+      appendFileSync(
+        prod(),
+        "patches:\n  - target: {kind: Deployment, name: opensearch-dashboards}\n    patch: |\n      - op: add\n        path: /spec/template/metadata/labels/kwok.test.invalid~1pod\n        value: never-ready\n",
+      );
     const remoteFolderTree = () => repo.remoteGit(["rev-parse", `main:${OBSERVABILITY}`]);
     const tipSha = async () => (await repo.remoteLog())[0]!.split(" ")[0]!;
     /** What the cluster runs of observability: its dashboards' template label and the ready replicas. */
     const running = async () => ({
-      neverReady: await jsonpath(["deployment", "opensearch-dashboards", "-n", "observability"], "{.spec.template.metadata.labels.kwok\\.test\\.invalid/pod}"),
-      ready: await jsonpath(["deployment,statefulset", "-n", "observability"], "{range .items[*]}{.kind}/{.metadata.name}={.status.readyReplicas}/{.spec.replicas} {end}"),
+      neverReady: await jsonpath(
+        ["deployment", "opensearch-dashboards", "-n", "observability"],
+        "{.spec.template.metadata.labels.kwok\\.test\\.invalid/pod}",
+      ),
+      ready: await jsonpath(
+        ["deployment,statefulset", "-n", "observability"],
+        "{range .items[*]}{.kind}/{.metadata.name}={.status.readyReplicas}/{.spec.replicas} {end}",
+      ),
     });
     const allReady = "Deployment/opensearch-dashboards=1/1 StatefulSet/opensearch=1/1 ";
 
@@ -241,7 +401,12 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       expect(files).toEqual([`${OBSERVABILITY}/overlays/prod/kustomization.yaml`]);
       const { status } = await kustomization("observability");
       expect(status.lastAppliedRevision).toBe(`main@sha1:${sha}`);
-      expect(await jsonpath(["deployment", "opensearch-dashboards", "-n", "observability"], "{.spec.template.metadata.annotations.example\\.invalid/deployed}")).toBe("one");
+      expect(
+        await jsonpath(
+          ["deployment", "opensearch-dashboards", "-n", "observability"],
+          "{.spec.template.metadata.annotations.example\\.invalid/deployed}",
+        ),
+      ).toBe("one");
       expect((await running()).ready).toBe(allReady);
       expect(run.stdout).toMatch(/flux diff kustomization flux-system\/observability/);
       expect(run.stdout).toContain(`Ready at main@sha1:${sha}`);
@@ -266,7 +431,9 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       const before = await gitSnapshot(repo);
       const run = await deploy([]);
       expect(run.exitCode).toBe(1);
-      expect(run.stderr).toMatch(/flux-system\/observability is suspended in the cluster .*`flux resume kustomization observability -n flux-system`/);
+      expect(run.stderr).toMatch(
+        /flux-system\/observability is suspended in the cluster .*`flux resume kustomization observability -n flux-system`/,
+      );
       expect(await gitSnapshot(repo)).toBe(before);
       await setSuspend("observability", false);
       await repo.git(["checkout", "--", prod()]);
@@ -275,7 +442,8 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
     it("--dry-run shows what it would reconcile and roll out, and changes nothing here or in the cluster", async () => {
       annotate("dry");
       const before = await gitSnapshot(repo);
-      const requested = async () => (await kustomization("observability")).metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
+      const requested = async () =>
+        (await kustomization("observability")).metadata.annotations?.["reconcile.fluxcd.io/requestedAt"];
       const lastRequest = await requested();
       const run = await deploy(["--dry-run"]);
       expect(run.exitCode, run.stderr).toBe(0);
@@ -293,7 +461,9 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
       breakDashboards();
       const run = await deploy(["-m", "observability: bad change", "--timeout", "150s"]);
       expect(run.exitCode, run.stderr + run.stdout).toBe(3);
-      expect(run.stderr).toMatch(/Flux could not apply flux-system\/observability: HealthCheckFailed.*Rolled back: pushed [0-9a-f]{12}, which reverts [0-9a-f]{12}; Flux applied it$/s);
+      expect(run.stderr).toMatch(
+        /Flux could not apply flux-system\/observability: HealthCheckFailed.*Rolled back: pushed [0-9a-f]{12}, which reverts [0-9a-f]{12}; Flux applied it$/s,
+      );
       const [revert, deployed] = await repo.remoteLog();
       expect(deployed).toMatch(/ observability: bad change$/);
       expect(revert).toMatch(/ Revert "observability: bad change"$/);
@@ -319,4 +489,3 @@ describe.skipIf(!ready)("scripts against a cluster Flux manages", { timeout: 240
     });
   });
 });
-

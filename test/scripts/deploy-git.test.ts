@@ -14,7 +14,8 @@ beforeEach(async () => {
 });
 
 // With the flux CLI `npm run tools` builds: it substitutes postBuild variables.
-const deploy = (ns: string, args: string[], env: Record<string, string> = {}) => runScript(path.join(repo.work, ns, "deploy.sh"), args, { PATH: PATH_WITH_FLUX, ...env });
+const deploy = (ns: string, args: string[], env: Record<string, string> = {}) =>
+  runScript(path.join(repo.work, ns, "deploy.sh"), args, { PATH: PATH_WITH_FLUX, ...env });
 const edit = (file: string, text: string) => appendFileSync(path.join(repo.work, file), text);
 
 /** Files the newest remote commit touches. */
@@ -40,7 +41,11 @@ describe("deploy.sh: git", () => {
     expect(after[0]).toMatch(/ media: tweak namespace$/);
     expect(await remoteChangedFiles()).toEqual([`${MEDIA}/base/namespace.yaml`, `${MEDIA}/base/new-note.yaml`]);
     const status = await repo.git(["status", "--porcelain"]);
-    expect(status.split("\n").sort()).toEqual([" M clusters/homelab/apps.yaml", "?? untracked.txt", "M  infrastructure/monitoring/base/namespace.yaml"]);
+    expect(status.split("\n").sort()).toEqual([
+      " M clusters/homelab/apps.yaml",
+      "?? untracked.txt",
+      "M  infrastructure/monitoring/base/namespace.yaml",
+    ]);
     expect(run.stdout).toContain("--offline");
   });
 
@@ -146,9 +151,13 @@ describe("deploy.sh: validation", () => {
   });
 
   it("substitutes with Flux's own code: defaults, $$ escapes, quotes, and objects annotated substitute: disabled left alone", async () => {
-    edit(`${MEDIA}/base/homepage/configmap.yaml`, '  escaped: "$${NOT_SUBSTITUTED}"\n  fallback: ${UNSET_WITH_DEFAULT:=ok}\n  quoted: ${quote}x${quote}\n');
+    edit(
+      `${MEDIA}/base/homepage/configmap.yaml`,
+      '  escaped: "$${NOT_SUBSTITUTED}"\n  fallback: ${UNSET_WITH_DEFAULT:=ok}\n  quoted: ${quote}x${quote}\n',
+    );
     // Strict substitution fails on ${NOT_DEFINED_ANYWHERE} unless Flux leaves the object alone.
-    const kept = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  script: echo ${NOT_DEFINED_ANYWHERE}\n";
+    const kept =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kept\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  script: echo ${NOT_DEFINED_ANYWHERE}\n";
     writeFileSync(path.join(repo.work, MEDIA, "base/kept.yaml"), kept);
     edit(`${MEDIA}/base/kustomization.yaml`, "  - kept.yaml\n");
     const run = await deploy(MEDIA, ["--dry-run", "--offline"]);
@@ -160,9 +169,13 @@ describe("deploy.sh: validation", () => {
     edit(`${MEDIA}/base/namespace.yaml`, "# change\n");
     const refused = await deploy(MEDIA, ["--dry-run", "--offline"], { PATH: PATH_WITHOUT_FLUX });
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toBe("deploy.sh: flux is not installed: it substitutes the postBuild variables of overlays/prod as Flux does (https://fluxcd.io/flux/installation/#install-the-flux-cli)");
+    expect(refused.stderr).toBe(
+      "deploy.sh: flux is not installed: it substitutes the postBuild variables of overlays/prod as Flux does (https://fluxcd.io/flux/installation/#install-the-flux-cli)",
+    );
     edit("infrastructure/monitoring/base/namespace.yaml", "# change\n");
-    const validated = await deploy("infrastructure/monitoring", ["--dry-run", "--offline"], { PATH: PATH_WITHOUT_FLUX });
+    const validated = await deploy("infrastructure/monitoring", ["--dry-run", "--offline"], {
+      PATH: PATH_WITHOUT_FLUX,
+    });
     expect(validated.exitCode, validated.stderr).toBe(0);
   });
 
@@ -171,7 +184,11 @@ describe("deploy.sh: validation", () => {
     writeFileSync(apps, readFileSync(apps, "utf8").split("---\n")[0]!);
     await repo.git(["commit", "--quiet", "-am", "observability leaves Flux"]);
     await repo.git(["push", "--quiet"]);
-    await scaffold({ folders: [path.join(repo.work, "infrastructure/observability")], cwd: repo.work, env: { KUBECONFIG: "/nonexistent" } });
+    await scaffold({
+      folders: [path.join(repo.work, "infrastructure/observability")],
+      cwd: repo.work,
+      env: { KUBECONFIG: "/nonexistent" },
+    });
     const script = readFileSync(path.join(repo.work, "infrastructure/observability/deploy.sh"), "utf8");
     expect(script).toContain('  "reconciled": [],\n');
     const run = await deploy("infrastructure/observability", ["--offline", "-m", "scripts without Flux"]);
@@ -183,7 +200,9 @@ describe("deploy.sh: validation", () => {
   it("explains itself and rejects unknown arguments", async () => {
     const help = await deploy(MEDIA, ["--help"]);
     expect(help.exitCode).toBe(0);
-    expect(help.stdout).toMatch(/flux reconcile kustomization --with-source, then wait .*\n.* for: flux-system\/media\./);
+    expect(help.stdout).toMatch(
+      /flux reconcile kustomization --with-source, then wait .*\n.* for: flux-system\/media\./,
+    );
     expect(help.stdout).toMatch(/--dry-run/);
     const bad = await deploy(MEDIA, ["--frobnicate"]);
     expect(bad.exitCode).toBe(2);

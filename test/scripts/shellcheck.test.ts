@@ -12,21 +12,30 @@ import { SCRIPT_FACTS_VERSION, SCRIPT_LIB_VERSION } from "../../helpers/version.
 import { inCI, runScript, warnSkipping } from "./support.ts";
 
 // Default checks plus the optional ones Google's shell style asks for (braces, [[ ]], default cases).
-const OPTIONAL_CHECKS = "add-default-case,require-variable-braces,quote-safe-variables,require-double-brackets,avoid-nullary-conditions,deprecate-which,check-unassigned-uppercase";
+const OPTIONAL_CHECKS =
+  "add-default-case,require-variable-braces,quote-safe-variables,require-double-brackets,avoid-nullary-conditions,deprecate-which,check-unassigned-uppercase";
 const SCRIPTS = EXAMPLE_FOLDERS.flatMap((ns) => ["dashboard.sh", "deploy.sh"].map((name) => path.join(ns, name)));
 // The shell files of the libraries (dashboard.jq is jq, which dashboard_lib.sh runs).
 const LIBRARIES = REPO_SCRIPT_LIBRARIES.filter((file) => file.endsWith(".sh"));
 const haveShellcheck = (await execa("shellcheck", ["--version"], { reject: false })).exitCode === 0;
-if (!haveShellcheck && !inCI) warnSkipping("shellcheck of the generated scripts", "shellcheck is not installed (apt-get install shellcheck)");
+if (!haveShellcheck && !inCI)
+  warnSkipping("shellcheck of the generated scripts", "shellcheck is not installed (apt-get install shellcheck)");
 
 describe("generated scripts", () => {
-  it.runIf(haveShellcheck || inCI).each([...SCRIPTS, ...LIBRARIES])("%s passes shellcheck with no exclusions", async (script) => {
-    const file = path.join(EXAMPLE_ROOT, script);
-    // -x: a script is checked together with the library it sources, which assigns nothing it uses.
-    const result = await execa("shellcheck", ["--external-sources", "--shell=bash", "--severity=style", `--enable=${OPTIONAL_CHECKS}`, file], { reject: false });
-    expect(result.stdout + result.stderr).toBe("");
-    expect(result.exitCode).toBe(0);
-  });
+  it.runIf(haveShellcheck || inCI).each([...SCRIPTS, ...LIBRARIES])(
+    "%s passes shellcheck with no exclusions",
+    async (script) => {
+      const file = path.join(EXAMPLE_ROOT, script);
+      // -x: a script is checked together with the library it sources, which assigns nothing it uses.
+      const result = await execa(
+        "shellcheck",
+        ["--external-sources", "--shell=bash", "--severity=style", `--enable=${OPTIONAL_CHECKS}`, file],
+        { reject: false },
+      );
+      expect(result.stdout + result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+    },
+  );
 
   it.each(SCRIPTS)("%s is executable, strict, and ends by calling its library's main", (script) => {
     const file = path.join(EXAMPLE_ROOT, script);
@@ -34,7 +43,11 @@ describe("generated scripts", () => {
     const text = readFileSync(file, "utf8");
     expect(text.startsWith("#!/usr/bin/env bash\n")).toBe(true);
     expect(text).toContain("\nset -Eeuo pipefail\n");
-    expect(text.trimEnd()).toMatch(new RegExp(`\n${path.basename(script, ".sh")}_main ${SCRIPT_FACTS_VERSION.replaceAll(".", "\\.")} "\\$\\{FACTS\\}" "\\$@"$`));
+    expect(text.trimEnd()).toMatch(
+      new RegExp(
+        `\n${path.basename(script, ".sh")}_main ${SCRIPT_FACTS_VERSION.replaceAll(".", "\\.")} "\\$\\{FACTS\\}" "\\$@"$`,
+      ),
+    );
     expect(text).not.toMatch(/\beval\b/);
   });
 });
@@ -53,7 +66,8 @@ describe("dashboard.sh without a cluster or tools", () => {
   it("names a missing tool in one line", async () => {
     // A PATH with bash, kubectl and dirname (it finds its library) only.
     const bin = mkdtempSync(path.join(os.tmpdir(), "no-jq-"));
-    for (const tool of ["bash", "kubectl", "dirname"]) symlinkSync((await execa("bash", ["-c", `command -v ${tool}`])).stdout, path.join(bin, tool));
+    for (const tool of ["bash", "kubectl", "dirname"])
+      symlinkSync((await execa("bash", ["-c", `command -v ${tool}`])).stdout, path.join(bin, tool));
     const run = await runScript(dashboard, [], { PATH: bin });
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toBe("dashboard.sh: jq is not installed (dashboard.sh needs bash, kubectl and jq)");
@@ -71,20 +85,28 @@ describe("dashboard.sh without a cluster or tools", () => {
 });
 
 describe("the script libraries", () => {
-  it.each(LIBRARIES.filter((file) => file.endsWith("_lib.sh")))("%s carries its version, one that reads the facts the generated scripts hold", (library) => {
-    const text = readFileSync(path.join(EXAMPLE_ROOT, library), "utf8");
-    expect(/^readonly [A-Z]+_LIB_VERSION="([^"]+)"$/m.exec(text)?.[1]).toBe(SCRIPT_LIB_VERSION);
-    const [major, minor] = SCRIPT_LIB_VERSION.split(".").map(Number);
-    const [factsMajor, factsMinor] = SCRIPT_FACTS_VERSION.split(".").map(Number);
-    expect([major, minor! >= factsMinor!]).toEqual([factsMajor, true]);
-  });
+  it.each(LIBRARIES.filter((file) => file.endsWith("_lib.sh")))(
+    "%s carries its version, one that reads the facts the generated scripts hold",
+    (library) => {
+      const text = readFileSync(path.join(EXAMPLE_ROOT, library), "utf8");
+      expect(/^readonly [A-Z]+_LIB_VERSION="([^"]+)"$/m.exec(text)?.[1]).toBe(SCRIPT_LIB_VERSION);
+      const [major, minor] = SCRIPT_LIB_VERSION.split(".").map(Number);
+      const [factsMajor, factsMinor] = SCRIPT_FACTS_VERSION.split(".").map(Number);
+      expect([major, minor! >= factsMinor!]).toEqual([factsMajor, true]);
+    },
+  );
 
   it("refuses, in one line naming the command that updates it, a library older than the script needs", async () => {
     const repo = copyExample();
     const library = path.join(repo, "tilt-lib/deploy_lib.sh");
-    writeFileSync(library, readFileSync(library, "utf8").replace(/^readonly DEPLOY_LIB_VERSION=.*$/m, 'readonly DEPLOY_LIB_VERSION="0.9.0"'));
+    writeFileSync(
+      library,
+      readFileSync(library, "utf8").replace(/^readonly DEPLOY_LIB_VERSION=.*$/m, 'readonly DEPLOY_LIB_VERSION="0.9.0"'),
+    );
     const run = await runScript(path.join(repo, "applications/media/deploy.sh"), ["--help"]);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/^deploy\.sh: \S+\/tilt-lib\/deploy_lib\.sh is version 0\.9\.0, this deploy\.sh needs 2\.x from 2\.0\.0: run `npx plop namespace applications\/media`\n?$/);
+    expect(run.stderr).toMatch(
+      /^deploy\.sh: \S+\/tilt-lib\/deploy_lib\.sh is version 0\.9\.0, this deploy\.sh needs 2\.x from 2\.0\.0: run `npx plop namespace applications\/media`\n?$/,
+    );
   });
 });

@@ -10,7 +10,10 @@ export const TOOLS_BIN = path.join(PROJECT_ROOT, ".tools", "bin");
 export const inCI = Boolean(process.env.CI);
 
 /** PATH without the flux CLI (the system one), and with the one `npm run tools` builds. */
-export const PATH_WITHOUT_FLUX = process.env.PATH!.split(":").filter((dir) => !existsSync(path.join(dir, "flux"))).join(":");
+export const PATH_WITHOUT_FLUX = process.env
+  .PATH!.split(":")
+  .filter((dir) => !existsSync(path.join(dir, "flux")))
+  .join(":");
 export const PATH_WITH_FLUX = `${TOOLS_BIN}:${PATH_WITHOUT_FLUX}`;
 
 // A HOME of its own: no user git config (commit signing, hooks) or kubectl cache leaks in.
@@ -39,7 +42,8 @@ const GIT_ENV = {
 /** `work` (by default a copy of the example) as a git work tree whose `main` tracks a bare remote. */
 export async function gitFixture(work = copyExample()): Promise<GitFixture> {
   const remote = path.join(mkdtempSync(path.join(os.tmpdir(), "deploy-remote-")), "homelab.git");
-  const git = async (args: string[], cwd = work) => (await execa("git", args, { cwd, env: { ...GIT_ENV, HOME } })).stdout;
+  const git = async (args: string[], cwd = work) =>
+    (await execa("git", args, { cwd, env: { ...GIT_ENV, HOME } })).stdout;
   await git(["init", "--quiet", "--bare", "--initial-branch=main", remote], os.tmpdir());
   await git(["init", "--quiet", "--initial-branch=main"]);
   await git(["add", "--all"]);
@@ -60,7 +64,10 @@ export async function gitFixture(work = copyExample()): Promise<GitFixture> {
 export async function gitSnapshot(fixture: GitFixture): Promise<string> {
   const { stdout } = await execa(
     "bash",
-    ["-c", "git status --porcelain=v2 --untracked-files=all; git for-each-ref; git rev-parse HEAD; git diff; git diff --cached; find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha256sum"],
+    [
+      "-c",
+      "git status --porcelain=v2 --untracked-files=all; git for-each-ref; git rev-parse HEAD; git diff; git diff --cached; find . -path ./.git -prune -o -type f -print0 | sort -z | xargs -0 sha256sum",
+    ],
     { cwd: fixture.work },
   );
   return `${stdout}\nremote:\n${await fixture.remoteGit(["for-each-ref"])}`;
@@ -87,9 +94,15 @@ export async function runScript(script: string, args: string[], env: Record<stri
 export function countingKubectl(): { dir: string; calls(): Promise<number> } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "counting-kubectl-"));
   const log = path.join(dir, "calls.log");
-  const real = process.env.PATH!.split(":").map((d) => path.join(d, "kubectl")).find((p) => existsSync(p));
+  const real = process.env
+    .PATH!.split(":")
+    .map((d) => path.join(d, "kubectl"))
+    .find((p) => existsSync(p));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "kubectl"), `#!/usr/bin/env bash\nprintf '%s\\n' "$*" >>'${log}'\nexec '${real}' "$@"\n`);
+  writeFileSync(
+    path.join(dir, "kubectl"),
+    `#!/usr/bin/env bash\nprintf '%s\\n' "$*" >>'${log}'\nexec '${real}' "$@"\n`,
+  );
   chmodSync(path.join(dir, "kubectl"), 0o755);
   return {
     dir,

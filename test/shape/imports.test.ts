@@ -8,18 +8,27 @@ import { PROJECT_ROOT } from "../support/example.ts";
 
 /** What each stage of helpers/ must not import: the stages that come after it. */
 const LATER: Record<string, string[]> = {
-  "helpers/repository/": ["helpers/namespace/", "helpers/live-cluster/", "helpers/plan/", "helpers/tilt-lib/", "helpers/scaffold.ts"],
+  "helpers/repository/": [
+    "helpers/namespace/",
+    "helpers/live-cluster/",
+    "helpers/plan/",
+    "helpers/tilt-lib/",
+    "helpers/scaffold.ts",
+  ],
   "helpers/namespace/": ["helpers/plan/", "helpers/tilt-lib/", "helpers/scaffold.ts"],
   "helpers/live-cluster/": ["helpers/plan/", "helpers/tilt-lib/", "helpers/scaffold.ts"],
   "helpers/plan/": ["helpers/tilt-lib/", "helpers/scaffold.ts"],
 };
 
 describe("the import graph", async () => {
-  const graph = await madge(["helpers", "generators", "plopfile.ts"].map((p) => path.join(PROJECT_ROOT, p)), {
-    baseDir: PROJECT_ROOT,
-    fileExtensions: ["ts"],
-    tsConfig: path.join(PROJECT_ROOT, "tsconfig.json"),
-  });
+  const graph = await madge(
+    ["helpers", "generators", "plopfile.ts"].map((p) => path.join(PROJECT_ROOT, p)),
+    {
+      baseDir: PROJECT_ROOT,
+      fileExtensions: ["ts"],
+      tsConfig: path.join(PROJECT_ROOT, "tsconfig.json"),
+    },
+  );
 
   it("has no cycle in helpers/, generators/ or plopfile.ts", () => {
     expect(Object.keys(graph.obj()).length).toBeGreaterThan(50);
@@ -30,7 +39,11 @@ describe("the import graph", async () => {
     const backwards = Object.entries(graph.obj()).flatMap(([file, imports]) =>
       Object.entries(LATER)
         .filter(([stage]) => file.startsWith(stage))
-        .flatMap(([, later]) => imports.filter((imported) => later.some((l) => imported.startsWith(l))).map((imported) => `${file} -> ${imported}`)),
+        .flatMap(([, later]) =>
+          imports
+            .filter((imported) => later.some((l) => imported.startsWith(l)))
+            .map((imported) => `${file} -> ${imported}`),
+        ),
     );
     expect(backwards).toEqual([]);
   });

@@ -7,7 +7,10 @@ import { PROJECT_ROOT } from "../support/example.ts";
 
 describe("tsc", () => {
   it("type-checks plopfile.ts, bin, generators, helpers, test, bench and tools", async () => {
-    const run = await execa(path.join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"], { cwd: PROJECT_ROOT, reject: false });
+    const run = await execa(path.join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["--noEmit", "-p", "tsconfig.json"], {
+      cwd: PROJECT_ROOT,
+      reject: false,
+    });
     expect(run.exitCode, run.stdout).toBe(0);
   }, 180_000);
 });

@@ -26,7 +26,14 @@ const demoFiles: Record<string, unknown> = {
       template: {
         metadata: { labels: { app: "demo" } },
         spec: {
-          containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 80 }], volumeMounts: [{ name: "data", mountPath: "/data" }] }],
+          containers: [
+            {
+              name: "web",
+              image: "nginx:1.27",
+              ports: [{ containerPort: 80 }],
+              volumeMounts: [{ name: "data", mountPath: "/data" }],
+            },
+          ],
           volumes: [{ name: "data", persistentVolumeClaim: { claimName: "demo-data" } }],
         },
       },

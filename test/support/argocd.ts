@@ -19,7 +19,12 @@ export interface Application {
   status?: {
     sync?: { status?: string; revision?: string };
     health?: { status?: string };
-    operationState?: { phase?: string; startedAt?: string; operation?: { initiatedBy?: { username?: string } }; syncResult?: { revision?: string } };
+    operationState?: {
+      phase?: string;
+      startedAt?: string;
+      operation?: { initiatedBy?: { username?: string } };
+      syncResult?: { revision?: string };
+    };
     reconciledAt?: string;
     sourceType?: string;
   };
@@ -27,7 +32,16 @@ export interface Application {
 
 /** The Application `name` in namespace argocd, or undefined. */
 export async function application(cluster: TestCluster, name: string): Promise<Application | undefined> {
-  const { stdout } = await cluster.kubectl(["get", APPLICATIONS, name, "-n", ARGOCD_NAMESPACE, "-o", "json", "--ignore-not-found"]);
+  const { stdout } = await cluster.kubectl([
+    "get",
+    APPLICATIONS,
+    name,
+    "-n",
+    ARGOCD_NAMESPACE,
+    "-o",
+    "json",
+    "--ignore-not-found",
+  ]);
   return stdout ? (JSON.parse(stdout) as Application) : undefined;
 }
 
@@ -43,7 +57,11 @@ export function isSynced(app: Application | undefined, revision?: string): boole
 }
 
 /** Waits until the Application is Synced and Healthy (at `revision` when given) and returns it. */
-export async function waitSynced(cluster: TestCluster, name: string, options: { revision?: string; seconds?: number } = {}): Promise<Application> {
+export async function waitSynced(
+  cluster: TestCluster,
+  name: string,
+  options: { revision?: string; seconds?: number } = {},
+): Promise<Application> {
   const seconds = options.seconds ?? 180;
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
@@ -51,7 +69,9 @@ export async function waitSynced(cluster: TestCluster, name: string, options: { 
     if (isSynced(app, options.revision)) return app!;
     if (Date.now() > deadline) {
       const want = options.revision ? ` at ${options.revision}` : "";
-      throw new Error(`${ARGOCD_NAMESPACE}/${name} not Synced and Healthy${want} after ${seconds}s: ${JSON.stringify(app?.status ?? "not in the cluster")}\n${cluster.logs()}`);
+      throw new Error(
+        `${ARGOCD_NAMESPACE}/${name} not Synced and Healthy${want} after ${seconds}s: ${JSON.stringify(app?.status ?? "not in the cluster")}\n${cluster.logs()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -71,7 +91,8 @@ export async function refreshed(cluster: TestCluster, name: string, seconds = 60
   for (;;) {
     const { stdout } = await cluster.kubectl(["get", APPLICATIONS, name, "-n", ARGOCD_NAMESPACE, "-o", "json"]);
     if (!(JSON.parse(stdout).metadata.annotations ?? {})[REFRESH]) return;
-    if (Date.now() > deadline) throw new Error(`${ARGOCD_NAMESPACE}/${name}: Argo CD did not refresh it in ${seconds}s\n${cluster.logs()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${ARGOCD_NAMESPACE}/${name}: Argo CD did not refresh it in ${seconds}s\n${cluster.logs()}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
@@ -121,7 +142,11 @@ export interface ArgoCDSync {
  * Serves `repo`'s remote, points the Applications in `applicationFiles` at it, applies them and
  * waits until each is Synced and Healthy at the remote's tip.
  */
-export async function syncWithArgoCD(cluster: TestCluster, repo: SyncedRepo, applicationFiles: string[]): Promise<ArgoCDSync> {
+export async function syncWithArgoCD(
+  cluster: TestCluster,
+  repo: SyncedRepo,
+  applicationFiles: string[],
+): Promise<ArgoCDSync> {
   const server = await startGitServer(path.dirname(repo.remote));
   const repoURL = `${server.url}/${path.basename(repo.remote)}`;
   const revision = async () => (await repo.git(["rev-parse", "origin/main"])).trim();

@@ -42,6 +42,10 @@ export function marked(text: string): string[] {
 
 /** Every file below `root` with its content, to prove a failed run wrote nothing. */
 export async function snapshot(root: string): Promise<string> {
-  const { stdout } = await execa("bash", ["-c", 'find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type d | sort'], { cwd: root });
+  const { stdout } = await execa(
+    "bash",
+    ["-c", "find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type d | sort"],
+    { cwd: root },
+  );
   return stdout;
 }

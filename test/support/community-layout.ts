@@ -35,7 +35,8 @@ spec:
   chartRef: {kind: OCIRepository, name: app-template}
   values: {controllers: {sonarr: {containers: {app: {image: {repository: ghcr.io/home-operations/sonarr, tag: 4.0.14}}}}}}
 `,
-  "kubernetes/components/common/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [./ocirepository.yaml]\n",
+  "kubernetes/components/common/kustomization.yaml":
+    "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [./ocirepository.yaml]\n",
   "kubernetes/components/common/ocirepository.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
 kind: OCIRepository
 metadata: {name: app-template}

@@ -11,7 +11,12 @@ export const EXAMPLE_NAMESPACES = ["applications/media", "infrastructure/monitor
  * Every folder scaffolded in the example: also two flat folders deploying into one namespace
  * (tools, one with a static volume), and the folder holding both, applied by their two Kustomizations.
  */
-export const EXAMPLE_FOLDERS = [...EXAMPLE_NAMESPACES, "applications/tools", "applications/tools/files", "applications/tools/whoami"];
+export const EXAMPLE_FOLDERS = [
+  ...EXAMPLE_NAMESPACES,
+  "applications/tools",
+  "applications/tools/files",
+  "applications/tools/whoami",
+];
 
 /** A copy of the example repository in a temp dir (outside any git work tree). */
 export function copyExample(): string {

@@ -14,7 +14,14 @@ export const FIXTURES_DIR = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures
 
 /** The real charts of ../shared/fixtures/charts, as their .source files say. */
 export const APP_TEMPLATE = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "app-template");
-export const KUBE_PROMETHEUS_STACK = path.resolve(PROJECT_ROOT, "..", "shared", "fixtures", "charts", "kube-prometheus-stack");
+export const KUBE_PROMETHEUS_STACK = path.resolve(
+  PROJECT_ROOT,
+  "..",
+  "shared",
+  "fixtures",
+  "charts",
+  "kube-prometheus-stack",
+);
 
 /**
  * A copy of the fixture's kube-prometheus-stack that helm packages: of its dependencies only the
@@ -26,7 +33,10 @@ export function packagedKubePrometheusStack(): string {
   const file = path.join(chart, "Chart.yaml");
   const doc = parseDocument(readFileSync(file, "utf8"));
   const dependencies = (doc.toJS().dependencies ?? []) as { name: string }[];
-  doc.set("dependencies", dependencies.filter((d) => existsSync(path.join(chart, "charts", d.name))));
+  doc.set(
+    "dependencies",
+    dependencies.filter((d) => existsSync(path.join(chart, "charts", d.name))),
+  );
   writeFileSync(file, String(doc));
   return chart;
 }
@@ -61,7 +71,10 @@ export async function realRepositories(): Promise<{ label: string; root: string;
     repos.push({ label: name, root, folders: await namespaceFoldersOf(root) });
   }
   // Layouts none of them has: app folders inside Flux paths, a path of paths, sibling clusters.
-  for (const [label, make] of [["synthetic/flux-layouts", fluxLayouts], ["synthetic/sibling-clusters", siblingClusters]] as const) {
+  for (const [label, make] of [
+    ["synthetic/flux-layouts", fluxLayouts],
+    ["synthetic/sibling-clusters", siblingClusters],
+  ] as const) {
     const root = await make();
     repos.push({ label, root, folders: await namespaceFoldersOf(root) });
   }

@@ -11,15 +11,28 @@ import { toolPath } from "./cluster.ts";
 
 export type DevBuildKind = "live" | "localPath" | "devClaims";
 
-export async function buildAsFlux(model: NamespaceModel, kind: DevBuildKind, options: { strict?: boolean } = {}): Promise<{ build: DevBuild; text: string }[]> {
+export async function buildAsFlux(
+  model: NamespaceModel,
+  kind: DevBuildKind,
+  options: { strict?: boolean } = {},
+): Promise<{ build: DevBuild; text: string }[]> {
   return Promise.all(
     model.builds.map(async (unit) => {
       const build = unit[kind];
-      const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", path.join(model.folder, build.dir)]);
+      const built = await execa("kubectl", [
+        "kustomize",
+        "--load-restrictor",
+        "LoadRestrictionsNone",
+        path.join(model.folder, build.dir),
+      ]);
       if (!unit.substitutes) return { build, text: built.stdout };
       const variables = Object.fromEntries(unit.variables.map((v) => [v.name, v.value ?? ""]));
       const args = ["envsubst", ...(options.strict ? ["--strict"] : [])];
-      const substituted = await execa(toolPath("flux"), args, { input: built.stdout, env: variables, extendEnv: false });
+      const substituted = await execa(toolPath("flux"), args, {
+        input: built.stdout,
+        env: variables,
+        extendEnv: false,
+      });
       return { build, text: substituted.stdout };
     }),
   );
@@ -41,11 +54,15 @@ export async function liveOverlayDifferences(model: NamespaceModel, unit: FluxBu
   for (const object of live) {
     const original = fluxByKey.get(key(object));
     if (!original) differences.push(`${key(object)} is not in Flux's build`);
-    else if (JSON.stringify(withoutDevChanges(object, original)) !== JSON.stringify(withoutDevChanges(original, original))) differences.push(`${key(object)} differs beyond the dev changes`);
+    else if (
+      JSON.stringify(withoutDevChanges(object, original)) !== JSON.stringify(withoutDevChanges(original, original))
+    )
+      differences.push(`${key(object)} differs beyond the dev changes`);
   }
   const liveKeys = new Set(live.map(key));
   for (const object of flux) {
-    if (!liveKeys.has(key(object)) && !deleted.has(`${object.kind}/${object.metadata?.name}`)) differences.push(`${key(object)} is left out without a delete`);
+    if (!liveKeys.has(key(object)) && !deleted.has(`${object.kind}/${object.metadata?.name}`))
+      differences.push(`${key(object)} is left out without a delete`);
   }
   return differences;
 }
@@ -59,11 +76,17 @@ const OWNER_LABELS = ["kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.flu
  * commonMetadata, targetNamespace) and nothing is substituted, as in the overlay's kustomize build.
  */
 async function fluxBuildUnsubstituted(model: NamespaceModel, unit: FluxBuild): Promise<Record<string, any>[]> {
-  const k = model.flux.kustomizations.find((candidate) => `${candidate.namespace}/${candidate.name}` === unit.kustomizations[0]);
+  const k = model.flux.kustomizations.find(
+    (candidate) => `${candidate.namespace}/${candidate.name}` === unit.kustomizations[0],
+  );
   if (!k) return kustomizeObjects(path.join(model.folder, unit.path));
   const object = await appliedKustomization(model, k);
   delete object.spec.postBuild;
-  const objects = await fluxBuild(model.repoRoot, { ...object, metadata: { ...object.metadata, namespace: k.namespace } }, k.path);
+  const objects = await fluxBuild(
+    model.repoRoot,
+    { ...object, metadata: { ...object.metadata, namespace: k.namespace } },
+    k.path,
+  );
   for (const o of objects) {
     for (const label of OWNER_LABELS) delete o.metadata?.labels?.[label];
     if (o.metadata?.labels && Object.keys(o.metadata.labels).length === 0) delete o.metadata.labels;
@@ -73,13 +96,18 @@ async function fluxBuildUnsubstituted(model: NamespaceModel, unit: FluxBuild): P
 
 /** The Kustomization as Flux applies it: from the build of the nearest ancestor that holds it, else as written. */
 export async function appliedKustomization(model: NamespaceModel, k: FluxKustomization): Promise<Record<string, any>> {
-  const isIt = (o: Record<string, any>) => o?.kind === "Kustomization" && String(o.apiVersion).startsWith("kustomize.toolkit.fluxcd.io/") && o.metadata?.name === k.name;
+  const isIt = (o: Record<string, any>) =>
+    o?.kind === "Kustomization" &&
+    String(o.apiVersion).startsWith("kustomize.toolkit.fluxcd.io/") &&
+    o.metadata?.name === k.name;
   for (const parent of [...model.flux.ancestors].sort((a, b) => b.path.length - a.path.length)) {
     const key = `${model.repoRoot}#${parent.file}#${parent.name}`;
-    if (!ancestorBuilds.has(key)) ancestorBuilds.set(key, fluxBuild(model.repoRoot, writtenKustomization(model.repoRoot, parent), parent.path));
+    if (!ancestorBuilds.has(key))
+      ancestorBuilds.set(key, fluxBuild(model.repoRoot, writtenKustomization(model.repoRoot, parent), parent.path));
     // By name: the namespace is the parent build's to say; by namespace too when the name is not enough.
     const named = (await ancestorBuilds.get(key)!).filter(isIt);
-    const found = named.length > 1 ? named.find((o) => (o.metadata.namespace ?? "flux-system") === k.namespace) : named[0];
+    const found =
+      named.length > 1 ? named.find((o) => (o.metadata.namespace ?? "flux-system") === k.namespace) : named[0];
     if (found) return structuredClone(found);
   }
   return writtenKustomization(model.repoRoot, k);
@@ -89,7 +117,9 @@ const ancestorBuilds = new Map<string, Promise<Record<string, any>[]>>();
 
 function writtenKustomization(root: string, k: FluxKustomization): Record<string, any> {
   const text = readFileSync(path.join(root, k.file), "utf8");
-  const object = parseAllDocuments(text).map((d) => d.toJS()).find((o) => o?.kind === "Kustomization" && o.metadata?.name === k.name);
+  const object = parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .find((o) => o?.kind === "Kustomization" && o.metadata?.name === k.name);
   return { ...object, metadata: { ...object.metadata, namespace: object.metadata?.namespace ?? "flux-system" } };
 }
 
@@ -97,14 +127,30 @@ function writtenKustomization(root: string, k: FluxKustomization): Record<string
 async function fluxBuild(root: string, object: Record<string, any>, fluxPath: string): Promise<Record<string, any>[]> {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), "flux-ks-")), "ks.yaml");
   writeFileSync(file, JSON.stringify(object));
-  const args = ["build", "kustomization", object.metadata.name, "-n", object.metadata.namespace, "--path", path.join(root, fluxPath), "--kustomization-file", file, "--dry-run", "--in-memory-build"];
+  const args = [
+    "build",
+    "kustomization",
+    object.metadata.name,
+    "-n",
+    object.metadata.namespace,
+    "--path",
+    path.join(root, fluxPath),
+    "--kustomization-file",
+    file,
+    "--dry-run",
+    "--in-memory-build",
+  ];
   const built = await execa(toolPath("flux"), args, { cwd: root, env: { KUBECONFIG: "/nonexistent" } });
-  return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter((o) => o);
+  return parseAllDocuments(built.stdout)
+    .map((d) => d.toJS())
+    .filter((o) => o);
 }
 
 async function kustomizeObjects(dir: string): Promise<Record<string, any>[]> {
   const built = await execa("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", dir]);
-  return parseAllDocuments(built.stdout).map((d) => d.toJS()).filter((o) => o);
+  return parseAllDocuments(built.stdout)
+    .map((d) => d.toJS())
+    .filter((o) => o);
 }
 
 /** The object without what dev changes: for a HelmRelease, the post-renderer added after Flux's own. */
@@ -121,7 +167,10 @@ function withoutDevChanges(object: Record<string, any>, original: Record<string,
     if (Object.keys(annotations).length === 0) delete copy.metadata.annotations;
   }
   if (copy.spec && typeof copy.spec === "object") delete copy.spec.replicas;
-  const pod = copy.spec?.jobTemplate?.spec?.template?.spec ?? copy.spec?.template?.spec ?? (copy.kind === "Pod" ? copy.spec : undefined);
+  const pod =
+    copy.spec?.jobTemplate?.spec?.template?.spec ??
+    copy.spec?.template?.spec ??
+    (copy.kind === "Pod" ? copy.spec : undefined);
   for (const container of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]) delete container.resources;
   return copy;
 }

@@ -28,17 +28,24 @@ spec:
           image: traefik/whoami:v1.10.3
           ports: [{containerPort: 8080, name: http}]
 `;
-const service = (name: string, extra = "") => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}${extra}}\nspec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: http}]}\n`;
+const service = (name: string, extra = "") =>
+  `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}${extra}}\nspec: {selector: {app: ${name}}, ports: [{port: 80, targetPort: http}]}\n`;
 const namespace = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}}\n`;
 
 const MORE: Record<string, string> = {
-  "clusters/test/apps.yaml": [ks("apps", "path: ./apps"), ks("tools", "path: ./tools, targetNamespace: tools"), ks("platform", "path: ./platform")].join("---\n"),
-  "apps/kustomization.yaml": "namespace: apps\nlabels: [{pairs: {team: web}}]\nresources: [namespace.yaml, ./echo, ./web]\n",
+  "clusters/test/apps.yaml": [
+    ks("apps", "path: ./apps"),
+    ks("tools", "path: ./tools, targetNamespace: tools"),
+    ks("platform", "path: ./platform"),
+  ].join("---\n"),
+  "apps/kustomization.yaml":
+    "namespace: apps\nlabels: [{pairs: {team: web}}]\nresources: [namespace.yaml, ./echo, ./web]\n",
   "apps/namespace.yaml": namespace("apps"),
   "apps/echo/kustomization.yaml": "resources: [deployment.yaml, service.yaml]\n",
   "apps/echo/deployment.yaml": deployment("echo"),
   "apps/echo/service.yaml": service("echo"),
-  "apps/web/kustomization.yaml": "resources: [deployment.yaml]\nconfigMapGenerator: [{name: web, literals: [greeting=hello]}]\n",
+  "apps/web/kustomization.yaml":
+    "resources: [deployment.yaml]\nconfigMapGenerator: [{name: web, literals: [greeting=hello]}]\n",
   "apps/web/deployment.yaml": deployment("web"),
   "tools/namespace.yaml": namespace("tools"),
   "tools/debug/deployment.yaml": deployment("debug"),
@@ -80,7 +87,10 @@ metadata: {name: flux-system, namespace: flux-system}
 spec: {interval: 1m, url: "https://example.com/fleet.git", ref: {branch: main}}
 ---
 ${ks("flux-system", `path: ./clusters/${name}`)}`,
-    [`clusters/${name}/apps.yaml`]: [ks("apps", `path: ./deploy/${name}/apps`), ks(`cache-${name}`, `path: ./deploy/${name}/cache`)].join("---\n"),
+    [`clusters/${name}/apps.yaml`]: [
+      ks("apps", `path: ./deploy/${name}/apps`),
+      ks(`cache-${name}`, `path: ./deploy/${name}/cache`),
+    ].join("---\n"),
     [`deploy/${name}/apps/kustomization.yaml`]: `resources: [../../base/podinfo]\npatches: [{target: {kind: Deployment}, patch: '[{"op": "replace", "path": "/spec/replicas", "value": ${name === "production" ? 3 : 1}}]'}]\n`,
     [`deploy/${name}/cache/kustomization.yaml`]: "resources: [../../base/redis]\n",
   };

@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 
-const kustomization = (resources: string[]) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: monitoring\nresources: [${resources.join(", ")}]\n`;
+const kustomization = (resources: string[]) =>
+  `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: monitoring\nresources: [${resources.join(", ")}]\n`;
 
 const FILES: Record<string, string> = {
   "clusters/test/monitoring.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -19,8 +20,13 @@ kind: Kustomization
 metadata: {name: monitoring-configs, namespace: flux-system}
 spec: {interval: 1h, dependsOn: [{name: monitoring-controllers}], path: ./monitoring/configs, prune: true, sourceRef: {kind: GitRepository, name: flux-system}}
 `,
-  "monitoring/controllers/kube-prometheus-stack/kustomization.yaml": kustomization(["namespace.yaml", "repository.yaml", "release.yaml"]),
-  "monitoring/controllers/kube-prometheus-stack/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n",
+  "monitoring/controllers/kube-prometheus-stack/kustomization.yaml": kustomization([
+    "namespace.yaml",
+    "repository.yaml",
+    "release.yaml",
+  ]),
+  "monitoring/controllers/kube-prometheus-stack/namespace.yaml":
+    "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n",
   "monitoring/controllers/kube-prometheus-stack/repository.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
 metadata: {name: prometheus-community}
@@ -50,7 +56,8 @@ spec:
           ports: [{containerPort: 8080, name: http}]
           resources: {limits: {memory: 4Gi}}
 `,
-  "monitoring/controllers/whoami/service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: whoami}\nspec: {selector: {app: whoami}, ports: [{port: 80, targetPort: http}]}\n",
+  "monitoring/controllers/whoami/service.yaml":
+    "apiVersion: v1\nkind: Service\nmetadata: {name: whoami}\nspec: {selector: {app: whoami}, ports: [{port: 80, targetPort: http}]}\n",
   "monitoring/configs/dashboards/kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: monitoring
@@ -59,7 +66,8 @@ configMapGenerator:
     literals: ["flux.json={}"]
     options: {disableNameSuffixHash: true}
 `,
-  "monitoring/configs/podmonitor.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: scrape-config, namespace: monitoring}\ndata: {interval: 30s}\n",
+  "monitoring/configs/podmonitor.yaml":
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: scrape-config, namespace: monitoring}\ndata: {interval: 30s}\n",
 };
 
 /** Writes the layout into a git work tree and returns its root. */

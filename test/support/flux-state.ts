@@ -10,10 +10,23 @@ export interface LiveObject {
 }
 
 /** UID and deletion state of every object of these kinds in the namespace, by `kind/name`. */
-export async function liveObjects(cluster: TestCluster, namespace: string, kinds: string[]): Promise<Record<string, LiveObject>> {
+export async function liveObjects(
+  cluster: TestCluster,
+  namespace: string,
+  kinds: string[],
+): Promise<Record<string, LiveObject>> {
   const { stdout } = await cluster.kubectl(["get", kinds.join(","), "-n", namespace, "-o", "json"]);
-  const items = (JSON.parse(stdout) as { items: { kind: string; metadata: { name: string; uid: string; deletionTimestamp?: string } }[] }).items;
-  return Object.fromEntries(items.map((o) => [`${o.kind}/${o.metadata.name}`, { uid: o.metadata.uid, deleting: o.metadata.deletionTimestamp !== undefined }]));
+  const items = (
+    JSON.parse(stdout) as {
+      items: { kind: string; metadata: { name: string; uid: string; deletionTimestamp?: string } }[];
+    }
+  ).items;
+  return Object.fromEntries(
+    items.map((o) => [
+      `${o.kind}/${o.metadata.name}`,
+      { uid: o.metadata.uid, deleting: o.metadata.deletionTimestamp !== undefined },
+    ]),
+  );
 }
 
 /** A kubeconfig for the same API server whose cluster Tilt takes for a local one (kind). */

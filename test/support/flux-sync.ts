@@ -34,7 +34,12 @@ function editDocuments(file: string, edit: (doc: Document) => void): void {
  * - health checks give up after `timeout` (30s, the least kustomize-controller takes) rather
  *   than the repository's minutes.
  */
-async function pointAtTestCluster(repo: SyncedRepo, url: string, helmKustomizations: string[], timeout: string): Promise<void> {
+async function pointAtTestCluster(
+  repo: SyncedRepo,
+  url: string,
+  helmKustomizations: string[],
+  timeout: string,
+): Promise<void> {
   const dir = path.join(repo.work, CLUSTER_DIR);
   editDocuments(path.join(dir, "flux-system/gotk-sync.yaml"), (doc) => {
     if (doc.get("kind") !== "GitRepository") return;
@@ -61,11 +66,24 @@ export interface FluxSync {
   stop(): Promise<void>;
 }
 
-export async function syncWithFlux(cluster: TestCluster, repo: SyncedRepo, options: { timeout?: string } = {}): Promise<FluxSync> {
+export async function syncWithFlux(
+  cluster: TestCluster,
+  repo: SyncedRepo,
+  options: { timeout?: string } = {},
+): Promise<FluxSync> {
   const server = await startGitServer(path.dirname(repo.remote));
   const revision = async () => `main@sha1:${(await repo.git(["rev-parse", "origin/main"])).trim()}`;
   const kustomization = async (name: string) => {
-    const { stdout } = await cluster.kubectl(["get", KUSTOMIZATIONS, name, "-n", "flux-system", "-o", "json", "--ignore-not-found"]);
+    const { stdout } = await cluster.kubectl([
+      "get",
+      KUSTOMIZATIONS,
+      name,
+      "-n",
+      "flux-system",
+      "-o",
+      "json",
+      "--ignore-not-found",
+    ]);
     return stdout ? JSON.parse(stdout) : undefined;
   };
   const waitReady = async (names: string[], seconds = 180) => {
@@ -75,16 +93,28 @@ export async function syncWithFlux(cluster: TestCluster, repo: SyncedRepo, optio
       for (;;) {
         const live = await kustomization(name);
         const ready = live?.status?.conditions?.find((c: { type: string }) => c.type === "Ready");
-        if (ready?.status === "True" && live.status.lastAppliedRevision === want && live.status.observedGeneration >= live.metadata.generation) break;
+        if (
+          ready?.status === "True" &&
+          live.status.lastAppliedRevision === want &&
+          live.status.observedGeneration >= live.metadata.generation
+        )
+          break;
         if (Date.now() > deadline) {
-          throw new Error(`flux-system/${name} not Ready at ${want} after ${seconds}s: ${JSON.stringify(live?.status ?? "not in the cluster")}\n${cluster.logs()}`);
+          throw new Error(
+            `flux-system/${name} not Ready at ${want} after ${seconds}s: ${JSON.stringify(live?.status ?? "not in the cluster")}\n${cluster.logs()}`,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
   };
   try {
-    await pointAtTestCluster(repo, `${server.url}/${path.basename(repo.remote)}`, ["monitoring"], options.timeout ?? "30s");
+    await pointAtTestCluster(
+      repo,
+      `${server.url}/${path.basename(repo.remote)}`,
+      ["monitoring"],
+      options.timeout ?? "30s",
+    );
     await cluster.kubectl(["create", "namespace", "flux-system"], { reject: false });
     await cluster.kubectl(["apply", "--server-side", "-k", path.join(repo.work, CLUSTER_DIR, "flux-system")]);
     await waitReady(["flux-system"]);

@@ -12,13 +12,18 @@ import { appliedKustomization, buildAsFlux } from "./flux-build.ts";
 type Manifest = Record<string, any>;
 
 export function manifestsOf(text: string): Manifest[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as Manifest | null).filter((o): o is Manifest => o !== null && typeof o.kind === "string");
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((o): o is Manifest => o !== null && typeof o.kind === "string");
 }
 
 /** Tilt labels every object it applies, pod templates included, claims and their templates not (internal/k8s/label.go). */
 function labelledAsTilt(object: Manifest): Manifest {
   if (object.kind === "PersistentVolumeClaim") return object;
-  const label = (meta: Manifest | undefined) => ({ ...meta, labels: { ...meta?.labels, "app.kubernetes.io/managed-by": "tilt" } });
+  const label = (meta: Manifest | undefined) => ({
+    ...meta,
+    labels: { ...meta?.labels, "app.kubernetes.io/managed-by": "tilt" },
+  });
   const copy = structuredClone(object);
   copy.metadata = label(copy.metadata);
   if (copy.spec?.template) copy.spec.template.metadata = label(copy.spec.template.metadata);
@@ -31,7 +36,9 @@ function labelledAsTilt(object: Manifest): Manifest {
 
 /** A ConfigMap or Secret as the repository holds it, if it does. */
 function repositoryObject(root: string, kind: string, name: string): Manifest | undefined {
-  const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => /\.ya?ml$/.test(f) && !f.split(path.sep).includes(".git"));
+  const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter(
+    (f) => /\.ya?ml$/.test(f) && !f.split(path.sep).includes(".git"),
+  );
   for (const file of files) {
     const text = readFileSync(path.join(root, file), "utf8");
     if (!text.includes(name)) continue;
@@ -44,9 +51,11 @@ function repositoryObject(root: string, kind: string, name: string): Manifest | 
 /** Runs `fn` over `items`, at most `limit` at a time. */
 export async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: limit }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
 }
 
 export class LiveOverlays {
@@ -62,7 +71,10 @@ export class LiveOverlays {
     for (const line of stdout.split("\n").filter(Boolean)) {
       const words = line.trim().split(/\s+/);
       const apiVersion = words.at(-3)!;
-      overlays.served.set(`${apiVersion.includes("/") ? apiVersion.split("/")[0] : ""}/${words.at(-1)}`, Promise.resolve());
+      overlays.served.set(
+        `${apiVersion.includes("/") ? apiVersion.split("/")[0] : ""}/${words.at(-1)}`,
+        Promise.resolve(),
+      );
     }
     return overlays;
   }
@@ -71,9 +83,13 @@ export class LiveOverlays {
   async applyFluxBuild(model: NamespaceModel): Promise<string | undefined> {
     const flux = await this.fluxBuild(model);
     await this.serve(flux);
-    for (const ns of new Set(flux.map((o) => o.metadata?.namespace).filter(Boolean))) await this.cluster.kubectl(["create", "namespace", ns], { reject: false });
+    for (const ns of new Set(flux.map((o) => o.metadata?.namespace).filter(Boolean)))
+      await this.cluster.kubectl(["create", "namespace", ns], { reject: false });
     const input = flux.map((o) => stringify(o)).join("---\n");
-    const applied = await this.cluster.kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=kustomize-controller", "-f", "-"], { input, reject: false });
+    const applied = await this.cluster.kubectl(
+      ["apply", "--server-side", "--force-conflicts", "--field-manager=kustomize-controller", "-f", "-"],
+      { input, reject: false },
+    );
     return applied.exitCode === 0 ? undefined : applied.stderr;
   }
 
@@ -82,15 +98,27 @@ export class LiveOverlays {
     const refusals: string[] = [];
     for (const { build, text } of [...(await buildAsFlux(model, "live")), ...(await buildAsFlux(model, "devClaims"))]) {
       const dev = manifestsOf(text).map(labelledAsTilt);
-      const update = await this.cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: dev.map((o) => stringify(o)).join("---\n"), reject: false });
-      if (update.exitCode !== 0) refusals.push(`${build.dir}: ${update.stderr.split("\n").filter((l) => !l.startsWith("Warning:")).join(" ")}`);
+      const update = await this.cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], {
+        input: dev.map((o) => stringify(o)).join("---\n"),
+        reject: false,
+      });
+      if (update.exitCode !== 0)
+        refusals.push(
+          `${build.dir}: ${update.stderr
+            .split("\n")
+            .filter((l) => !l.startsWith("Warning:"))
+            .join(" ")}`,
+        );
     }
     return refusals;
   }
 
   /** The server's answer to these objects as an update, for an oracle check. */
   async dryRunUpdate(objects: Manifest[]) {
-    return this.cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: objects.map((o) => stringify(o)).join("---\n"), reject: false });
+    return this.cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], {
+      input: objects.map((o) => stringify(o)).join("---\n"),
+      reject: false,
+    });
   }
 
   /**
@@ -103,13 +131,29 @@ export class LiveOverlays {
       await this.cluster.kubectl(["create", "namespace", k.namespace], { reject: false });
       for (const ref of k.postBuild?.substituteFrom ?? []) {
         const source = repositoryObject(model.repoRoot, ref.kind, ref.name);
-        if (source) await this.cluster.kubectl(["apply", "--server-side", "-n", k.namespace, "-f", "-"], { input: stringify({ ...source, metadata: { ...source.metadata, namespace: k.namespace } }) });
+        if (source)
+          await this.cluster.kubectl(["apply", "--server-side", "-n", k.namespace, "-f", "-"], {
+            input: stringify({ ...source, metadata: { ...source.metadata, namespace: k.namespace } }),
+          });
       }
       const ks = await appliedKustomization(model, k);
-      await this.cluster.kubectl(["apply", "--server-side", "-f", "-"], { input: stringify({ ...ks, metadata: { ...ks.metadata, namespace: k.namespace } }) });
+      await this.cluster.kubectl(["apply", "--server-side", "-f", "-"], {
+        input: stringify({ ...ks, metadata: { ...ks.metadata, namespace: k.namespace } }),
+      });
       // The Kustomization just applied, as the cluster holds it; built in memory, the repository untouched.
-      const args = ["build", "kustomization", k.name, "-n", k.namespace, "--path", path.join(model.repoRoot, k.path), "--in-memory-build"];
-      const built = await execa(toolPath("flux"), [...args, "--kubeconfig", this.cluster.kubeconfig], { cwd: model.repoRoot });
+      const args = [
+        "build",
+        "kustomization",
+        k.name,
+        "-n",
+        k.namespace,
+        "--path",
+        path.join(model.repoRoot, k.path),
+        "--in-memory-build",
+      ];
+      const built = await execa(toolPath("flux"), [...args, "--kubeconfig", this.cluster.kubeconfig], {
+        cwd: model.repoRoot,
+      });
       objects.push(...manifestsOf(built.stdout));
     }
     return objects;
@@ -133,16 +177,25 @@ export class LiveOverlays {
       apiVersion: "apiextensions.k8s.io/v1",
       kind: "CustomResourceDefinition",
       // *.k8s.io groups (Gateway API) are protected: their CRDs say they are approved.
-      metadata: { name, annotations: { "api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/891" } },
+      metadata: {
+        name,
+        annotations: { "api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/891" },
+      },
       spec: {
         group,
         scope: object.metadata?.namespace ? "Namespaced" : "Cluster",
         names: { kind: object.kind, plural, singular: object.kind.toLowerCase(), listKind: `${object.kind}List` },
-        versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+        versions: [
+          {
+            name: version,
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+          },
+        ],
       },
     };
     await this.cluster.kubectl(["apply", "-f", "-"], { input: JSON.stringify(crd) });
     await this.cluster.kubectl(["wait", "--for=condition=Established", `crd/${name}`, "--timeout=30s"]);
   }
 }
-

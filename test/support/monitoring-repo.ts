@@ -21,7 +21,8 @@ spec:
   postBuild:
     substitute: {RETENTION: 3d}
 `,
-    "monitoring/kustomization.yaml": "namespace: monitoring\nresources: [namespace.yaml, sources.yaml, values.yaml, kube-prometheus-stack.yaml, whoami.yaml, unreachable.yaml]\n",
+    "monitoring/kustomization.yaml":
+      "namespace: monitoring\nresources: [namespace.yaml, sources.yaml, values.yaml, kube-prometheus-stack.yaml, whoami.yaml, unreachable.yaml]\n",
     "monitoring/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n",
     "monitoring/sources.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository

@@ -18,12 +18,17 @@ export interface TiltManifest {
 }
 
 export async function tiltfileResult(dir: string, env: Record<string, string> = {}, args: string[] = []) {
-  const run = await execa(toolPath("tilt"), ["alpha", "tiltfile-result", "--verbose", "-f", "Tiltfile", ...(args.length ? ["--", ...args] : [])], {
-    cwd: dir,
-    reject: false,
-    env: { KUBECONFIG: "/nonexistent", ...env },
-  });
-  const json = run.exitCode === 0 ? (JSON.parse(run.stdout) as { Manifests: TiltManifest[]; ConfigFiles?: string[] }) : undefined;
+  const run = await execa(
+    toolPath("tilt"),
+    ["alpha", "tiltfile-result", "--verbose", "-f", "Tiltfile", ...(args.length ? ["--", ...args] : [])],
+    {
+      cwd: dir,
+      reject: false,
+      env: { KUBECONFIG: "/nonexistent", ...env },
+    },
+  );
+  const json =
+    run.exitCode === 0 ? (JSON.parse(run.stdout) as { Manifests: TiltManifest[]; ConfigFiles?: string[] }) : undefined;
   // ConfigFiles: what the Tiltfile read, the files whose change makes Tilt load it again.
   return { run, manifests: json?.Manifests ?? [], configFiles: json?.ConfigFiles ?? [], log: run.stderr };
 }
@@ -36,7 +41,14 @@ export function kubeconfig(current: "homelab" | "kind-dev"): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), "kubeconfig-")), "config");
   const cluster = (name: string) => ({ name, cluster: { server: "https://127.0.0.1:1" } });
   const context = (name: string) => ({ name, context: { cluster: name, user: "dev" } });
-  const config = { apiVersion: "v1", kind: "Config", "current-context": current, clusters: [cluster("homelab"), cluster("kind-dev")], contexts: [context("homelab"), context("kind-dev")], users: [{ name: "dev", user: { token: "t" } }] };
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": current,
+    clusters: [cluster("homelab"), cluster("kind-dev")],
+    contexts: [context("homelab"), context("kind-dev")],
+    users: [{ name: "dev", user: { token: "t" } }],
+  };
   writeFileSync(file, JSON.stringify(config));
   return file;
 }

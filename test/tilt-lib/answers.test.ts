@@ -1,11 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { UserError } from "../../helpers/errors.ts";
 import { tiltLibSource } from "../../helpers/templates.ts";
-import { FIXED_DEFAULTS, isRepoUrl, parseList, validateAnswers, type TiltLibAnswers } from "../../helpers/tilt-lib/answers.ts";
+import {
+  FIXED_DEFAULTS,
+  isRepoUrl,
+  parseList,
+  validateAnswers,
+  type TiltLibAnswers,
+} from "../../helpers/tilt-lib/answers.ts";
 import { readLibraryVersion } from "../../helpers/tilt-lib/package.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
 
-const GOOD: TiltLibAnswers = { ...FIXED_DEFAULTS, repoUrl: "https://github.com/org/platform.git", path: "tilt-lib", revision: "main" };
+const GOOD: TiltLibAnswers = {
+  ...FIXED_DEFAULTS,
+  repoUrl: "https://github.com/org/platform.git",
+  path: "tilt-lib",
+  revision: "main",
+};
 
 function refusal(change: Partial<TiltLibAnswers>): string {
   try {
@@ -20,9 +31,18 @@ function refusal(change: Partial<TiltLibAnswers>): string {
 describe("tilt-lib answers", () => {
   it("accepts the defaults and typical answers", () => {
     expect(validateAnswers(GOOD)).toEqual(GOOD);
-    const typical = { ...GOOD, namespaces: ["coder", "team-a"], pins: ["v1", "v2"], project: "platform.tools", revision: "release/1.2", repoUrl: "git@github.com:org/platform.git", platformGroup: "oidc:platform-team" };
+    const typical = {
+      ...GOOD,
+      namespaces: ["coder", "team-a"],
+      pins: ["v1", "v2"],
+      project: "platform.tools",
+      revision: "release/1.2",
+      repoUrl: "git@github.com:org/platform.git",
+      platformGroup: "oidc:platform-team",
+    };
     expect(validateAnswers(typical)).toEqual(typical);
-    for (const url of ["ssh://git@example.invalid/homelab.git", "http://gitea.local:3000/org/repo", "git://host/repo"]) expect(isRepoUrl(url), url).toBe(true);
+    for (const url of ["ssh://git@example.invalid/homelab.git", "http://gitea.local:3000/org/repo", "git://host/repo"])
+      expect(isRepoUrl(url), url).toBe(true);
   });
 
   it.each<[string, Partial<TiltLibAnswers>, RegExp]>([

@@ -41,10 +41,21 @@ describe("npx plop tilt-lib", () => {
     expect(readFileSync(path.join(repo, "applications/platform/tilt_lib.star"), "utf8")).toMatch(/^VERSION = /m);
     rmSync(path.join(repo, "applications/platform"), { recursive: true });
     rmSync(path.join(repo, ".git"), { recursive: true });
-    const created = await plop(repo, ["tilt-lib", "--", "--namespaces", "coder,team-a", "--pin", "v1", "--repo-url", "https://git.example.com/homelab.git"]);
+    const created = await plop(repo, [
+      "tilt-lib",
+      "--",
+      "--namespaces",
+      "coder,team-a",
+      "--pin",
+      "v1",
+      "--repo-url",
+      "https://git.example.com/homelab.git",
+    ]);
     expect(created.exitCode, created.stderr + created.stdout).toBe(0);
     expect(created.stdout).toMatch(/written \(new\)\s+tilt-lib\/kustomization\.yaml/);
-    expect(readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8")).toContain('repoURL: "https://git.example.com/homelab.git"');
+    expect(readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8")).toContain(
+      'repoURL: "https://git.example.com/homelab.git"',
+    );
     const before = await snapshot(repo);
     const again = await plop(repo, ["--", "--dir", "tilt-lib"]);
     expect(again.exitCode, again.stderr).toBe(0);
@@ -57,7 +68,9 @@ describe("npx plop tilt-lib", () => {
     // The table on stdout, saying what a write would do, then one short line after plop's ✖.
     expect(check.stdout).toMatch(/^would be written +tilt-lib\/kustomization\.yaml$/m);
     expect(check.stdout).not.toMatch(/^written/m);
-    expect(check.stdout).toMatch(/✖ +write-plan the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ would be written in \d+ ms \(check: nothing written\)$/m);
+    expect(check.stdout).toMatch(
+      /✖ +write-plan the tilt-lib package is stale: tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged, \d+ would be written in \d+ ms \(check: nothing written\)$/m,
+    );
     expect(Math.max(...(check.stdout + check.stderr).split("\n").map((line) => line.length))).toBeLessThan(160);
     expect(await snapshot(repo)).toBe(before);
   });
@@ -77,7 +90,9 @@ describe("npx plop tilt-lib", () => {
   it("writes the package in an empty folder, which is the repository ArgoCD syncs", async () => {
     const repo = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
     const missing = await plop(repo, ["tilt-lib"]);
-    expect(missing.stdout + missing.stderr).toMatch(/✖.*--repo-url "": no default, as the repository has neither a Flux GitRepository with a URL nor a git remote origin/);
+    expect(missing.stdout + missing.stderr).toMatch(
+      /✖.*--repo-url "": no default, as the repository has neither a Flux GitRepository with a URL nor a git remote origin/,
+    );
     const run = await plop(repo, ["tilt-lib", "--", "--repo-url", "https://git.example.com/platform-tools.git"]);
     expect(run.exitCode, run.stderr + run.stdout).toBe(0);
     expect(readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8")).toContain('path: "tilt-lib"');
@@ -88,7 +103,9 @@ describe("npx plop tilt-lib", () => {
     const repo = mkdtempSync(path.join(os.tmpdir(), "platform-tools-"));
     const run = await plop(repo, []);
     expect(run.exitCode).not.toBe(0);
-    expect(run.stdout + run.stderr).toMatch(/✖ +write-plan no folder given and no terminal to ask on: name the package folder, e\.g\. npx plop tilt-lib tilt-lib$/m);
+    expect(run.stdout + run.stderr).toMatch(
+      /✖ +write-plan no folder given and no terminal to ask on: name the package folder, e\.g\. npx plop tilt-lib tilt-lib$/m,
+    );
     expect(readdirSync(repo)).toEqual([]);
   });
 
@@ -101,7 +118,9 @@ describe("npx plop tilt-lib", () => {
     await execa("git", ["init", "-q"], { cwd: repo });
     const up = await plop(path.join(repo, "clusters"), ["../tilt-lib", "--mode", "check"]);
     expect(up.exitCode, up.stdout + up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/✔ +write-plan tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged in \d+ ms \(check: nothing written\)$/m);
+    expect(up.stdout).toMatch(
+      /✔ +write-plan tilt-lib 1\.\d+\.\d+ in tilt-lib: \d+ unchanged in \d+ ms \(check: nothing written\)$/m,
+    );
     rmSync(path.join(repo, ".git"), { recursive: true });
     expect(await snapshot(repo)).toBe(before);
   });
@@ -109,52 +128,119 @@ describe("npx plop tilt-lib", () => {
   const gitInit = (repo: string) => execa("git", ["init", "-q"], { cwd: repo });
   const badInputs: [string, (repo: string) => string[] | Promise<string[]>, RegExp][] = [
     ["an invalid version to pin", () => ["tilt-lib", "--", "--pin", "1.x"], /--pin "1\.x": invalid version/],
-    ["a pin of a major the library is not at", () => ["tilt-lib", "--", "--pin", "v2"], /cannot pin v2: versions\/v2\/tilt_lib\.star does not exist and tilt_lib\.star is 1\./],
-    ["a pinned copy with an invalid VERSION", (repo) => {
-      writeFileSync(path.join(repo, "tilt-lib/versions/v1/tilt_lib.star"), 'VERSION = "one"\n');
-      return ["tilt-lib"];
-    }, /versions\/v1\/tilt_lib\.star: invalid version/],
-    ["a namespace name that is not DNS-1123", () => ["tilt-lib", "--", "--namespaces", "coder,Team_A"], /--namespaces "Team_A": not a namespace name/],
+    [
+      "a pin of a major the library is not at",
+      () => ["tilt-lib", "--", "--pin", "v2"],
+      /cannot pin v2: versions\/v2\/tilt_lib\.star does not exist and tilt_lib\.star is 1\./,
+    ],
+    [
+      "a pinned copy with an invalid VERSION",
+      (repo) => {
+        writeFileSync(path.join(repo, "tilt-lib/versions/v1/tilt_lib.star"), 'VERSION = "one"\n');
+        return ["tilt-lib"];
+      },
+      /versions\/v1\/tilt_lib\.star: invalid version/,
+    ],
+    [
+      "a namespace name that is not DNS-1123",
+      () => ["tilt-lib", "--", "--namespaces", "coder,Team_A"],
+      /--namespaces "Team_A": not a namespace name/,
+    ],
     ["no namespace at all", () => ["tilt-lib", "--", "--namespaces", " , "], /name at least one workspace namespace/],
-    ["a repo URL that is not a URL", () => ["tilt-lib", "--", "--repo-url", "not a url"], /--repo-url "not a url": not a repository URL/],
-    ["no repo URL and no Flux GitRepository to take it from", (repo) => {
-      const sync = path.join(repo, "clusters/homelab/flux-system/gotk-sync.yaml");
-      writeFileSync(sync, readFileSync(sync, "utf8").split("\n---\n")[1]!);
-      rmSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"));
-      return ["tilt-lib"];
-    }, /--repo-url "": no default/],
-    ["a revision that is not a git ref", () => ["tilt-lib", "--", "--revision", "main branch"], /--revision "main branch": not a git branch/],
+    [
+      "a repo URL that is not a URL",
+      () => ["tilt-lib", "--", "--repo-url", "not a url"],
+      /--repo-url "not a url": not a repository URL/,
+    ],
+    [
+      "no repo URL and no Flux GitRepository to take it from",
+      (repo) => {
+        const sync = path.join(repo, "clusters/homelab/flux-system/gotk-sync.yaml");
+        writeFileSync(sync, readFileSync(sync, "utf8").split("\n---\n")[1]!);
+        rmSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"));
+        return ["tilt-lib"];
+      },
+      /--repo-url "": no default/,
+    ],
+    [
+      "a revision that is not a git ref",
+      () => ["tilt-lib", "--", "--revision", "main branch"],
+      /--revision "main branch": not a git branch/,
+    ],
     ["a folder with no repository folder around it", () => ["/tmp"], /\/tmp has no repository folder around it/],
-    ["a folder that does not exist, with none around it", () => ["/nonexistent-tilt-lib-test/tilt-lib"], /has no repository folder around it/],
-    ["a folder outside the repository, in git", async (repo) => (await gitInit(repo), ["/tmp"]), /\/tmp has no repository folder around it/],
+    [
+      "a folder that does not exist, with none around it",
+      () => ["/nonexistent-tilt-lib-test/tilt-lib"],
+      /has no repository folder around it/,
+    ],
+    [
+      "a folder outside the repository, in git",
+      async (repo) => (await gitInit(repo), ["/tmp"]),
+      /\/tmp has no repository folder around it/,
+    ],
     ["the repository root itself", () => ["."], /is the repository root/],
-    ["a path with .. that leaves the repository", async (repo) => (await gitInit(repo), ["clusters/../../elsewhere"]), /^✖ +write-plan folder clusters\/\.\.\/\.\.\/elsewhere is \S+\/elsewhere, outside the repository \S+\/homelab: name a folder inside it$/],
+    [
+      "a path with .. that leaves the repository",
+      async (repo) => (await gitInit(repo), ["clusters/../../elsewhere"]),
+      /^✖ +write-plan folder clusters\/\.\.\/\.\.\/elsewhere is \S+\/elsewhere, outside the repository \S+\/homelab: name a folder inside it$/,
+    ],
     ["a file instead of a folder", () => ["tilt-lib/tilt_lib.star"], /is not a directory/],
-    ["a folder Flux applies whole", async (repo) => (await gitInit(repo), ["clusters/homelab/tilt-lib"]), /inside \.\/clusters\/homelab, which the Flux Kustomization flux-system\/flux-system applies whole/],
-    ["a symlink leaving the repository", (repo) => {
-      symlinkSync(mkdtempSync(path.join(os.tmpdir(), "outside-")), path.join(repo, "elsewhere"));
-      return ["elsewhere"];
-    }, /outside the repository/],
+    [
+      "a folder Flux applies whole",
+      async (repo) => (await gitInit(repo), ["clusters/homelab/tilt-lib"]),
+      /inside \.\/clusters\/homelab, which the Flux Kustomization flux-system\/flux-system applies whole/,
+    ],
+    [
+      "a symlink leaving the repository",
+      (repo) => {
+        symlinkSync(mkdtempSync(path.join(os.tmpdir(), "outside-")), path.join(repo, "elsewhere"));
+        return ["elsewhere"];
+      },
+      /outside the repository/,
+    ],
     ["two folders", () => ["tilt-lib", "platform"], /one package folder only/],
-    ["an unknown option", () => ["tilt-lib", "--", "--colour", "red"], /✖ +write-plan unknown option --colour \(npx plop tilt-lib --help lists its options\)$/],
-    ["a mistyped option", () => ["tilt-lib", "--repo-ulr", "https://git.example.com/x.git"], /✖ +write-plan unknown option --repo-ulr: did you mean --repo-url\? \(npx plop tilt-lib --help lists its options\)$/],
-    ["an answers file whose answers are a number", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "answers: 42\n"), ["tilt-lib"]), /✖ +write-plan \S+\/homelab\/tilt-lib\/\.tilt-scaffold\.yaml: answers is 42, not a mapping; fix it or restore it from git$/],
-    ["an empty answers file", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), ""), ["tilt-lib"]), /✖ +write-plan \S+\/tilt-lib\/\.tilt-scaffold\.yaml: empty, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git$/],
+    [
+      "an unknown option",
+      () => ["tilt-lib", "--", "--colour", "red"],
+      /✖ +write-plan unknown option --colour \(npx plop tilt-lib --help lists its options\)$/,
+    ],
+    [
+      "a mistyped option",
+      () => ["tilt-lib", "--repo-ulr", "https://git.example.com/x.git"],
+      /✖ +write-plan unknown option --repo-ulr: did you mean --repo-url\? \(npx plop tilt-lib --help lists its options\)$/,
+    ],
+    [
+      "an answers file whose answers are a number",
+      (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "answers: 42\n"), ["tilt-lib"]),
+      /✖ +write-plan \S+\/homelab\/tilt-lib\/\.tilt-scaffold\.yaml: answers is 42, not a mapping; fix it or restore it from git$/,
+    ],
+    [
+      "an empty answers file",
+      (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), ""), ["tilt-lib"]),
+      /✖ +write-plan \S+\/tilt-lib\/\.tilt-scaffold\.yaml: empty, where a mapping of answers, ports and file hashes belongs; fix it or restore it from git$/,
+    ],
     ["an unknown mode", () => ["tilt-lib", "--", "--mode", "yolo"], /unknown mode "yolo"/],
-    ["an answers file from a newer generator", (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["tilt-lib"]), /newer than this one/],
+    [
+      "an answers file from a newer generator",
+      (repo) => (writeFileSync(path.join(repo, "tilt-lib/.tilt-scaffold.yaml"), "generator: 99.0.0\n"), ["tilt-lib"]),
+      /newer than this one/,
+    ],
   ];
 
-  it.each(badInputs)("refuses %s with one line, a non-zero exit and nothing written", async (_name, setup, expected) => {
-    const repo = copyExample();
-    const args = await setup(repo);
-    const before = await snapshot(repo);
-    const run = await plop(repo, args);
-    expect(run.exitCode).not.toBe(0);
-    const output = run.stdout + run.stderr;
-    const message = output.split("\n").filter((line) => line.includes("✖"));
-    expect(message, output).toHaveLength(1);
-    expect(message[0]).toMatch(expected);
-    expect(output).not.toMatch(/\n\s+at /);
-    expect(await snapshot(repo)).toBe(before);
-  });
+  it.each(badInputs)(
+    "refuses %s with one line, a non-zero exit and nothing written",
+    async (_name, setup, expected) => {
+      const repo = copyExample();
+      const args = await setup(repo);
+      const before = await snapshot(repo);
+      const run = await plop(repo, args);
+      expect(run.exitCode).not.toBe(0);
+      const output = run.stdout + run.stderr;
+      const message = output.split("\n").filter((line) => line.includes("✖"));
+      expect(message, output).toHaveLength(1);
+      expect(message[0]).toMatch(expected);
+      expect(output).not.toMatch(/\n\s+at /);
+      expect(await snapshot(repo)).toBe(before);
+    },
+  );
 });

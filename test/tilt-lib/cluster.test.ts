@@ -16,7 +16,9 @@ const ready = haveTools();
 const PACKAGE = path.join(EXAMPLE_ROOT, "tilt-lib");
 
 if (!ready && !inCI) {
-  console.warn(`\n!! SKIPPING test/tilt-lib/cluster.test.ts: etcd/kube-apiserver/CRDs not in ${toolsDir}; run \`npm run tools\`\n`);
+  console.warn(
+    `\n!! SKIPPING test/tilt-lib/cluster.test.ts: etcd/kube-apiserver/CRDs not in ${toolsDir}; run \`npm run tools\`\n`,
+  );
 }
 
 describe.runIf(!ready && inCI)("tilt-lib against a real API server in CI", () => {
@@ -31,7 +33,9 @@ describe.skipIf(!ready)("tilt-lib against a real API server", { timeout: 120_000
   beforeAll(async () => {
     cluster = await startTestCluster();
     // The workspace namespaces exist before ArgoCD ships into them (the workspaces' tooling makes them).
-    const saved = parse(readFileSync(path.join(PACKAGE, ".tilt-scaffold.yaml"), "utf8")) as { answers: { namespaces: string[] } };
+    const saved = parse(readFileSync(path.join(PACKAGE, ".tilt-scaffold.yaml"), "utf8")) as {
+      answers: { namespaces: string[] };
+    };
     for (const ns of ["argocd", ...saved.answers.namespaces]) await cluster.kubectl(["create", "namespace", ns]);
   }, 180_000);
 
@@ -52,7 +56,10 @@ describe.skipIf(!ready)("tilt-lib against a real API server", { timeout: 120_000
   it("accepts the ArgoCD Application, and the CRD does check it", async () => {
     const application = readFileSync(path.join(PACKAGE, "argocd/application.yaml"), "utf8");
     expect((await dryRun(application)).stdout).toBe("application.argoproj.io/tilt-lib created (server dry run)");
-    const broken = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], { input: application.replace("prune: true", "prune: sometimes"), reject: false });
+    const broken = await cluster.kubectl(["apply", "--dry-run=server", "-f", "-"], {
+      input: application.replace("prune: true", "prune: sometimes"),
+      reject: false,
+    });
     expect(broken.exitCode).not.toBe(0);
     expect(broken.stderr).toMatch(/prune/);
   });
@@ -68,7 +75,9 @@ describe.skipIf(!ready)("tilt-lib against a real API server", { timeout: 120_000
     const items = JSON.parse(pod.stdout).items as any[];
     const workspacePod = items.find((o) => o.kind === "Pod");
     expect(workspacePod.spec.containers[0].volumeMounts).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: "tilt-lib", mountPath: "/apps/tilt-lib", readOnly: true })]),
+      expect.arrayContaining([
+        expect.objectContaining({ name: "tilt-lib", mountPath: "/apps/tilt-lib", readOnly: true }),
+      ]),
     );
   });
 
@@ -81,9 +90,16 @@ describe.skipIf(!ready)("tilt-lib against a real API server", { timeout: 120_000
     });
     const version = /^VERSION = "(.*)"$/m.exec(readFileSync(path.join(PACKAGE, "tilt_lib.star"), "utf8"))![1]!;
     expect(stdout).toMatch(/^local applications\/media\/tilt_lib\.star\s+-\s+absent$/m);
-    expect(stdout).toMatch(new RegExp(`^repository tilt-lib/tilt_lib\\.star\\s+${version.replaceAll(".", "\\.")}\\s+loaded by the Tiltfile$`, "m"));
+    expect(stdout).toMatch(
+      new RegExp(
+        `^repository tilt-lib/tilt_lib\\.star\\s+${version.replaceAll(".", "\\.")}\\s+loaded by the Tiltfile$`,
+        "m",
+      ),
+    );
     expect(stdout).toMatch(/^mounted \/nonexistent\/tilt_lib\.star\s+-\s+absent$/m);
-    expect(stdout).toMatch(new RegExp(`^cluster coder/tilt-lib\\s+${version.replaceAll(".", "\\.")}\\s+shipped by ArgoCD$`, "m"));
+    expect(stdout).toMatch(
+      new RegExp(`^cluster coder/tilt-lib\\s+${version.replaceAll(".", "\\.")}\\s+shipped by ArgoCD$`, "m"),
+    );
     expect(stdout).toMatch(/^cluster coder\/tilt-lib-v1\s+1\.\d+\.\d+\s+shipped by ArgoCD$/m);
   });
 });

@@ -17,7 +17,9 @@ beforeAll(async () => {
 
 describe("examples/homelab/tilt-lib", () => {
   it("holds exactly what the generator writes today (run `npx plop tilt-lib` after changing templates)", () => {
-    const stale = result.plan.filter((w) => w.outcome !== "unchanged").map((w) => `${w.outcome} ${path.relative(EXAMPLE_ROOT, w.path)}`);
+    const stale = result.plan
+      .filter((w) => w.outcome !== "unchanged")
+      .map((w) => `${w.outcome} ${path.relative(EXAMPLE_ROOT, w.path)}`);
     expect(stale).toEqual([]);
     expect(result.obsolete).toEqual([]);
   });
@@ -36,10 +38,13 @@ describe("examples/homelab/tilt-lib", () => {
     };
     for (const ns of namespaces) {
       for (const [name, keys] of Object.entries(files)) {
-        const configMap = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === name && d.metadata.namespace === ns);
+        const configMap = docs.find(
+          (d) => d.kind === "ConfigMap" && d.metadata.name === name && d.metadata.namespace === ns,
+        );
         expect(configMap, `${ns}/${name}`).toBeDefined();
         expect(Object.keys(configMap!.data).sort()).toEqual(Object.keys(keys).sort());
-        for (const [key, file] of Object.entries(keys)) expect(configMap!.data[key]).toBe(readFileSync(path.join(PACKAGE, file), "utf8"));
+        for (const [key, file] of Object.entries(keys))
+          expect(configMap!.data[key]).toBe(readFileSync(path.join(PACKAGE, file), "utf8"));
       }
     }
     for (const file of TILT_LIB_PARTS) expect(readFileSync(path.join(PACKAGE, file), "utf8")).toBe(tiltLibSource(file));

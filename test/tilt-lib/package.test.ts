@@ -6,7 +6,13 @@ import { parse } from "yaml";
 import { TILT_LIB_PARTS, tiltLibSource } from "../../helpers/templates.ts";
 import { generateTiltLibPackage, type TiltLibOptions } from "../../helpers/tilt-lib/package.ts";
 import { TILT_LIB_VERSION } from "../../helpers/version.ts";
-import { copyExampleWithoutPackage as copyExample, kustomize, snapshot, writeWorkspaces, type KubeDoc } from "./support.ts";
+import {
+  copyExampleWithoutPackage as copyExample,
+  kustomize,
+  snapshot,
+  writeWorkspaces,
+  type KubeDoc,
+} from "./support.ts";
 
 function run(repo: string, answers: TiltLibOptions["answers"] = {}, extra: Partial<TiltLibOptions> = {}) {
   return generateTiltLibPackage({ dir: "tilt-lib", cwd: repo, answers, ...extra });
@@ -29,12 +35,20 @@ describe("the tilt-lib package", () => {
       // One key per file: mounted, they are one folder, where tilt_lib.star finds its parts.
       expect(Object.keys(lib.data).sort()).toEqual([...TILT_LIB_PARTS].sort());
       for (const file of TILT_LIB_PARTS) expect(lib.data[file]).toBe(tiltLibSource(file));
-      expect(lib.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "tilt-lib", "app.kubernetes.io/version": TILT_LIB_VERSION });
+      expect(lib.metadata.labels).toMatchObject({
+        "app.kubernetes.io/name": "tilt-lib",
+        "app.kubernetes.io/version": TILT_LIB_VERSION,
+      });
       const templates = find(docs, "ConfigMap", "tilt-templates", ns)!;
       expect(templates.data["Tiltfile.hbs"]).toBe(readFileSync(path.join(pkg, "template/Tiltfile.hbs"), "utf8"));
     }
     // Stable names: workspace Pods mount them by name.
-    expect(docs.filter((d) => d.kind === "ConfigMap").map((d) => d.metadata.name).sort()).toEqual(["tilt-lib", "tilt-lib", "tilt-templates", "tilt-templates"]);
+    expect(
+      docs
+        .filter((d) => d.kind === "ConfigMap")
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(["tilt-lib", "tilt-lib", "tilt-templates", "tilt-templates"]);
     expect(docs.every((d) => d.metadata.namespace === "coder" || d.metadata.namespace === "team-a")).toBe(true);
   });
 
@@ -44,11 +58,24 @@ describe("the tilt-lib package", () => {
     const { docs } = await kustomize(path.join(repo, "tilt-lib"));
     const names = ["tilt-lib", "tilt-lib-v1", "tilt-templates"];
     const maintainer = find(docs, "Role", "tilt-lib-maintainer", "coder")!;
-    expect(maintainer.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], resourceNames: names, verbs: ["get", "list", "watch", "update", "patch", "delete"] }]);
+    expect(maintainer.rules).toEqual([
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: names,
+        verbs: ["get", "list", "watch", "update", "patch", "delete"],
+      },
+    ]);
     const reader = find(docs, "Role", "tilt-lib-reader", "coder")!;
-    expect(reader.rules).toEqual([{ apiGroups: [""], resources: ["configmaps"], resourceNames: names, verbs: ["get", "list", "watch"] }]);
-    expect(find(docs, "RoleBinding", "tilt-lib-maintainer", "coder")!.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "platform" }]);
-    expect(find(docs, "RoleBinding", "tilt-lib-reader", "coder")!.subjects).toEqual([{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "devs" }]);
+    expect(reader.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], resourceNames: names, verbs: ["get", "list", "watch"] },
+    ]);
+    expect(find(docs, "RoleBinding", "tilt-lib-maintainer", "coder")!.subjects).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "platform" },
+    ]);
+    expect(find(docs, "RoleBinding", "tilt-lib-reader", "coder")!.subjects).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "devs" },
+    ]);
   });
 
   it("ships a pinned copy beside the library, never rewrites it, and labels it with its own VERSION", async () => {
@@ -66,7 +93,9 @@ describe("the tilt-lib package", () => {
     const v1 = find(docs, "ConfigMap", "tilt-lib-v1", "coder")!;
     expect(v1.data["tilt_lib.star"]).toBe(fixed);
     expect(v1.metadata.labels!["app.kubernetes.io/version"]).toBe("1.0.1");
-    expect(find(docs, "ConfigMap", "tilt-lib", "coder")!.metadata.labels!["app.kubernetes.io/version"]).toBe(TILT_LIB_VERSION);
+    expect(find(docs, "ConfigMap", "tilt-lib", "coder")!.metadata.labels!["app.kubernetes.io/version"]).toBe(
+      TILT_LIB_VERSION,
+    );
   });
 
   it("labels the ConfigMap with the VERSION of a hand-edited tilt_lib.star it keeps", async () => {
@@ -107,7 +136,11 @@ describe("the tilt-lib package", () => {
     const repo = copyExample();
     await run(repo, { project: "platform", revision: "v1.2.0", repoUrl: "https://git.example.com/homelab.git" });
     const app = parse(readFileSync(path.join(repo, "tilt-lib/argocd/application.yaml"), "utf8")) as KubeDoc;
-    expect(app).toMatchObject({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "tilt-lib", namespace: "argocd" } });
+    expect(app).toMatchObject({
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      metadata: { name: "tilt-lib", namespace: "argocd" },
+    });
     expect(app.spec).toEqual({
       project: "platform",
       source: { repoURL: "https://git.example.com/homelab.git", targetRevision: "v1.2.0", path: "tilt-lib" },
@@ -118,7 +151,11 @@ describe("the tilt-lib package", () => {
     const other = copyExample();
     await run(other);
     const defaults = parse(readFileSync(path.join(other, "tilt-lib/argocd/application.yaml"), "utf8")) as KubeDoc;
-    expect(defaults.spec.source).toEqual({ repoURL: "ssh://git@example.invalid/homelab.git", targetRevision: "main", path: "tilt-lib" });
+    expect(defaults.spec.source).toEqual({
+      repoURL: "ssh://git@example.invalid/homelab.git",
+      targetRevision: "main",
+      path: "tilt-lib",
+    });
     expect(defaults.spec.project).toBe("default");
   });
 
@@ -157,7 +194,8 @@ describe("the tilt-lib package", () => {
     expect(statSync(script).mode & 0o111).not.toBe(0);
     const { execa } = await import("execa");
     const check = await execa("shellcheck", [script], { reject: false });
-    if (check.exitCode === 127 || (check.failed && check.code === "ENOENT")) return console.warn("!! shellcheck not installed: not checked");
+    if (check.exitCode === 127 || (check.failed && check.code === "ENOENT"))
+      return console.warn("!! shellcheck not installed: not checked");
     expect(check.stdout).toBe("");
   });
 
@@ -172,7 +210,12 @@ describe("the tilt-lib package", () => {
       env: { KUBECONFIG: "/nonexistent", TILT_LIB_DIR: path.join(repo, "tilt-lib") },
     });
     expect(stdout).toMatch(/^local \.\/tilt_lib\.star\s+9\.9\.9\s+loaded by the Tiltfile$/m);
-    expect(stdout).toMatch(new RegExp(`^repository tilt-lib/tilt_lib\\.star\\s+${TILT_LIB_VERSION.replaceAll(".", "\\.")}\\s+not used$`, "m"));
+    expect(stdout).toMatch(
+      new RegExp(
+        `^repository tilt-lib/tilt_lib\\.star\\s+${TILT_LIB_VERSION.replaceAll(".", "\\.")}\\s+not used$`,
+        "m",
+      ),
+    );
     expect(stdout).toMatch(/^mounted .*\/tilt-lib\/tilt_lib\.star\s+\S+\s+not used$/m);
     expect(stdout).toMatch(/^cluster coder\/tilt-lib\s+-\s+not found/m);
   });

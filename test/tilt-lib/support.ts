@@ -10,11 +10,17 @@ import { TILT_LIB_PARTS } from "../../helpers/templates.ts";
 export function copyExampleWithoutPackage(): string {
   const repo = copyExample();
   const pkg = path.join(repo, "tilt-lib");
-  for (const entry of readdirSync(pkg)) if (!TILT_LIB_PARTS.includes(entry)) rmSync(path.join(pkg, entry), { recursive: true });
+  for (const entry of readdirSync(pkg))
+    if (!TILT_LIB_PARTS.includes(entry)) rmSync(path.join(pkg, entry), { recursive: true });
   return repo;
 }
 
-export type KubeDoc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: any };
+export type KubeDoc = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: any;
+};
 
 export async function kustomize(dir: string): Promise<{ text: string; docs: KubeDoc[] }> {
   const { stdout } = await execa("kubectl", ["kustomize", dir]);
@@ -23,7 +29,11 @@ export async function kustomize(dir: string): Promise<{ text: string; docs: Kube
 
 /** Every file below `root` with its hash, and every folder: equal snapshots mean nothing was written. */
 export async function snapshot(root: string): Promise<string> {
-  const { stdout } = await execa("bash", ["-c", "find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type d | sort"], { cwd: root });
+  const { stdout } = await execa(
+    "bash",
+    ["-c", "find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type d | sort"],
+    { cwd: root },
+  );
   return stdout;
 }
 
@@ -35,7 +45,10 @@ export async function snapshot(root: string): Promise<string> {
 export function writeWorkspaces(repo: string, namespace: string, component = "../tilt-lib/workspace"): string {
   const dir = path.join(repo, "workspaces");
   mkdirSync(dir, { recursive: true });
-  const labels = { "app.kubernetes.io/name": "coder-workspace", "app.kubernetes.io/instance": "coder-workspace-alice-dev" };
+  const labels = {
+    "app.kubernetes.io/name": "coder-workspace",
+    "app.kubernetes.io/instance": "coder-workspace-alice-dev",
+  };
   const podSpec = {
     containers: [
       {
@@ -58,9 +71,21 @@ export function writeWorkspaces(repo: string, namespace: string, component = "..
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: "coderd", namespace, labels: { "app.kubernetes.io/name": "coder" } },
-    spec: { selector: { matchLabels: { app: "coderd" } }, template: { metadata: { labels: { app: "coderd" } }, spec: { containers: [{ name: "coder", image: "ghcr.io/coder/coder" }] } } },
+    spec: {
+      selector: { matchLabels: { app: "coderd" } },
+      template: {
+        metadata: { labels: { app: "coderd" } },
+        spec: { containers: [{ name: "coder", image: "ghcr.io/coder/coder" }] },
+      },
+    },
   };
-  writeFileSync(path.join(dir, "workspaces.yaml"), [workspace, pod, other].map((o) => JSON.stringify(o)).join("\n---\n"));
-  writeFileSync(path.join(dir, "kustomization.yaml"), `resources:\n  - workspaces.yaml\ncomponents:\n  - ${component}\n`);
+  writeFileSync(
+    path.join(dir, "workspaces.yaml"),
+    [workspace, pod, other].map((o) => JSON.stringify(o)).join("\n---\n"),
+  );
+  writeFileSync(
+    path.join(dir, "kustomization.yaml"),
+    `resources:\n  - workspaces.yaml\ncomponents:\n  - ${component}\n`,
+  );
   return dir;
 }
