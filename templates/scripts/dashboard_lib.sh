@@ -49,18 +49,10 @@ EOF
 CONTEXT=""
 WATCH_SECONDS=""
 
-# The facts the shell reads, from the JSON document dashboard.sh passes; dashboard.jq reads the
-# rest. Assigned here, not at the top: a dashboard.sh older than the document defines some of
-# these names read-only, and must reach the version check.
+# The facts the shell reads (script_common.sh's read_facts); dashboard.jq reads the rest.
 load_facts() {
-  set_facts "$1"
-  local -a scalars
-  mapfile -t scalars < <(fact '.namespace, .folder, .context, (.crdKinds | join(","))')
-  ((${#scalars[@]} == 4)) || die "the facts of this dashboard.sh cannot be read: regenerate it"
-  NAMESPACE="${scalars[0]}"
-  FOLDER_IN_REPO="${scalars[1]}"
-  DEFAULT_CONTEXT="${scalars[2]}"
-  CRD_KINDS="${scalars[3]}"
+  read_facts "$1" '(.crdKinds | join(","))'
+  CRD_KINDS="${MORE_FACTS[0]}"
   CONTEXT="${DEFAULT_CONTEXT}"
 }
 

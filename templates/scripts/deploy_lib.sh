@@ -60,21 +60,14 @@ source "${LIB_DIR}/deploy_wait.sh"
 # shellcheck source=SCRIPTDIR/argocd_lib.sh
 source "${LIB_DIR}/argocd_lib.sh"
 
-# The facts the steps read often, from the JSON document deploy.sh passes (the rest through
-# `fact`). Assigned here, not at the top: a deploy.sh older than the document defines some of
-# these names read-only, and must reach the version check. RECONCILED holds `namespace/name` of
-# each Kustomization to wait for, APPLICATIONS those of the Argo CD Applications that deploy the
-# folder instead of Flux, BUILD_DIRS the namespace-relative directory of each build.
+# The facts the steps read often (script_common.sh's read_facts; the rest through `fact`).
+# RECONCILED holds `namespace/name` of each Kustomization to wait for, APPLICATIONS those of the
+# Argo CD Applications that deploy the folder instead of Flux, BUILD_DIRS the namespace-relative
+# directory of each build.
 load_facts() {
-  set_facts "$1"
-  local -a scalars
-  mapfile -t scalars < <(fact '.namespace, .folder, .context, .branch, .engine')
-  ((${#scalars[@]} == 5)) || die "the facts of this deploy.sh cannot be read: regenerate it"
-  NAMESPACE="${scalars[0]}"
-  FOLDER_IN_REPO="${scalars[1]}"
-  DEFAULT_CONTEXT="${scalars[2]}"
-  FLUX_BRANCH="${scalars[3]}"
-  ENGINE="${scalars[4]}"
+  read_facts "$1" .branch .engine
+  FLUX_BRANCH="${MORE_FACTS[0]}"
+  ENGINE="${MORE_FACTS[1]}"
   mapfile -t RECONCILED < <(fact '.reconciled[].ref')
   mapfile -t APPLICATIONS < <(fact '.applications[]')
   mapfile -t BUILD_DIRS < <(fact '.builds[].dir')

@@ -5,7 +5,7 @@
 
 # Reads SCRIPT_NAME, the calling library's script name (deploy.sh, dashboard.sh).
 : "${SCRIPT_NAME+}"
-# The facts document of the calling script: set by set_facts, read by fact.
+# The facts document of the calling script: set by read_facts, read by fact.
 FACTS_JSON=""
 
 # die MESSAGE [STATUS]: one line on stderr, then exit (1 by default).
@@ -27,8 +27,22 @@ paint() {
   fi
 }
 
-set_facts() {
+# read_facts FACTS [FILTER...]: keeps the facts document for `fact`, and reads in one jq run the
+# facts both scripts use (NAMESPACE, FOLDER_IN_REPO, DEFAULT_CONTEXT) and one line per FILTER into
+# MORE_FACTS. Called after the version check, not at the top: a script older than the document
+# defines some of these names read-only, and must reach that check.
+# shellcheck disable=SC2034 # the globals it sets are read by dashboard_lib.sh and deploy_lib.sh
+read_facts() {
   FACTS_JSON="$1"
+  shift
+  local IFS=,
+  local -a scalars
+  mapfile -t scalars < <(fact ".namespace,.folder,.context${*:+,$*}")
+  ((${#scalars[@]} == 3 + $#)) || die "the facts of this ${SCRIPT_NAME} cannot be read: regenerate it"
+  NAMESPACE="${scalars[0]}"
+  FOLDER_IN_REPO="${scalars[1]}"
+  DEFAULT_CONTEXT="${scalars[2]}"
+  MORE_FACTS=("${scalars[@]:3}")
 }
 
 # fact FILTER [JQ OPTIONS...]: the facts through a jq filter, strings printed raw, one per line.
