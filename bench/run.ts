@@ -1,6 +1,6 @@
 // `npm run bench`: each line compares our generator with a baseline measured in the same run.
 // Medians of alternating runs; the ratio is what to read, not the seconds (machines differ).
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,9 +11,25 @@ import { monitoringWithLocalChart } from "./local-charts.ts";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PLOP = path.join(ROOT, "node_modules", ".bin", "plop");
+
+/** A user's kubeconfig, as on most laptops: one kind cluster. Every run reads it; none reaches it. */
+function userKubeconfig(): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "bench-kube-")), "config");
+  const config = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "kind-dev", cluster: { server: "https://127.0.0.1:1" } }],
+    contexts: [{ name: "kind-dev", context: { cluster: "kind-dev", user: "kind-dev" } }],
+    users: [{ name: "kind-dev", user: { token: "bench" } }],
+    "current-context": "kind-dev",
+  };
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
 const ENV = {
   NODE_OPTIONS: `--import ${pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href}`,
-  KUBECONFIG: process.env.KUBECONFIG ?? "/nonexistent",
+  KUBECONFIG: process.env.KUBECONFIG ?? userKubeconfig(),
 };
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
