@@ -27,7 +27,7 @@ import { checkFolder, checkStaysInside, scanRepository, type Repository } from "
 import { rootTiltfileModel, type ScaffoldedNamespace } from "./namespace/root-tiltfile.ts";
 import { kustomizeBuildMany, kustomizeOrigins } from "./repository/tools.ts";
 import { buildCacheContext, fileHashes } from "./repository/build-cache.ts";
-import { checkDevBuilds, type DevBuildCheck } from "./live-cluster/check-dev-builds.ts";
+import { checkDevBuilds, type DevBuildCheck } from "./plan/check-dev-builds.ts";
 import { applyPlan, planChanges, planWrites, sha256, type Mode, type PlannedWrite } from "./plan/write-plan.ts";
 import { Progress, type ProgressStream } from "./plan/progress.ts";
 import { missingToolLines, type MissingTools } from "./plan/missing-tools.ts";

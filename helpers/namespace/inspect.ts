@@ -38,7 +38,7 @@ import type { Origin } from "../repository/tools.ts";
 import { DEV_STORAGE_CLASS, findStorageOverlays, inspectStorageObjects, storageOverlaysUsedBy } from "./storage.ts";
 import { findServices, findWorkloads } from "./workloads.ts";
 import { FLUX_STORAGES, resourceSelectors, STORAGES, type Storage } from "./tilt-objects.ts";
-import { deriveDevBuilds } from "../live-cluster/dev-builds.ts";
+import { deriveDevBuilds } from "./dev-builds.ts";
 import {
   applyingKustomizations,
   deployerOf,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { load, loadAll } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { deriveDevBuilds } from "../../helpers/live-cluster/dev-builds.ts";
+import { deriveDevBuilds } from "../../helpers/namespace/dev-builds.ts";
 import { groupObjects } from "../../helpers/namespace/grouping.ts";
 import { tiltObjectRef, type KubeObject } from "../../helpers/repository/manifests.ts";
 import { scaffold } from "../../helpers/scaffold.ts";

@@ -6,7 +6,7 @@ import { substituteKnown } from "../repository/flux.ts";
 import { parseManifests, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
 import type { DevBuild, NamespaceModel } from "../namespace/model.ts";
 import { buildPlanned, type PlannedFile, type TreeCache } from "../repository/planned-build.ts";
-import { inPlaceViolations } from "./in-place.ts";
+import { inPlaceViolations } from "../live-cluster/in-place.ts";
 import { resourceSelectors, tiltObjectsProblem, type Storage } from "../namespace/tilt-objects.ts";
 
 export interface DevBuildCheck {

@@ -4,13 +4,13 @@
 // `localPath` is for any other cluster, where nothing exists yet: claims come from local-path.
 // `devClaims` is `live` with claims of Tilt's own, for local-path storage on the Flux cluster.
 import path from "node:path";
-import type { WorkloadPatch } from "../namespace/dev-patches.ts";
+import type { WorkloadPatch } from "./dev-patches.ts";
 import type { FluxImage, FluxPatch } from "../repository/flux.ts";
-import type { ObjectGroups } from "../namespace/grouping.ts";
+import type { ObjectGroups } from "./grouping.ts";
 import { exactTarget, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
-import type { DevBuild, ReleasePatch, TiltResource } from "../namespace/model.ts";
-import { workloadsSelectedBy, type Service, type Workload } from "../namespace/workloads.ts";
-import { excludeWithWorkload, isSopsEncrypted, liveExclusions, type Exclusion } from "./exclusions.ts";
+import type { DevBuild, ReleasePatch, TiltResource } from "./model.ts";
+import { workloadsSelectedBy, type Service, type Workload } from "./workloads.ts";
+import { excludeWithWorkload, isSopsEncrypted, liveExclusions, type Exclusion } from "../live-cluster/exclusions.ts";
 
 /** On the Flux cluster, local-path storage gets claims of its own: `<claim>-dev`. */
 export const DEV_CLAIM_SUFFIX = "-dev";
