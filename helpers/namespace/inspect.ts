@@ -522,7 +522,7 @@ function parseUnit(
   const substitutes = unit.kustomizations.some((k) => k.postBuild !== undefined);
   const source = `kustomize build of ${path.posix.join(folderInRepo, unit.path)}`;
   // Names as the cluster will see them (`name: ${APP}` is common).
-  const all = parseManifests(substituteKnown(built, substitutes, [...variables.values()]), source);
+  const all = parseManifests(substituteKnown(built, substitutes, [...variables.values()], source), source);
   // kustomize patches the build before Flux substitutes it: its targets need the raw names.
   const raw = substitutes ? parseManifests(built, source) : all;
   const rawName = rawNames(raw, all);

@@ -48,7 +48,7 @@ export async function checkDevBuilds(
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
     const objects = parseManifests(
-      substituteKnown(output, unit.substitutes, unit.variables),
+      substituteKnown(output, unit.substitutes, unit.variables, `kustomize build of ${label}`),
       `kustomize build of ${label}`,
     );
     const key = `${model.folder}\0${build.keepOnDown}\0${build.ownClaims}`;

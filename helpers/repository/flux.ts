@@ -5,6 +5,7 @@ import path from "node:path";
 import { specOf, type KubeObject, type UncheckedSpec } from "./manifests.ts";
 import { hasKustomization, isWithin, normaliseRepoPath, type RepoObject } from "./files.ts";
 import { isSourceIgnored } from "./flux-generator.ts";
+import { UserError } from "../errors.ts";
 
 export interface FluxKustomization {
   name: string;
@@ -388,7 +389,9 @@ export function fluxPathExists(root: string, kustomization: FluxKustomization): 
  * Flux's postBuild substitution, as tilt_lib.star's flux_substitute applies it at `tilt up`:
  * used here only so that the model names objects as the cluster will ($${VAR} → ${VAR}, "$$" →
  * "$", unset → empty, `:=`/`:-`/`=` defaults, which may hold a variable: ${CLAIM:-${APP}}).
- * The same scan as tilt_lib's; the real-tool tests hold both to `flux envsubst`.
+ * The same scan as tilt_lib's; the real-tool tests hold both to `flux envsubst`. What neither
+ * evaluates (Flux's functions, ${VAR^^} and the like) and what Flux refuses (an unterminated
+ * ${) both refuse, so the generator never writes a Tiltfile that fails to load.
  */
 export function substituteVariables(text: string, variables: Record<string, string>): string {
   // The ${...} still open, innermost last: an inner one is expanded before the one holding it.
@@ -418,18 +421,17 @@ export function substituteVariables(text: string, variables: Record<string, stri
       i = j + 1;
     }
   }
-  // An unterminated ${ stays as written.
-  while (stack.length > 1) {
-    const open = stack.pop()!.join("");
-    stack.at(-1)!.push("${" + open);
-  }
+  if (stack.length > 1)
+    throw new UserError(`unterminated \${ (Flux fails on it too) in "${stack[1]!.join("").slice(0, 40)}"`);
   return stack[0]!.join("");
 }
 
 function expand(expression: string, variables: Record<string, string>): string {
   const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:=|:-|=)([\s\S]*))?$/.exec(expression);
-  // A substitution function Flux knows and the model need not: left as written.
-  if (!match) return "${" + expression + "}";
+  if (!match)
+    throw new UserError(
+      `\${${expression}} uses a Flux substitution function that tilt_lib does not evaluate; use \${VAR}, \${VAR:=default} or \${VAR:-default}`,
+    );
   const [, name, operator, fallback] = match;
   const value = variables[name!];
   return operator ? value || fallback! : (value ?? "");
@@ -439,11 +441,15 @@ function expand(expression: string, variables: Record<string, string>): string {
 export const SUBSTITUTE_DISABLED = "kustomize.toolkit.fluxcd.io/substitute: disabled";
 
 /** A build as Flux applies it, with the variables whose values are known here (not a Secret's). */
-export function substituteKnown(text: string, substitutes: boolean, variables: FluxVariable[]): string {
+export function substituteKnown(text: string, substitutes: boolean, variables: FluxVariable[], label: string): string {
   if (!substitutes) return text;
   const values = Object.fromEntries(variables.filter((v) => !v.secret).map((v) => [v.name, v.value!]));
-  return text
-    .split("\n---\n")
-    .map((document) => (document.includes(SUBSTITUTE_DISABLED) ? document : substituteVariables(document, values)))
-    .join("\n---\n");
+  try {
+    return text
+      .split("\n---\n")
+      .map((document) => (document.includes(SUBSTITUTE_DISABLED) ? document : substituteVariables(document, values)))
+      .join("\n---\n");
+  } catch (error) {
+    throw error instanceof UserError ? new UserError(`${label}: ${error.message}`) : error;
+  }
 }

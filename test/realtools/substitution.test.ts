@@ -46,9 +46,12 @@ describe.runIf(haveTools() || inCI)("Flux postBuild substitution", () => {
         ]),
       );
     const ours = data(
-      substituteKnown(await kustomizeBuild(dir), true, [
-        { name: "A", value: "one", secret: false, source: "substitute" },
-      ]),
+      substituteKnown(
+        await kustomizeBuild(dir),
+        true,
+        [{ name: "A", value: "one", secret: false, source: "substitute" }],
+        "kustomize build of app",
+      ),
       "ours",
     );
     expect(ours).toEqual(data(flux.stdout, "flux build"));

@@ -307,6 +307,40 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
     expect(substituteVariables(text, vars)).toBe(flux.stdout);
   });
 
+  it("what `flux envsubst` evaluates with functions, or refuses, tilt_lib and the generator both refuse with one message", async () => {
+    const vars = { A: "abc" };
+    const dir = path.join(copyExample(), "functions");
+    mkdirSync(dir);
+    for (const file of TILT_LIB_PARTS) copyFileSync(path.join(EXAMPLE_ROOT, "tilt-lib", file), path.join(dir, file));
+    const cases = [
+      { text: "x: ${A^^}", refusal: "${A^^} uses a Flux substitution function that tilt_lib does not evaluate" },
+      { text: "x: ${#A}", refusal: "${#A} uses a Flux substitution function that tilt_lib does not evaluate" },
+      { text: "x: ${A:0:1}", refusal: "${A:0:1} uses a Flux substitution function that tilt_lib does not evaluate" },
+      { text: "x: ${A/a/b}", refusal: "${A/a/b} uses a Flux substitution function that tilt_lib does not evaluate" },
+      { text: "x: ${A", refusal: 'unterminated ${ (Flux fails on it too) in "A"' },
+    ];
+    for (const { text, refusal } of cases) {
+      const flux = await execa(toolPath("flux"), ["envsubst"], {
+        input: text,
+        env: vars,
+        extendEnv: false,
+        reject: false,
+      });
+      // Flux either evaluates it (a value the plain forms would not give) or fails on it.
+      if (flux.exitCode === 0) expect(flux.stdout, text).not.toBe(text);
+      else expect(text).toBe("x: ${A");
+      expect(() => substituteVariables(text, vars)).toThrow(UserError);
+      expect(() => substituteVariables(text, vars)).toThrow(refusal);
+      writeFileSync(
+        path.join(dir, "Tiltfile"),
+        `lib = load_dynamic("tilt_lib.star")\nlib["flux_substitute"](${JSON.stringify(text)}, ${JSON.stringify(vars)})\n`,
+      );
+      const { run } = await tiltfileResult(dir);
+      expect(run.exitCode, text).not.toBe(0);
+      expect(run.stderr).toContain(`tilt_lib: ${refusal}`);
+    }
+  });
+
   it("a community-layout app folder loads with its chart source grouped and its name substituted", async () => {
     const { root, app } = communityLayout();
     await execa("git", ["init", "-q", root]);
