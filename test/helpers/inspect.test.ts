@@ -118,6 +118,16 @@ describe("inspection", () => {
     expect(model.builds[0]!.missingVariables).toEqual(["APP"]);
   });
 
+  it("refuses, naming the build, a Flux function it does not evaluate where Flux substitutes, not where it does not", () => {
+    const k = kustomization("media", { postBuild: { substitute: { APP: "sonarr" }, substituteFrom: [] } });
+    const upper = APP.replace("${APP}", "${APP^^}");
+    expect(() => inspect(built("media", [k], [upper]))).toThrow(
+      "kustomize build of apps/media/base: ${APP^^} uses a Flux substitution function that tilt_lib does not evaluate",
+    );
+    const unsubstituted = kustomization("media");
+    expect(inspect(built("media", [unsubstituted], [upper])).resources.map((r) => r.name)).toContain("${APP^^}");
+  });
+
   it("lands in the targetNamespace, and suspends only what git does not already suspend", () => {
     const own = [
       kustomization("a", { targetNamespace: "shared" }),
