@@ -53,6 +53,27 @@ const MODES = [
   },
 ] as const;
 
+/** Escapes, defaults and unset variables: where tilt_lib, the generator and `flux envsubst` must agree. */
+const SUBSTITUTION_CASES = [
+  "${A}",
+  "$${A}",
+  "$$${A}",
+  "x$$",
+  "$HOME",
+  "${UNSET}",
+  "${A:=d}",
+  "${UNSET:=d}",
+  "${EMPTY:-d}",
+  "${EMPTY=d}",
+  "${A=d}",
+  "a$b$$c",
+  "${A}$${A}${A}",
+  "${UNSET:-${A}}",
+  "${A:-${UNSET}}",
+  "${UNSET:=${EMPTY:-d}}",
+  "x${UNSET:-${A}-y}z",
+];
+
 describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   let models: NamespaceModel[];
   /** A copy of the example scaffolded for the cluster Flux manages, kube context `homelab`. */
@@ -194,32 +215,13 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   );
 
   it("tilt_lib's flux_substitute agrees with `flux envsubst` on escapes, defaults and unset variables", async () => {
-    const cases = [
-      "${A}",
-      "$${A}",
-      "$$${A}",
-      "x$$",
-      "$HOME",
-      "${UNSET}",
-      "${A:=d}",
-      "${UNSET:=d}",
-      "${EMPTY:-d}",
-      "${EMPTY=d}",
-      "${A=d}",
-      "a$b$$c",
-      "${A}$${A}${A}",
-      "${UNSET:-${A}}",
-      "${A:-${UNSET}}",
-      "${UNSET:=${EMPTY:-d}}",
-      "x${UNSET:-${A}-y}z",
-    ];
     const text = [
       "apiVersion: v1",
       "kind: ConfigMap",
       "metadata:",
       "  name: cases",
       "data:",
-      ...cases.map((c, i) => `  c${i}: '${c}'`),
+      ...SUBSTITUTION_CASES.map((c, i) => `  c${i}: '${c}'`),
     ].join("\n");
     const vars = { A: "1", EMPTY: "" };
     const dir = path.join(copyExample(), "cases");
@@ -283,25 +285,7 @@ describe.runIf(ready)("generated Tiltfiles in the real Tilt", () => {
   });
 
   it("the generator's own substitution (for object names) agrees with `flux envsubst` too", async () => {
-    const cases = [
-      "${A}",
-      "$${A}",
-      "$$${A}",
-      "x$$",
-      "$HOME",
-      "${UNSET}",
-      "${A:=d}",
-      "${UNSET:=d}",
-      "${EMPTY:-d}",
-      "${EMPTY=d}",
-      "${A=d}",
-      "a$b$$c",
-      "${UNSET:-${A}}",
-      "${A:-${UNSET}}",
-      "${UNSET:=${EMPTY:-d}}",
-      "x${UNSET:-${A}-y}z",
-    ];
-    const text = cases.map((c, i) => `c${i}: '${c}'`).join("\n");
+    const text = SUBSTITUTION_CASES.map((c, i) => `c${i}: '${c}'`).join("\n");
     const vars = { A: "1", EMPTY: "" };
     const flux = await execa(toolPath("flux"), ["envsubst"], { input: text, env: vars, extendEnv: false });
     expect(substituteVariables(text, vars)).toBe(flux.stdout);
