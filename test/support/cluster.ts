@@ -137,17 +137,32 @@ export interface TestCluster {
 
 export const contextName = "tilt-test";
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * Ports for the processes the tests start come from below the kernel's ephemeral range (Linux:
+ * 32768 and up), in a block of this vitest worker's own. A port taken there with listen(0) and
+ * closed again could go to any outgoing connection before the process binds it, and did: the
+ * API server of a cluster failed with "address already in use".
+ */
+const PORT_BLOCK = 1000;
+const portBlock = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 12) * PORT_BLOCK;
+let nextPort = portBlock + Math.floor(Math.random() * PORT_BLOCK);
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once("error", () => resolveFree(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
   });
+}
+
+/** A TCP port free on 127.0.0.1 now, that no other worker hands out and no connection takes. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = nextPort;
+    nextPort = portBlock + ((nextPort - portBlock + 1) % PORT_BLOCK);
+    if (await isFree(port)) return port;
+  }
+  throw new Error(`no free port in ${portBlock}-${portBlock + PORT_BLOCK - 1}`);
 }
 
 /**
