@@ -164,7 +164,7 @@ async function checkAllUnchanged(): Promise<Row> {
 async function scaffoldMany(count: number): Promise<number> {
   const { root, folders } = syntheticRepository(count);
   return timed(() =>
-    scaffold({ folders, cwd: root, env: { KUBECONFIG: "/nonexistent", XDG_CACHE_HOME: emptyCache() } }),
+    scaffold({ folders, cwd: root, env: { KUBECONFIG: ENV.KUBECONFIG, XDG_CACHE_HOME: emptyCache() } }),
   );
 }
 

@@ -34,6 +34,7 @@ export async function readKubeContexts(env: NodeJS.ProcessEnv = process.env): Pr
   try {
     if (files.length === 1) {
       const config = (load(readFileSync(files[0]!, "utf8")) ?? {}) as Record<string, unknown>;
+      // Clusters and users are checked as KubeConfig checks them (a broken entry is an error); only contexts are kept.
       newClusters(config.clusters);
       newUsers(config.users);
       names = newContexts(config.contexts).map((context) => context.name);
