@@ -1,22 +1,19 @@
 #!/usr/bin/env node
 // `tilt-flux-scaffold <generator> [folder] [options]`: the package's own plopfile, run where
 // the user stands, so that folders are relative to it and nothing is written into node_modules.
+// A writing generator with nothing to ask runs without plop, whose start-up a script would pay
+// on every run.
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Plop, run } from "plop";
 import { argv as plopArgv } from "plop/src/args.js";
 import { BIN_NAME, runningAsBin } from "../helpers/invocation.ts";
 import { GENERATOR_VERSION } from "../helpers/version.ts";
 
-// Beside this file: plopfile.js in dist/, plopfile.ts when run from the sources.
-const PLOPFILE = fileURLToPath(
-  new URL(import.meta.url.endsWith(".ts") ? "../plopfile.ts" : "../plopfile.js", import.meta.url),
-);
+// Beside this file: .js in dist/, .ts when run from the sources.
+const EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const PLOPFILE = fileURLToPath(new URL(`../plopfile${EXTENSION}`, import.meta.url));
 
 type Generator = { name: string; usage: string; description: string };
-type Plopfile = {
-  GENERATORS: Generator[];
-  generatorNameError: (name: string | undefined, names: string[], interactive: boolean) => string | undefined;
-};
+type Generators = typeof import("../generators/all.ts");
 
 function usage(generators: Generator[]): string {
   const width = Math.max(...generators.map((g) => `${g.name} ${g.usage}`.length));
@@ -41,16 +38,11 @@ async function main(args: string[]): Promise<number> {
     console.log(GENERATOR_VERSION);
     return 0;
   }
-  // plop reports a plopfile that fails to load and exits 0: load it first, so that a broken
-  // install exits 1.
-  let generators: Generator[];
-  let generatorNameError: Plopfile["generatorNameError"];
-  try {
-    ({ GENERATORS: generators, generatorNameError } = (await import(pathToFileURL(PLOPFILE).href)) as Plopfile);
-  } catch (error) {
-    console.error(`${BIN_NAME}: cannot load its plopfile ${PLOPFILE}: ${(error as Error).message.split("\n")[0]}`);
-    return 1;
-  }
+  // plop reports a plopfile that fails to load and exits 0: load what it loads first, so that a
+  // broken install exits 1.
+  const all = await load<Generators>("its generators", new URL(`../generators/all${EXTENSION}`, import.meta.url).href);
+  if (!all) return 1;
+  const { GENERATORS: generators, PLAN_GENERATORS, generatorNameError, runWithoutPlop } = all;
   if (own.includes("--help") || own.includes("-h")) {
     console.log(usage(generators));
     return 0;
@@ -70,11 +62,27 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   runningAsBin();
+  const writing = PLAN_GENERATORS.find((g) => g.info.name === name);
+  const code = writing && (await runWithoutPlop(writing));
+  if (code !== undefined) return code;
+  // Questions on a terminal, and doctor: plop.
+  if (!(await load("its plopfile", pathToFileURL(PLOPFILE).href))) return 1;
+  const { Plop, run } = await import("plop");
   const cwd = process.cwd();
   Plop.prepare({ cwd, configPath: PLOPFILE, preload: [] }, (env) =>
     Plop.execute(env, (ready) => run({ ...ready, dest: cwd } as typeof ready, undefined, false)),
   );
   return 0;
+}
+
+async function load<T>(what: string, url: string): Promise<T | undefined> {
+  try {
+    return (await import(url)) as T;
+  } catch (error) {
+    const file = fileURLToPath(url);
+    console.error(`${BIN_NAME}: cannot load ${what} ${file}: ${(error as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -5,7 +5,7 @@ import { execa, execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample, EXAMPLE_FOLDERS } from "../support/example.ts";
-import { bin, marked, plop, plopCommand, snapshot } from "../support/cli.ts";
+import { bin, binOnTerminal, marked, plop, plopCommand, snapshot } from "../support/cli.ts";
 import { NAMESPACE_GENERATOR } from "../../generators/namespace.ts";
 import { generatorHelp, optionsOf } from "../../generators/options.ts";
 
@@ -523,6 +523,24 @@ describe("the command line: tilt-flux-scaffold and npx plop", () => {
       `✖  write-plan folder ../../../elsewhere is ${path.dirname(repo)}/elsewhere, outside the repository ${repo}: name a folder inside it`,
     ]);
     expect(await snapshot(path.dirname(repo))).toBe(before);
+  });
+
+  it("asks on a terminal what it does not know, through plop's questions", async () => {
+    const repo = copyExample();
+    const media = path.join(repo, "applications/media");
+    rmSync(path.join(media, ".tilt-scaffold.yaml"));
+    const kubeconfig = path.join(repo, "kubeconfig");
+    writeFileSync(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\ncontexts:\n- name: dev\n  context: {cluster: dev, user: dev}\nclusters:\n- name: dev\n  cluster: {server: https://127.0.0.1:1}\nusers:\n- name: dev\n  user: {}\ncurrent-context: dev\n",
+    );
+    // Enter takes the question's default.
+    const run = await binOnTerminal(media, ["namespace", ".", "--mode", "dry-run", "--quiet"], "\r", {
+      KUBECONFIG: kubeconfig,
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toContain("? Kube context of the cluster Flux manages");
+    expect(run.stdout).toMatch(/^media: Flux cluster: kube context dev \(chosen on a terminal\)/m);
   });
 
   it("prints warnings on stderr, with plop's ✔ and ✖, and results on stdout", async () => {

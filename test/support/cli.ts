@@ -22,16 +22,26 @@ export async function plopCommand(cwd: string, args: string[], env: Record<strin
   });
 }
 
+const BIN = path.join(PROJECT_ROOT, "bin", "tilt-flux-scaffold.ts");
+const BIN_ENV = { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, NODE_ENV: "" };
+
 /**
  * The bin from the sources, as a user runs it: not under vitest's NODE_ENV=test, with which
  * plop prints its ✔ and ✖ on stdout instead of stderr.
  */
 export async function bin(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [path.join(PROJECT_ROOT, "bin", "tilt-flux-scaffold.ts"), ...args], {
+  return execa(process.execPath, [BIN, ...args], { cwd, reject: false, stdin: "ignore", env: { ...BIN_ENV, ...env } });
+}
+
+/** The bin on a terminal, which script(1) gives it; `input` is what the user types. Paths without spaces. */
+export async function binOnTerminal(cwd: string, args: string[], input: string, env: Record<string, string> = {}) {
+  const command = [process.execPath, BIN, ...args].join(" ");
+  return execa("script", ["-qec", command, "/dev/null"], {
     cwd,
+    input,
     reject: false,
-    stdin: "ignore",
-    env: { KUBECONFIG: "/nonexistent", NO_COLOR: "1", NODE_OPTIONS: TSX_LOADER, NODE_ENV: "", ...env },
+    timeout: 60_000,
+    env: { ...BIN_ENV, ...env },
   });
 }
 
