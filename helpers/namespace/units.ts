@@ -3,7 +3,7 @@
 // targetNamespace); Kustomizations with the same spec (one per cluster, say) share one build.
 // Each build gets dev overlays of its own.
 import path from "node:path";
-import { stringify } from "yaml";
+import { dump } from "js-yaml";
 import { UserError } from "../errors.ts";
 import {
   matchNamespaceKustomizations,
@@ -242,7 +242,7 @@ function commonMetadataPatches(k: FluxKustomization): FluxPatch[] {
   const metadata = { name: "any", ...(labels && { labels }), ...(annotations && { annotations }) };
   return [
     {
-      patch: stringify({ apiVersion: "v1", kind: "Any", metadata }),
+      patch: dump({ apiVersion: "v1", kind: "Any", metadata }),
       target: { name: ".*" },
       from: "spec.commonMetadata",
     },

@@ -7,7 +7,7 @@
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
-import { parseAllDocuments } from "yaml";
+import { loadAll } from "js-yaml";
 import { UserError } from "../errors.ts";
 import { hasKustomization } from "./files.ts";
 import { isKubeObject } from "./manifests.ts";
@@ -105,10 +105,17 @@ export function generatedResources(root: string, fluxPath: string, specIgnore?: 
   return resources;
 }
 
+/** Every document an object, or empty (`---` twice, comments only). */
+function isKubernetesYaml(text: string): boolean {
+  try {
+    return loadAll(text).every((doc) => doc === null || isKubeObject(doc));
+  } catch {
+    return false;
+  }
+}
+
 function checkKubernetesYaml(file: string, rel: string, fluxPath: string): void {
-  const docs = parseAllDocuments(readFileSync(file, "utf8"));
-  const bad = docs.find((doc) => doc.errors.length > 0 || (doc.contents !== null && !isKubeObject(doc.toJS())));
-  if (bad) {
+  if (!isKubernetesYaml(readFileSync(file, "utf8"))) {
     throw new UserError(
       `${rel} is not Kubernetes YAML, and Flux takes in every YAML file below ./${fluxPath || "."}, which has no kustomization.yaml: list its manifests in one, or name the file in a ${SOURCE_IGNORE}`,
     );
