@@ -148,7 +148,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   // are inspected one by one.
   const prepared = new Map(
     builds.map((build) => {
-      const parsed = parseNamespace(build, build.repo);
+      const parsed = parseNamespace(build, build.repo, options.env);
       const charts = renderReleases(
         {
           objects: parsed.objects,

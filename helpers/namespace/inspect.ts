@@ -18,11 +18,11 @@ import {
   exactTarget,
   isFluxObject,
   objectKey,
-  parseManifests,
   rawNames,
   tiltObjectRef,
   type KubeObject,
 } from "../repository/manifests.ts";
+import { parseKept } from "../repository/build-cache.ts";
 import type { NamespaceModel, ReleasePatch, TiltResource } from "./model.ts";
 import { answeredForwards, assignLocalPorts, forwardKey, resolveServicePorts, type Candidate } from "./ports.ts";
 import { chartPods } from "./chart-pods.ts";
@@ -180,10 +180,12 @@ export interface ParsedNamespace extends BuiltNamespace {
   namespace: string;
 }
 
-export function parseNamespace(built: BuiltNamespace, repo: Repository): ParsedNamespace {
+/** `env` names the cache folder where parsed builds are kept. */
+export function parseNamespace(built: BuiltNamespace, repo: Repository, env?: NodeJS.ProcessEnv): ParsedNamespace {
   const { folder, folderInRepo, units } = built;
+  const parse = (text: string, source: string) => parseKept(text, source, env);
   const parsed = units.map((unit, index) =>
-    parseUnit(unit, built.built[index]!, repo, folderInRepo, built.origins?.[index]),
+    parseUnit(unit, built.built[index]!, repo, folderInRepo, parse, built.origins?.[index]),
   );
   const names = new Map<KubeObject, string>();
   const builtBy = new Map<string, string>();
@@ -509,6 +511,7 @@ function parseUnit(
   built: string,
   repo: Repository,
   folderInRepo: string,
+  parse: (text: string, source: string) => KubeObject[],
   origins?: Map<string, Origin>,
 ) {
   const variables = new Map<string, FluxVariable>();
@@ -522,9 +525,9 @@ function parseUnit(
   const substitutes = unit.kustomizations.some((k) => k.postBuild !== undefined);
   const source = `kustomize build of ${path.posix.join(folderInRepo, unit.path)}`;
   // Names as the cluster will see them (`name: ${APP}` is common).
-  const all = parseManifests(substituteKnown(built, substitutes, [...variables.values()], source), source);
+  const all = parse(substituteKnown(built, substitutes, [...variables.values()], source), source);
   // kustomize patches the build before Flux substitutes it: its targets need the raw names.
-  const raw = substitutes ? parseManifests(built, source) : all;
+  const raw = substitutes ? parse(built, source) : all;
   const rawName = rawNames(raw, all);
   const inFolder = all.map(
     (object, index) =>

@@ -3,7 +3,8 @@
 import path from "node:path";
 import { UserError } from "../errors.ts";
 import { substituteKnown } from "../repository/flux.ts";
-import { parseManifests, tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import { tiltObjectRef, type KubeObject } from "../repository/manifests.ts";
+import { parseKept } from "../repository/build-cache.ts";
 import type { DevBuild, NamespaceModel } from "../namespace/model.ts";
 import { buildPlanned, type PlannedFile, type TreeCache } from "../repository/planned-build.ts";
 import { inPlaceViolations } from "../live-cluster/in-place.ts";
@@ -47,9 +48,10 @@ export async function checkDevBuilds(
   const parsed = targets.map(({ model, unit, build, label }, index) => {
     const output = outputs[index]!;
     if (output instanceof UserError) throw output;
-    const objects = parseManifests(
+    const objects = parseKept(
       substituteKnown(output, unit.substitutes, unit.variables, `kustomize build of ${label}`),
       `kustomize build of ${label}`,
+      cache?.env,
     );
     const key = `${model.folder}\0${build.keepOnDown}\0${build.ownClaims}`;
     const built = builtByKind.get(key) ?? new Set<string>();

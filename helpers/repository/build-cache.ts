@@ -8,6 +8,7 @@ import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { GENERATOR_VERSION } from "../version.ts";
+import { parseManifests, type KubeObject } from "./manifests.ts";
 
 /** `$XDG_CACHE_HOME/tilt-flux-scaffold` (~/.cache by default): charts and tool results. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -18,23 +19,29 @@ export function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** One kind of result (builds, renders): an entry holds its whole key, checked on every read. */
+/** One kind of result (builds, renders, parses): an entry holds its whole key, checked on every read. */
 export class ResultCache {
   constructor(private readonly dir: string) {}
 
   get(key: string): string | undefined {
+    const output = this.value(key);
+    return typeof output === "string" ? output : undefined;
+  }
+
+  /** An entry's output as JSON holds it, undefined when there is none for `key`. */
+  value(key: string): unknown {
     const file = this.file(key);
     if (!existsSync(file)) return undefined;
     try {
       const entry = JSON.parse(readFileSync(file, "utf8")) as { key?: unknown; output?: unknown };
-      return entry.key === key && typeof entry.output === "string" ? entry.output : undefined;
+      return entry.key === key ? entry.output : undefined;
     } catch {
       return undefined;
     }
   }
 
   /** Whole or not at all: another run may be reading the entry. A cache that cannot be written is no error. */
-  put(key: string, output: string): void {
+  put(key: string, output: unknown): void {
     const file = this.file(key);
     try {
       mkdirSync(path.dirname(file), { recursive: true });
@@ -51,7 +58,7 @@ export class ResultCache {
   }
 }
 
-export function resultCache(kind: "builds" | "renders", env?: NodeJS.ProcessEnv): ResultCache {
+export function resultCache(kind: "builds" | "renders" | "parses", env?: NodeJS.ProcessEnv): ResultCache {
   return new ResultCache(path.join(cacheRoot(env), kind));
 }
 
@@ -137,4 +144,29 @@ export function buildCacheContext(
     tree: treeDigest(hashes),
     tool: toolIdentity(process.env.KUSTOMIZE_BIN || "kubectl"),
   };
+}
+
+/**
+ * parseManifests of a build, kept by the build's text: a warm run reads its large builds back
+ * as JSON, several times faster than js-yaml parses them. Only objects of JSON's own types are
+ * kept (js-yaml makes a Date of a timestamp, which JSON would make a string), so that an entry
+ * reads back as what the text parses to.
+ */
+export function parseKept(text: string, source: string, env?: NodeJS.ProcessEnv): KubeObject[] {
+  const results = resultCache("parses", env);
+  const key = resultKey({ tool: "js-yaml", request: "parseManifests", tree: sha256(text) });
+  const kept = results.value(key);
+  if (Array.isArray(kept)) return kept as KubeObject[];
+  const objects = parseManifests(text, source);
+  if (objects.every(isJsonValue)) results.put(key, objects);
+  return objects;
+}
+
+function isJsonValue(value: unknown): boolean {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJsonValue);
+  if (typeof value !== "object") return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return (prototype === Object.prototype || prototype === null) && Object.values(value).every(isJsonValue);
 }

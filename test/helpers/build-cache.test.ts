@@ -1,10 +1,13 @@
 // The cache of kustomize builds between runs: a warm run starts no kustomize, any change to a file
-// a build reads builds it again, and an entry is used only under its own key.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+// a build reads builds it again, and an entry is used only under its own key; and the cache of
+// their parses.
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
+import { parseKept } from "../../helpers/repository/build-cache.ts";
+import { parseManifests } from "../../helpers/repository/manifests.ts";
 import { copyExample } from "../support/example.ts";
 
 const MEDIA = "applications/media";
@@ -86,5 +89,39 @@ describe("kustomize builds kept between runs", () => {
     builds();
     await scaffold({ folders: [path.join(root, MEDIA)], cwd: root, env, mode: "check" });
     expect(builds()).toBeGreaterThan(0);
+  });
+});
+
+describe("parsed builds kept between runs", () => {
+  const BUILD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  size: '1'\n---\nnot: an object\n";
+
+  it("read back as what the text parses to, and a changed text is parsed again", () => {
+    const cold = parseKept(BUILD, "a build", env);
+    expect(cold).toEqual(parseManifests(BUILD, "a build"));
+    expect(readdirSync(path.join(cacheDir, "tilt-flux-scaffold", "parses"), { recursive: true })).toHaveLength(2);
+    // The kept entry, not the text, answers a warm read: changed behind its key, it shows.
+    const [entry] = readdirSync(path.join(cacheDir, "tilt-flux-scaffold", "parses"), {
+      recursive: true,
+      withFileTypes: true,
+    }).filter((e) => e.isFile());
+    const file = path.join(entry!.parentPath, entry!.name);
+    const kept = JSON.parse(readFileSync(file, "utf8")) as { key: string; output: { metadata: { name: string } }[] };
+    kept.output[0]!.metadata.name = "from-the-cache";
+    writeFileSync(file, JSON.stringify(kept));
+    expect(parseKept(BUILD, "a build", env)[0]!.metadata.name).toBe("from-the-cache");
+    const changed = BUILD.replace("name: a", "name: b");
+    expect(parseKept(changed, "a build", env)[0]!.metadata.name).toBe("b");
+  });
+
+  it("keeps no parse that JSON would change: a timestamp stays a Date", () => {
+    const dated = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  since: 2024-01-01\n";
+    expect(parseKept(dated, "a build", env)[0]!.data).toEqual({ since: new Date("2024-01-01") });
+    expect(parseKept(dated, "a build", env)[0]!.data).toEqual({ since: new Date("2024-01-01") });
+    expect(existsSync(path.join(cacheDir, "tilt-flux-scaffold", "parses"))).toBe(false);
+  });
+
+  it("fails on broken YAML as parseManifests does, warm or cold", () => {
+    for (let run = 0; run < 2; run++)
+      expect(() => parseKept("a: [", "kustomize build of x", env)).toThrow(/^kustomize build of x: invalid YAML: /);
   });
 });
