@@ -175,7 +175,6 @@ export function deriveDevBuilds(input: DevBuildInput): DevBuilds {
         bound: typeof (claim.spec as { volumeName?: unknown } | undefined)?.volumeName === "string",
       })),
       hasPatches:
-        keepOnDown ||
         deletes.length > 0 ||
         (unit.leftOut ?? []).length > 0 ||
         patches.length > 0 ||

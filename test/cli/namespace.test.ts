@@ -2,12 +2,20 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa, execaSync } from "execa";
+import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
 import { scaffold } from "../../helpers/scaffold.ts";
 import { copyExample, EXAMPLE_FOLDERS } from "../support/example.ts";
 import { bin, binOnTerminal, marked, plop, plopCommand, snapshot } from "../support/cli.ts";
 import { NAMESPACE_GENERATOR } from "../../generators/namespace.ts";
 import { generatorHelp, optionsOf } from "../../generators/options.ts";
+
+/** Adds a patch to an overlay's patches, as a user edits it, comments kept. */
+function addPatch(file: string, patch: object): void {
+  const overlay = parseDocument(readFileSync(file, "utf8"));
+  overlay.addIn(["patches"], patch);
+  writeFileSync(file, String(overlay));
+}
 
 describe("npx plop namespace", () => {
   it("scaffolds a folder relative to where it runs, and a second run writes nothing", async () => {
@@ -345,12 +353,10 @@ describe("npx plop namespace", () => {
     [
       "a hand-edited overlays/dev that changes what the API server cannot update in place",
       (repo) => {
-        const dev = path.join(repo, "applications/media/overlays/dev/kustomization.yaml");
-        writeFileSync(
-          dev,
-          readFileSync(dev, "utf8") +
-            "  - target: {kind: StatefulSet, name: postgres}\n    patch: |-\n      - op: replace\n        path: /spec/serviceName\n        value: db\n",
-        );
+        addPatch(path.join(repo, "applications/media/overlays/dev/kustomization.yaml"), {
+          target: { kind: "StatefulSet", name: "postgres" },
+          patch: "- op: replace\n  path: /spec/serviceName\n  value: db\n",
+        });
         return ["applications/media"];
       },
       "applications/media/overlays/dev changes spec.serviceName of StatefulSet/media/postgres, which the API server cannot update in place: Tilt would delete and re-create it on the cluster Flux manages",
@@ -358,12 +364,10 @@ describe("npx plop namespace", () => {
     [
       "a hand-edited overlays/dev that leaves out an object the Tiltfile names",
       (repo) => {
-        const dev = path.join(repo, "applications/media/overlays/dev/kustomization.yaml");
-        writeFileSync(
-          dev,
-          readFileSync(dev, "utf8") +
-            "  - target: {kind: ConfigMap, name: homepage-config}\n    patch: |-\n      $patch: delete\n      apiVersion: v1\n      kind: ConfigMap\n      metadata:\n        name: homepage-config\n",
-        );
+        addPatch(path.join(repo, "applications/media/overlays/dev/kustomization.yaml"), {
+          target: { kind: "ConfigMap", name: "homepage-config" },
+          patch: "$patch: delete\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: homepage-config\n",
+        });
         return ["applications/media"];
       },
       "applications/media/overlays/dev does not build homepage-config:configmap, which the Tiltfile names",
@@ -586,7 +590,7 @@ describe("npx plop namespace -- --folder all", () => {
     const run = await plop(repo, ["infrastructure/monitoring", "--", "--mode", "dry-run"]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toContain("+++ b/infrastructure/monitoring/overlays/dev/kustomization.yaml");
-    expect(run.stdout).toContain("+          tilt.dev/down-policy: keep");
+    expect(run.stdout).toContain("+      tilt.dev/down-policy: keep");
     expect(await snapshot(repo)).toBe(before);
   });
 });
