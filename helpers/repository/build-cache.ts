@@ -153,6 +153,8 @@ export function buildCacheContext(
  * reads back as what the text parses to.
  */
 export function parseKept(text: string, source: string, env?: NodeJS.ProcessEnv): KubeObject[] {
+  // A small build parses faster than its entry is written and read back.
+  if (text.length < KEPT_PARSE_MIN_LENGTH) return parseManifests(text, source);
   const results = resultCache("parses", env);
   const key = resultKey({ tool: "js-yaml", request: "parseManifests", tree: sha256(text) });
   const kept = results.value(key);
@@ -161,6 +163,8 @@ export function parseKept(text: string, source: string, env?: NodeJS.ProcessEnv)
   if (objects.every(isJsonValue)) results.put(key, objects);
   return objects;
 }
+
+const KEPT_PARSE_MIN_LENGTH = 4096;
 
 function isJsonValue(value: unknown): boolean {
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;

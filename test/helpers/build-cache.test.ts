@@ -93,7 +93,8 @@ describe("kustomize builds kept between runs", () => {
 });
 
 describe("parsed builds kept between runs", () => {
-  const BUILD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  size: '1'\n---\nnot: an object\n";
+  // Large enough to be kept: a small build is parsed every time.
+  const BUILD = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  size: '1'\n  padding: ${"x".repeat(5000)}\n---\nnot: an object\n`;
 
   it("read back as what the text parses to, and a changed text is parsed again", () => {
     const cold = parseKept(BUILD, "a build", env);
@@ -114,14 +115,18 @@ describe("parsed builds kept between runs", () => {
   });
 
   it("keeps no parse that JSON would change: a timestamp stays a Date", () => {
-    const dated = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  since: 2024-01-01\n";
+    const dated = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {padding: ${"x".repeat(5000)}}\ndata:\n  since: 2024-01-01\n`;
     expect(parseKept(dated, "a build", env)[0]!.data).toEqual({ since: new Date("2024-01-01") });
     expect(parseKept(dated, "a build", env)[0]!.data).toEqual({ since: new Date("2024-01-01") });
     expect(existsSync(path.join(cacheDir, "tilt-flux-scaffold", "parses"))).toBe(false);
   });
 
-  it("fails on broken YAML as parseManifests does, warm or cold", () => {
+  it("fails on broken YAML as parseManifests does, warm or cold, and keeps no small build", () => {
     for (let run = 0; run < 2; run++)
-      expect(() => parseKept("a: [", "kustomize build of x", env)).toThrow(/^kustomize build of x: invalid YAML: /);
+      expect(() => parseKept(`a: [${"x".repeat(5000)}`, "kustomize build of x", env)).toThrow(
+        /^kustomize build of x: invalid YAML: /,
+      );
+    expect(parseKept("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "a build", env)).toHaveLength(1);
+    expect(existsSync(path.join(cacheDir, "tilt-flux-scaffold", "parses"))).toBe(false);
   });
 });
