@@ -2,8 +2,8 @@
 // a scratch tree mirrors the repository with symlinks, and only the directories holding
 // planned files are real, with those files in them. kustomize follows the links back into the
 // repository for everything the plan does not change.
-import { existsSync, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UserError } from "../errors.ts";
@@ -48,15 +48,16 @@ export async function buildPlanned(
       for (let dir = path.dirname(file.path); dir.startsWith(root) && !realDirs.has(dir); dir = path.dirname(dir))
         realDirs.add(dir);
     const planned = new Set(files.map((f) => f.path));
+    // Thousands of small operations for a large repository: one await each cost it 0.5 s.
     for (const dir of [...realDirs].sort()) {
-      await mkdir(inScratch(dir), { recursive: true });
+      mkdirSync(inScratch(dir), { recursive: true });
       if (!existsSync(dir)) continue;
       for (const entry of readdirSync(dir)) {
         const real = path.join(dir, entry);
-        if (!realDirs.has(real) && !planned.has(real)) await symlink(real, inScratch(real));
+        if (!realDirs.has(real) && !planned.has(real)) symlinkSync(real, inScratch(real));
       }
     }
-    for (const file of files) await writeFile(inScratch(file.path), file.content);
+    for (const file of files) writeFileSync(inScratch(file.path), file.content);
     // The scratch tree is the repository with the plan applied: so are its files' hashes.
     const context = inRoot && { ...inRoot, root: scratch };
     const outputs = await kustomizeBuildMany(

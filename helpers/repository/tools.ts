@@ -1,5 +1,6 @@
 // The few functions that run external tools (git, kustomize, diff). Everything else is pure.
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -148,19 +149,20 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
         dirs.push(target.dir);
         continue;
       }
-      dirs.push(await writeFluxWrapper(path.join(work, `flux-${index}`), target));
+      dirs.push(writeFluxWrapper(path.join(work, `flux-${index}`), target));
     }
     if (targets.length === 1) return [await one(dirs[0]!, targets[0]!.label)];
     const resources: string[] = [];
+    // Sync: a chunk's many small files, one await each, kept a large repository's cores idle.
     for (const [index, dir] of dirs.entries()) {
-      await writeFile(
+      writeFileSync(
         path.join(work, `${BOUNDARY}${index}.yaml`),
         `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${BOUNDARY}${index}\n`,
       );
       resources.push(`${BOUNDARY}${index}.yaml`, path.relative(work, dir));
     }
     const kustomization = { sortOptions: { order: "fifo" }, resources };
-    await writeFile(path.join(work, "kustomization.yaml"), JSON.stringify(kustomization));
+    writeFileSync(path.join(work, "kustomization.yaml"), JSON.stringify(kustomization));
     const built = await kustomizeBuild(work, "").catch(() => undefined);
     // Builds that clash when combined (the same raw name in two of them) are built one by one.
     if (built === undefined) return await Promise.all(dirs.map((dir, index) => one(dir, targets[index]!.label)));
@@ -178,12 +180,8 @@ async function buildChunk(targets: BuildTarget[]): Promise<(string | UserError)[
 }
 
 /** A kustomization in `wrapper` that builds the target as Flux does; extra fields (buildMetadata) go in too. */
-async function writeFluxWrapper(
-  wrapper: string,
-  target: BuildTarget,
-  extra: Record<string, unknown> = {},
-): Promise<string> {
-  await mkdir(wrapper);
+function writeFluxWrapper(wrapper: string, target: BuildTarget, extra: Record<string, unknown> = {}): string {
+  mkdirSync(wrapper);
   const rel = (p: string) => path.relative(wrapper, p);
   const kustomization = {
     resources: (target.resources ?? [target.dir]).map(rel),
@@ -193,7 +191,7 @@ async function writeFluxWrapper(
     ...(target.namespace && { namespace: target.namespace }),
     ...extra,
   };
-  await writeFile(path.join(wrapper, "kustomization.yaml"), JSON.stringify(kustomization));
+  writeFileSync(path.join(wrapper, "kustomization.yaml"), JSON.stringify(kustomization));
   return wrapper;
 }
 
@@ -212,7 +210,7 @@ export interface Origin {
 export async function kustomizeOrigins(target: BuildTarget): Promise<Map<string, Origin>> {
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-origins-"));
   try {
-    const wrapper = await writeFluxWrapper(path.join(work, "flux"), target, { buildMetadata: ["originAnnotations"] });
+    const wrapper = writeFluxWrapper(path.join(work, "flux"), target, { buildMetadata: ["originAnnotations"] });
     const origins = new Map<string, Origin>();
     for (const object of parseManifests(await kustomizeBuild(wrapper, target.label), target.label)) {
       const origin = (load(object.metadata.annotations?.[ORIGIN_ANNOTATION] ?? "") ?? {}) as {
