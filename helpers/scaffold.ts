@@ -13,6 +13,7 @@ import {
   type TiltMode,
 } from "./namespace/inspect.ts";
 import { renderReleases, type RenderCache } from "./namespace/helm-releases.ts";
+import type { UnreachableHosts } from "./repository/helm.ts";
 import { readKubeContexts } from "./live-cluster/kubeconfig.ts";
 import { resolveFluxContext, type AskContext } from "./live-cluster/flux-context.ts";
 import type { NamespaceModel } from "./namespace/model.ts";
@@ -139,6 +140,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
   const chartWarnings: string[] = [];
   const missing: MissingTools = new Map();
   const chartRenders: RenderCache = new Map();
+  const unreachableHosts: UnreachableHosts = new Map();
   const fluxClusters: string[] = [];
   // One question per run, whatever number of new folders it scaffolds.
   let answer: Promise<string> | undefined;
@@ -161,6 +163,7 @@ async function scaffoldFolders(options: ScaffoldOptions, progress: Progress): Pr
         },
         options.env,
         chartRenders,
+        unreachableHosts,
       );
       // Awaited in the loop below; a folder that fails first must not leave this one unhandled.
       charts.catch(() => undefined);

@@ -8,6 +8,7 @@ import {
   type ChartSource,
   type MissingTool,
   type RenderedChart,
+  type UnreachableHosts,
 } from "../repository/helm.ts";
 import { load } from "js-yaml";
 import { specOf, type KubeObject, type UncheckedSpec } from "../repository/manifests.ts";
@@ -152,6 +153,7 @@ export async function renderReleases(
   context: ReleaseContext,
   env?: NodeJS.ProcessEnv,
   cache: RenderCache = new Map(),
+  unreachable: UnreachableHosts = new Map(),
 ): Promise<Map<string, RenderedRelease>> {
   const releases = context.objects.filter((o) => o.kind === "HelmRelease");
   const rendered = await Promise.all(
@@ -160,7 +162,7 @@ export async function renderReleases(
       if ("reason" in chart)
         return [release.metadata.name, { releaseName: release.metadata.name, reason: chart.reason, notes: [] }];
       const key = JSON.stringify(chart.request);
-      if (!cache.has(key)) cache.set(key, renderChart(chart.request, env));
+      if (!cache.has(key)) cache.set(key, renderChart(chart.request, env, unreachable));
       const result = await cache.get(key)!;
       return [
         release.metadata.name,

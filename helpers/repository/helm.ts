@@ -9,6 +9,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { firstLine } from "../errors.ts";
 import { inToolSlot } from "./tool-slots.ts";
+import { isNetworkFailure } from "./tools.ts";
 import { cacheRoot, fileHashes, resultCache, resultKey, sha256, toolIdentity, treeDigest } from "./build-cache.ts";
 
 export type ChartSource =
@@ -46,7 +47,18 @@ export function chartCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheRoot(env), "charts");
 }
 
-export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv = process.env): Promise<RenderedChart> {
+/**
+ * The chart hosts one run found unreachable (no such host, connection refused, …), with the
+ * failure: its other charts there are not pulled again. Offline, a 96-folder check pulled 39
+ * charts from 12 hosts, a process start each.
+ */
+export type UnreachableHosts = Map<string, NotRendered>;
+
+export async function renderChart(
+  request: ChartRequest,
+  env: NodeJS.ProcessEnv = process.env,
+  unreachable: UnreachableHosts = new Map(),
+): Promise<RenderedChart> {
   const work = await mkdtemp(path.join(os.tmpdir(), "tilt-scaffold-helm-"));
   try {
     const { source } = request;
@@ -55,7 +67,7 @@ export async function renderChart(request: ChartRequest, env: NodeJS.ProcessEnv 
         ? source.dir
         : source.kind === "git"
           ? await clonedChart(source, env)
-          : await pulledChart(source, work, env);
+          : await pulledChart(source, work, env, unreachable);
     if (typeof chart !== "string") return chart;
     // A render is kept by the chart's bytes, the values, the release and the helm binary.
     const cache = resultCache("renders", env);
@@ -141,26 +153,42 @@ function pinned(source: PulledSource): boolean {
  * The chart archive, kept in the cache: a pinned version is pulled once; a range, or no version
  * (the latest), is pulled each run as Flux would, the cached one standing in when the pull fails.
  */
-async function pulledChart(source: PulledSource, work: string, env: NodeJS.ProcessEnv): Promise<string | NotRendered> {
+async function pulledChart(
+  source: PulledSource,
+  work: string,
+  env: NodeJS.ProcessEnv,
+  unreachable: UnreachableHosts,
+): Promise<string | NotRendered> {
   const key = createHash("sha256").update(JSON.stringify(source)).digest("hex").slice(0, 16);
   const cached = path.join(chartCacheDir(env), `${key}.tgz`);
   if (existsSync(cached) && pinned(source)) return cached;
+  const host = hostOf(source.kind === "repository" ? source.url : source.ref);
   // Releases of one chart render side by side: they share one pull.
   if (!pulling.has(cached))
     pulling.set(
       cached,
-      pullChart(source, cached, work, env).finally(() => pulling.delete(cached)),
+      pullChart(source, cached, work, env, host, unreachable).finally(() => pulling.delete(cached)),
     );
   return pulling.get(cached)!;
 }
 
 const pulling = new Map<string, Promise<string | NotRendered>>();
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 async function pullChart(
   source: PulledSource,
   cached: string,
   work: string,
   env: NodeJS.ProcessEnv,
+  host: string,
+  unreachable: UnreachableHosts,
 ): Promise<string | NotRendered> {
   const args =
     source.kind === "repository"
@@ -171,7 +199,19 @@ async function pullChart(
           ...(source.version ? ["--version", source.version] : []),
           ...(source.plainHttp ? ["--plain-http"] : []),
         ];
-  const pulled = await helm([...args, "--destination", work], env);
+  // Pulls wait for a slot: by then an earlier one may have found the host unreachable, which it
+  // records before it frees its slot.
+  const pulled = await inToolSlot(async () => {
+    const known = unreachable.get(host);
+    if (known) return known;
+    const result = await runHelm([...args, "--destination", work], env);
+    if ("reason" in result && isNetworkFailure(result.detail ?? ""))
+      unreachable.set(host, {
+        reason: UNREACHABLE,
+        detail: `${host} did not answer another pull of this run: ${result.detail}`,
+      });
+    return result;
+  });
   if ("reason" in pulled) return existsSync(cached) ? cached : { ...pulled, reason: UNREACHABLE };
   const archive = (await readdir(work)).find((f) => f.endsWith(".tgz"));
   if (!archive) return { reason: "helm pull wrote no chart archive" };
@@ -244,8 +284,13 @@ async function fetchCommit(
 }
 
 async function helm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | NotRendered> {
+  return inToolSlot(() => runHelm(args, env));
+}
+
+/** helm, once a slot is free: the caller holds it. */
+async function runHelm(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string } | NotRendered> {
   // A registry that never answers must not hold the run: helm pull gets 60 s.
-  const result = await inToolSlot(() => execa("helm", args, { env, reject: false, timeout: 60_000 }));
+  const result = await execa("helm", args, { env, reject: false, timeout: 60_000 });
   if ((result as { code?: string }).code === "ENOENT")
     return { reason: UNREACHABLE, detail: "helm is not installed", missing: "helm" };
   if (result.exitCode !== 0)

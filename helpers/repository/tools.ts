@@ -252,13 +252,16 @@ export function kustomizeReason(stderr: string): string {
   const remote = /accumulating resources from '((?:https?|git|ssh):\/\/[^']+|[\w.-]+\.[a-z]{2,}\/[^']+)'/.exec(
     reason,
   )?.[1];
-  const offline =
-    /no such host|Could not resolve host|network is unreachable|i\/o timeout|connection refused|TLS handshake timeout/.test(
-      reason,
-    );
-  return remote && offline
+  return remote && isNetworkFailure(reason)
     ? `it fetches ${remote} and needs the network, which did not answer (${OFFLINE_HINT})`
     : reason;
+}
+
+/** A message that says the network did not answer, whatever was asked of it. */
+export function isNetworkFailure(message: string): boolean {
+  return /no such host|Could not resolve host|network is unreachable|i\/o timeout|connection refused|TLS handshake timeout/.test(
+    message,
+  );
 }
 
 /** What to do about a remote resource while offline. */

@@ -173,6 +173,45 @@ spec: {interval: 1h, url: "${server.url}/charts.git", ref: {branch: main}}
     expect([offline.changed, forwards(offline.models)]).toEqual([false, [[7878], [8989]]]);
   });
 
+  it("stops pulling from a chart host that does not answer, and names the host for every chart there", async () => {
+    const { root, folder } = repositoryWithRelease("http://127.0.0.1:9");
+    // More charts than pulls run at once (one per core): the first ones fail together, the rest are not tried.
+    const charts = Array.from({ length: Math.max(2, os.availableParallelism()) + 2 }, (_, i) => `chart-${i}`);
+    writeFileSync(
+      path.join(root, "apps/media/base/helmrelease.yaml"),
+      charts
+        .map(
+          (chart, index) =>
+            `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: app-${index}}\nspec:\n  interval: 1h\n  chart: {spec: {chart: ${chart}, version: "1.0.0", sourceRef: {kind: HelmRepository, name: bjw-s}}}\n`,
+        )
+        .join("---\n"),
+    );
+    await execa("git", ["init", "-q", root]);
+    // helm, counted.
+    const bin = mkdtempSync(path.join(os.tmpdir(), "helm-bin-"));
+    const log = path.join(bin, "pulls.log");
+    const real = (await execa("bash", ["-c", "command -v helm"])).stdout;
+    writeFileSync(path.join(bin, "helm"), `#!/usr/bin/env bash\necho "$1" >>"${log}"\nexec "${real}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const env = {
+      KUBECONFIG: "/nonexistent",
+      XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "cache-")),
+      PATH: `${bin}${path.delimiter}${process.env.PATH}`,
+    };
+    const { warnings } = await scaffold({ folders: [folder], cwd: root, env, mode: "dry-run" });
+    const pulls = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((line) => line === "pull").length;
+    expect(pulls).toBeLessThanOrEqual(charts.length - 2);
+    const notPulled = warnings.filter((w) => w.includes("helm could not get the chart here"));
+    expect(notPulled).toHaveLength(charts.length);
+    expect(notPulled.filter((w) => w.includes("connection refused"))).toHaveLength(charts.length);
+    expect(notPulled.filter((w) => w.includes("127.0.0.1:9 did not answer another pull of this run"))).toHaveLength(
+      charts.length - pulls,
+    );
+  });
+
   it("pulls an OCIRepository's chart over plain HTTP when the source is insecure", async () => {
     const registry = await startOciRegistry([{ dir: APP_TEMPLATE }]);
     try {
