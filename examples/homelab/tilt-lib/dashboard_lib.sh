@@ -27,7 +27,9 @@ readonly RENDER_JQ="${LIB_DIR}/dashboard.jq"
 source "${LIB_DIR}/script_common.sh"
 
 readonly CALL_TIMEOUT_SECONDS=15
-readonly NAMESPACE_KINDS="pods,deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services,persistentvolumeclaims,ingresses.networking.k8s.io"
+# Ingress with its version: kubectl reads a name with two dots as resource.version.group first,
+# and when that fails fetches the server's discovery again before it tries resource.group.
+readonly NAMESPACE_KINDS="pods,deployments.apps,statefulsets.apps,daemonsets.apps,jobs.batch,services,persistentvolumeclaims,ingresses.v1.networking.k8s.io"
 
 usage() {
   cat <<EOF
