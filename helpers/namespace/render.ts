@@ -50,12 +50,17 @@ const precompiled: Record<string, PrecompiledTemplate> = existsSync(fileURLToPat
   ? (await import(PRECOMPILED.href)).default
   : {};
 
-const sources = new Map(
-  NAMESPACE_TEMPLATES.map((name) => [name, readFileSync(path.join(TEMPLATES_DIR, name), "utf8")]),
+// Each template's source, and its precompiled spec while the source is the one it was compiled from.
+const templates = new Map(
+  NAMESPACE_TEMPLATES.map((name) => {
+    const source = readFileSync(path.join(TEMPLATES_DIR, name), "utf8");
+    const built = precompiled[name];
+    return [name, { source, spec: built?.sha256 === templateHash(source) ? built.spec : undefined }];
+  }),
 );
 // The runtime alone runs precompiled templates; handlebars' compiler (with its source-map
 // dependency, 15 ms of a run's start-up) loads only when a template changed since the build.
-const fresh = NAMESPACE_TEMPLATES.every((name) => precompiled[name]?.sha256 === templateHash(sources.get(name)!));
+const fresh = [...templates.values()].every((t) => t.spec !== undefined);
 const { default: engine } = (fresh ? await import("handlebars/runtime.js") : await import("handlebars")) as {
   default: typeof Handlebars;
 };
@@ -70,12 +75,8 @@ const compiled = new Map<string, Handlebars.TemplateDelegate>();
 function template(name: string): Handlebars.TemplateDelegate {
   let render = compiled.get(name);
   if (!render) {
-    const source = sources.get(name)!;
-    const built = precompiled[name];
-    render =
-      built?.sha256 === templateHash(source)
-        ? handlebars.template(built.spec)
-        : handlebars.compile(source, COMPILE_OPTIONS);
+    const { source, spec } = templates.get(name)!;
+    render = spec ? handlebars.template(spec) : handlebars.compile(source, COMPILE_OPTIONS);
     compiled.set(name, render);
   }
   return render;
